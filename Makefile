@@ -1,0 +1,74 @@
+# harness - one non-recursive Makefile.
+#   make            build ./harness-bin (symlinked as build/harness)
+#   make test       cmocka suites + CLI tests
+#   make sanitize   the same under ASan+UBSan
+#   make bench      benchmarks (figures as ratios to a baseline run together)
+#   make fuzz       fuzz the parsers (FUZZ_SECONDS, default 600)
+#   make demo       generate a demo history, replay it, print the report
+#   make install    PREFIX=/usr/local DESTDIR=
+PREFIX ?= /usr/local
+PKGS   := libgit2 sqlite3 jansson
+WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+          -Wmissing-prototypes -Wformat=2 -Wwrite-strings -Wvla -Wundef
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
+             $(SAN) -MMD -MP $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
+ifneq ($(DEVELOPER)$(CI),)
+ALL_CFLAGS += -Werror
+endif
+LDLIBS := $(shell pkg-config --libs $(PKGS)) -lm
+BUILD  ?= build
+SRC    := $(wildcard harness/*.c)
+OBJ    := $(patsubst harness/%.c,$(BUILD)/%.o,$(SRC))
+LIBOBJ := $(filter-out $(BUILD)/main.o,$(OBJ))
+TESTS  := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
+BIN    := $(BUILD)/harness
+FUZZ_SECONDS ?= 600
+
+all: $(BIN)
+
+$(BIN): $(OBJ)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: harness/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/test_%: tests/test_%.c tests/testutil.h $(LIBOBJ)
+	$(CC) $(ALL_CFLAGS) -Iharness $(shell pkg-config --cflags cmocka) -o $@ \
+	    $< $(LIBOBJ) $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+$(BUILD):
+	mkdir -p $@
+
+test: $(BIN) $(TESTS)
+	@HARNESS=$(abspath $(BIN)) tests/run-tests.sh $(TESTS)
+
+sanitize:
+	$(MAKE) BUILD=build-san test CC=gcc \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    CFLAGS="-O1 -g"
+
+bench: $(BIN)
+	HARNESS=$(abspath $(BIN)) tests/bench/run.sh
+
+fuzz:
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+demo: $(BIN)
+	HARNESS=$(abspath $(BIN)) ci/demo
+
+conformance: $(BIN)
+	HARNESS=$(abspath $(BIN)) ci/conformance
+
+install: $(BIN)
+	install -Dm755 $(BIN) $(DESTDIR)$(PREFIX)/bin/harness
+	install -Dm644 doc/harness.1 $(DESTDIR)$(PREFIX)/share/man/man1/harness.1
+
+format-check:
+	clang-format --dry-run --Werror harness/*.[ch] tests/*.c
+
+clean:
+	rm -rf build build-san build-fuzz
+
+.PHONY: all test sanitize bench fuzz demo conformance install format-check clean
+-include $(OBJ:.o=.d)

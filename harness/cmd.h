@@ -1,0 +1,25 @@
+/*
+ * cmd.h - the subcommands.  Each lives in cmd_<name>.c with the same shape:
+ * option table -> parse -> validate -> call modules -> print -> exit code.
+ * To add a command: write cmd_<name>.c, declare it here, add one line to
+ * commands[] in main.c, document it in doc/harness.1.md.
+ */
+#ifndef HARNESS_CMD_H
+#define HARNESS_CMD_H
+
+#define HARNESS_VERSION "0.1.0"
+
+struct cmd_spec {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+int cmd_parse(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * context.h - the build context of a commit, as a CI checkout presents it.
+ *
+ * A context is a folder of a commit's tree (default: the root) with git
+ * modes (0644, 0755, symlinks 0777, submodules as empty folders), minus what
+ * .dockerignore excludes (Docker's pattern rules), plus by default a `.git`
+ * folder whose content differs on every checkout.
+ *
+ * Checksums are content checksums as BuildKit and the legacy builder's
+ * tarsum compute them: path, mode, size, content, never mtime, owner forced
+ * to 0:0.  They are memoized in a struct ctx_cache by git object id, ignore
+ * rules and selection, so that replaying a long history costs what changed.
+ *
+ * Ownership: ctx_cache_new()/ctx_cache_free(); ctx_open()/ctx_free().  A
+ * ctx borrows its cache and repo, which must outlive it.
+ */
+#ifndef HARNESS_CONTEXT_H
+#define HARNESS_CONTEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "repo.h"
+#include "sha256.h"
+
+struct ctx_cache;
+struct ctx;
+
+int ctx_cache_new(struct ctx_cache **out, struct repo *r);
+void ctx_cache_free(struct ctx_cache *cc);
+
+struct ctx_options {
+    const char *context; /* folder in the tree; NULL or "" = root */
+    const char *dockerfile; /* path relative to repo root; NULL=Dockerfile */
+    int no_git_dir;      /* 1: model a checkout without .git */
+    uint64_t checkout;   /* distinct per checkout: the .git content */
+};
+
+int ctx_open(struct ctx **out, struct ctx_cache *cc, const struct oid *commit,
+             const struct ctx_options *opts, struct err *err);
+void ctx_free(struct ctx *c);
+
+/* Whether .dockerignore excluded .git (or there is no .git in context). */
+int ctx_has_git_dir(const struct ctx *c);
+/* The .dockerignore file that applied ("" if none), e.g. "Dockerfile.dockerignore". */
+const char *ctx_ignore_file(const struct ctx *c);
+
+struct ctx_selection {
+    unsigned char digest[SHA256_LEN]; /* content checksum of the selection */
+    size_t nfiles;                    /* regular files and links selected */
+    uint64_t bytes;                   /* their total size */
+    int has_git_dir;                  /* the selection includes .git */
+};
+
+/*
+ * Select sources as COPY/ADD does: each src is a path relative to the
+ * context (leading "/" and "./" cleaned), a folder (its contents), or a
+ * glob (*, ?, [...]); excludes are --exclude patterns; parents is
+ * --parents.  A source that matches nothing fails the build: ERR_BUILD with
+ * "file not found in build context: 'SRC'".  A source that escapes the
+ * context (../x) resolves inside it, as Docker does.
+ */
+int ctx_select(struct ctx *c, const char *const *srcs, size_t nsrcs,
+               const char *const *excludes, size_t nexcludes, int parents,
+               struct ctx_selection *out, struct err *err);
+
+enum ctx_change_kind {
+    CTX_ADDED,
+    CTX_REMOVED,
+    CTX_CONTENT,
+    CTX_MODE,
+    CTX_TYPE,   /* file became a link or folder, or the reverse */
+    CTX_GIT_DIR /* the per-checkout .git folder */
+};
+
+struct ctx_change {
+    enum ctx_change_kind kind;
+    char path[512]; /* relative to the context */
+    unsigned old_mode, new_mode;
+};
+
+/*
+ * The first difference (in path order) between what the same sources
+ * select in two contexts.  0 and *out filled if they differ; ERR_NOTFOUND if
+ * the selections are equal.
+ */
+int ctx_diff(struct ctx *a, struct ctx *b, const char *const *srcs,
+             size_t nsrcs, const char *const *excludes, size_t nexcludes,
+             int parents, struct ctx_change *out, struct err *err);
+
+/* Docker's .dockerignore matching, exposed for tests and `harness parse`. */
+struct ignore;
+/* Parse .dockerignore text; path is for messages. */
+int ignore_parse(struct ignore **out, const char *path, const char *text,
+                 size_t len, struct err *err);
+void ignore_free(struct ignore *ig);
+/* 1 if the path (relative, '/'-separated, cleaned) is excluded. */
+int ignore_match(const struct ignore *ig, const char *path);
+/* 1 if an exception pattern may re-include something under dir. */
+int ignore_may_include_under(const struct ignore *ig, const char *dir);
+/* A digest of the rules, to key memoized checksums. */
+void ignore_digest(const struct ignore *ig, unsigned char out[SHA256_LEN]);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * main.c - global options, the command table, exit.  Nothing else.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "err.h"
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("harness %s\n", HARNESS_VERSION);
+    return EXIT_OK;
+}
+
+static const struct cmd_spec commands[] = {
+    /* one line per command, kept in the order of `harness --help` */
+    { "version", cmd_version, "print the version" },
+};
+
+static void usage(FILE *fp)
+{
+    size_t i;
+
+    fprintf(fp, "usage: harness [--version] [--help] <command> [<args>]\n\n"
+                "commands:\n");
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(fp, "\nsee 'harness <command> --help' and man harness(1)\n");
+}
+
+int main(int argc, char **argv)
+{
+    size_t i;
+
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("harness %s\n", HARNESS_VERSION);
+        return EXIT_OK;
+    }
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "harness: unknown command '%s'\n", argv[1]);
+    fprintf(stderr, "see 'harness --help'\n");
+    return EXIT_USAGE;
+}

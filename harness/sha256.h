@@ -1,0 +1,29 @@
+/*
+ * sha256.h - SHA-256 (FIPS 180-4), used for every simulated cache key and
+ * content checksum so that keys look and behave like Docker's digests.
+ */
+#ifndef HARNESS_SHA256_H
+#define HARNESS_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHA256_LEN 32
+#define SHA256_HEX (SHA256_LEN * 2 + 1)
+
+struct sha256 {
+    uint32_t h[8];
+    uint64_t total;
+    unsigned char block[64];
+    size_t fill;
+};
+
+void sha256_init(struct sha256 *c);
+void sha256_update(struct sha256 *c, const void *data, size_t len);
+/* Add a NUL-terminated string followed by a 0 separator byte. */
+void sha256_field(struct sha256 *c, const char *s);
+void sha256_final(struct sha256 *c, unsigned char out[SHA256_LEN]);
+/* Lower-case hex of a digest into out (SHA256_HEX bytes with NUL). */
+void sha256_hex(const unsigned char d[SHA256_LEN], char out[SHA256_HEX]);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * testutil.h - shared helpers for the cmocka suites: temporary folders and
+ * tiny git repositories made with the git command line.
+ */
+#ifndef HARNESS_TESTUTIL_H
+#define HARNESS_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* mkdtemp a folder under /tmp; caller frees the string. */
+static inline char *tu_tmpdir(void)
+{
+    char tmpl[] = "/tmp/harness-test-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    assert_non_null(d);
+    return strdup(d);
+}
+
+/* Run a shell command inside dir; asserts it succeeds. */
+static inline void tu_sh(const char *dir, const char *fmt, ...)
+{
+    char cmd[8192];
+    int n = snprintf(cmd, sizeof(cmd),
+                     "cd '%s' && { export GIT_AUTHOR_NAME=t "
+                     "GIT_AUTHOR_EMAIL=t@t GIT_COMMITTER_NAME=t "
+                     "GIT_COMMITTER_EMAIL=t@t "
+                     "GIT_AUTHOR_DATE='2026-01-01T00:00:00Z' "
+                     "GIT_COMMITTER_DATE='2026-01-01T00:00:00Z'; ",
+                     dir);
+    va_list ap;
+    va_start(ap, fmt);
+    n += vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
+    va_end(ap);
+    snprintf(cmd + n, sizeof(cmd) - (size_t)n, "; } >/dev/null 2>&1");
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Write a file (creating parent folders) under dir. */
+static inline void tu_write(const char *dir, const char *path,
+                            const char *content)
+{
+    char full[4096];
+    snprintf(full, sizeof(full), "%s/%s", dir, path);
+    for (char *p = full + strlen(dir) + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(full, 0755);
+            *p = '/';
+        }
+    FILE *f = fopen(full, "wb");
+    assert_non_null(f);
+    fputs(content, f);
+    fclose(f);
+}
+
+/* A fresh repository with `git init -q` in a new temp dir. */
+static inline char *tu_repo(void)
+{
+    char *d = tu_tmpdir();
+    tu_sh(d, "git init -q -b main .");
+    return d;
+}
+
+/* Stage everything and commit with message msg (allow empty). */
+static inline void tu_commit(const char *dir, const char *msg)
+{
+    tu_sh(dir, "git add -A && git commit -q --allow-empty -m '%s'", msg);
+}
+
+static inline void tu_rmrf(char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "warning: could not remove %s\n", dir);
+    free(dir);
+}
+
+#endif
