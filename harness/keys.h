@@ -1,0 +1,122 @@
+/*
+ * keys.h - the build graph of one Dockerfile at one commit, and the cache
+ * key of every step under one builder's rules (docs/cache-semantics.md).
+ *
+ * Legacy builder: one chain per stage, every instruction a step keyed on its
+ * parent's key and its own config/command text; all stages up to the target
+ * are built, in order.
+ *
+ * BuildKit: only FROM, RUN, COPY/ADD and WORKDIR are vertices.  ENV, ARG,
+ * USER and SHELL reach only later RUN (and WORKDIR) keys through the state;
+ * LABEL, EXPOSE, CMD, ENTRYPOINT, HEALTHCHECK, VOLUME, STOPSIGNAL,
+ * MAINTAINER and ONBUILD reach no key.  COPY --from is keyed by the content
+ * of what it copies, COPY --link not on earlier steps; stages unreachable
+ * from the target are not built.
+ *
+ * Each key is the SHA-256 of named parts (struct key_part).  The parts are
+ * kept so that `harness explain` can say which one changed.
+ *
+ * Content model: every step also carries a "content" digest, the identity
+ * of the files its result holds.  It is what COPY --from reads.  RUN output
+ * is assumed to be determined by the files it starts from, its command text
+ * and bind-mounted inputs (not by env or build args), which is what makes a
+ * stage that re-runs with identical output still give COPY --from a hit.
+ *
+ * Ownership: keys_compute() returns a struct key_build freed with
+ * key_build_free(); it borrows nothing after return.
+ */
+#ifndef HARNESS_KEYS_H
+#define HARNESS_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "context.h"
+#include "dockerfile.h"
+#include "err.h"
+#include "sha256.h"
+
+enum builder {
+    BUILDER_LEGACY,
+    BUILDER_BUILDKIT,
+};
+
+const char *builder_name(enum builder b);
+int builder_parse(enum builder *out, const char *s);
+
+/* A base image identity given by the user: image reference -> digest. */
+struct key_base {
+    const char *image;  /* as written after expansion, e.g. "python:3.12" */
+    const char *digest; /* any string that names the content */
+};
+
+struct keys_options {
+    enum builder builder;
+    const char *target; /* stage name or index; NULL: the last stage */
+    const struct key_base *bases;
+    size_t nbases;
+    /* ADD <url> / ADD <git ref>: 0 = assume the remote content is unchanged
+     * between builds (default), 1 = assume it changes on every build. */
+    int remote_changes;
+    uint64_t build_nonce; /* distinguishes builds when remote_changes */
+};
+
+/* One named input of a key, for explanations. */
+struct key_part {
+    char *name;       /* "parent", "command", "env:PATH", "source", ... */
+    char *value;      /* printable value (digests as hex) */
+    int line;         /* Dockerfile line it came from, 0 if none */
+};
+
+struct key_step {
+    size_t instr; /* index in df_file.instrs */
+    int stage;
+    int line;
+    enum df_kind kind;
+    int vertex; /* has a cache key under this builder */
+    int built;  /* 0: its stage is not built for this target */
+    unsigned char key[SHA256_LEN];
+    char key_hex[7 + SHA256_HEX]; /* "sha256:..." or "" */
+    int parent; /* step whose result this one starts from (legacy: the
+                   previous step; BuildKit: the last vertex), -1 for FROM */
+    int source; /* COPY --from / mount from: last step of that stage, -1 */
+    int layer;  /* produces a filesystem layer */
+    int in_final; /* its layer is in the target's image */
+    unsigned char content[SHA256_LEN];
+    size_t nfiles;  /* COPY/ADD: files selected */
+    uint64_t bytes; /* COPY/ADD: their total size */
+    int git_dir;    /* COPY/ADD selection includes the per-checkout .git */
+    struct key_part *parts;
+    size_t nparts;
+};
+
+struct key_build {
+    enum builder builder;
+    struct key_step *steps; /* in Dockerfile order, global ARGs excluded */
+    size_t nsteps;
+    int target;             /* stage index */
+    int failed;             /* the build would fail at failed_step */
+    int failed_step;
+    char error[512];
+};
+
+/*
+ * Key every step of `df` built from context `ctx` (may be NULL when no
+ * step reads the context).  A COPY source missing in the context does not
+ * return an error: it marks the build failed at that step (out->failed).
+ * Errors: ERR_INVALID for an unknown --target stage.
+ */
+int keys_compute(struct key_build **out, const struct df_file *df,
+                 struct ctx *ctx, const struct keys_options *opts,
+                 struct err *err);
+
+void key_build_free(struct key_build *kb);
+
+/* The step whose key equals `key`, or -1. */
+int key_build_find(const struct key_build *kb, const unsigned char *key);
+
+/* The value of the part named `name` of a step, or NULL. */
+const struct key_part *key_step_part(const struct key_step *s,
+                                     const char *name);
+
+#endif
