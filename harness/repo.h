@@ -96,4 +96,33 @@ int repo_blob_size(struct repo *r, const struct oid *blob, uint64_t *out,
 /* Whether the repository is shallow (its history is cut). */
 int repo_is_shallow(struct repo *r);
 
+/*
+ * A note about the last repo_range() call, "" if none: set when the range
+ * reached the boundary of a shallow history and stopped there (that is not
+ * an error).  Borrowed from r until the next repo_range().
+ */
+const char *repo_note(const struct repo *r);
+
+/* The content of a blob (for symlink targets).  *out is NUL-terminated and
+ * the caller's. */
+int repo_blob_read(struct repo *r, const struct oid *blob, char **out,
+                   size_t *len, struct err *err);
+
+/*
+ * An open tree, for walking without copying names: entries are in git's
+ * order and their names are borrowed from the tree until repo_tree_free().
+ */
+struct repo_tree;
+int repo_tree_open(struct repo_tree **out, struct repo *r,
+                   const struct oid *tree, struct err *err);
+void repo_tree_free(struct repo_tree *t);
+size_t repo_tree_count(const struct repo_tree *t);
+/* Entry i (< repo_tree_count()). */
+void repo_tree_entry(const struct repo_tree *t, size_t i,
+                     struct repo_entry *out);
+/* The entry named `name` (one path component); ERR_NOTFOUND, without a
+ * message, if there is none. */
+int repo_tree_find(const struct repo_tree *t, const char *name,
+                   struct repo_entry *out);
+
 #endif
