@@ -1,0 +1,714 @@
+/*
+ * store.c - the SQLite results database (see store.h, doc/schema.md).
+ *
+ * Opening is careful not to write anything before the file is known to be
+ * ours: the header is checked by hand, then application_id, user_version
+ * and the table list are read, and only then is WAL mode set and the
+ * schema created or migrated (inside BEGIN IMMEDIATE, re-checking the
+ * version, so two processes creating the same file do not both migrate).
+ */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "buf.h"
+
+#define BUSY_TIMEOUT_MS 10000
+
+/* Migration i brings the schema from version i to i + 1 and sets
+ * user_version to i + 1.  Append only: never edit a released entry. */
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE runs ("
+    " id INTEGER PRIMARY KEY,"
+    " started INTEGER NOT NULL,"
+    " repo TEXT NOT NULL,"
+    " dockerfile TEXT NOT NULL,"
+    " options TEXT NOT NULL,"
+    " tool_version TEXT NOT NULL,"
+    " UNIQUE (repo, dockerfile, options));"
+    "CREATE TABLE commits ("
+    " sha TEXT PRIMARY KEY CHECK (length(sha) = 40),"
+    " parents TEXT NOT NULL,"
+    " author_time INTEGER NOT NULL,"
+    " subject TEXT NOT NULL);"
+    "CREATE TABLE builds ("
+    " id INTEGER PRIMARY KEY,"
+    " run_id INTEGER NOT NULL REFERENCES runs(id),"
+    " commit_sha TEXT NOT NULL CHECK (length(commit_sha) = 40),"
+    " seq INTEGER NOT NULL,"
+    " strategy TEXT NOT NULL,"
+    " builder TEXT NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),"
+    " seconds REAL NOT NULL,"
+    " bytes_pulled INTEGER NOT NULL,"
+    " bytes_pushed INTEGER NOT NULL,"
+    " steps_hit INTEGER NOT NULL,"
+    " steps_miss INTEGER NOT NULL,"
+    " error TEXT,"
+    " UNIQUE (run_id, strategy, commit_sha));"
+    "CREATE TABLE steps ("
+    " build_id INTEGER NOT NULL REFERENCES builds(id),"
+    " step_index INTEGER NOT NULL,"
+    " stage INTEGER NOT NULL,"
+    " line INTEGER NOT NULL,"
+    " instruction TEXT NOT NULL,"
+    " outcome TEXT NOT NULL"
+    "  CHECK (outcome IN ('hit', 'miss', 'none', 'skipped')),"
+    " seconds REAL NOT NULL,"
+    " layer_bytes INTEGER NOT NULL,"
+    " bytes_pulled INTEGER NOT NULL,"
+    " reason TEXT,"
+    " key TEXT,"
+    " PRIMARY KEY (build_id, step_index));"
+    "CREATE TABLE transfers ("
+    " build_id INTEGER NOT NULL REFERENCES builds(id),"
+    " direction TEXT NOT NULL CHECK (direction IN ('pull', 'push')),"
+    " digest TEXT NOT NULL,"
+    " bytes INTEGER NOT NULL,"
+    " kind TEXT NOT NULL"
+    "  CHECK (kind IN ('layer', 'config', 'manifest', 'cache')));"
+    "CREATE INDEX transfers_build ON transfers (build_id);"
+    "CREATE INDEX builds_run_seq ON builds (run_id, seq);"
+    "PRAGMA application_id = 1213353555;" /* STORE_APPLICATION_ID */
+    "PRAGMA user_version = 1;",
+};
+
+_Static_assert(STORE_APPLICATION_ID == 1213353555, "migrations[0] sets it");
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
+                   STORE_SCHEMA_VERSION,
+               "one migration per schema version");
+
+/* Prepared statements, indexes into struct store's stmt[]. */
+enum {
+    Q_RUN_INSERT,
+    Q_RUN_FIND,
+    Q_COMMIT_PUT,
+    Q_BUILD_DONE,
+    Q_BUILD_PUT,
+    Q_STEP_PUT,
+    Q_TRANSFER_PUT,
+    Q_SUMMARY,
+    Q_BEGIN,
+    Q_COMMIT,
+    Q_SAVEPOINT,
+    Q_RELEASE,
+    Q_ROLLBACK_TO,
+    Q_COUNT
+};
+
+static const char *const queries[Q_COUNT] = {
+    [Q_RUN_INSERT] = "INSERT INTO runs (started, repo, dockerfile, options,"
+                     " tool_version) VALUES (?, ?, ?, ?, ?)"
+                     " ON CONFLICT DO NOTHING",
+    [Q_RUN_FIND] = "SELECT id FROM runs WHERE repo = ? AND dockerfile = ?"
+                   " AND options = ?",
+    [Q_COMMIT_PUT] = "INSERT OR IGNORE INTO commits (sha, parents,"
+                     " author_time, subject) VALUES (?, ?, ?, ?)",
+    [Q_BUILD_DONE] = "SELECT 1 FROM builds WHERE run_id = ? AND strategy = ?"
+                     " AND commit_sha = ?",
+    [Q_BUILD_PUT] = "INSERT INTO builds (run_id, commit_sha, seq, strategy,"
+                    " builder, status, seconds, bytes_pulled, bytes_pushed,"
+                    " steps_hit, steps_miss, error)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [Q_STEP_PUT] = "INSERT INTO steps (build_id, step_index, stage, line,"
+                   " instruction, outcome, seconds, layer_bytes,"
+                   " bytes_pulled, reason, key)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [Q_TRANSFER_PUT] = "INSERT INTO transfers (build_id, direction, digest,"
+                       " bytes, kind) VALUES (?, ?, ?, ?, ?)",
+    [Q_SUMMARY] = "SELECT strategy, count(*), sum(status = 'ok'),"
+                  " sum(steps_hit), sum(steps_miss), total(seconds),"
+                  " sum(bytes_pulled), sum(bytes_pushed)"
+                  " FROM builds WHERE run_id = ?"
+                  " GROUP BY strategy ORDER BY min(id)",
+    [Q_BEGIN] = "BEGIN IMMEDIATE",
+    [Q_COMMIT] = "COMMIT",
+    [Q_SAVEPOINT] = "SAVEPOINT build",
+    [Q_RELEASE] = "RELEASE build",
+    [Q_ROLLBACK_TO] = "ROLLBACK TO build",
+};
+
+struct store {
+    sqlite3 *db;
+    char *path;
+    sqlite3_stmt *stmt[Q_COUNT];
+    int in_batch;
+    double batch_started; /* CLOCK_MONOTONIC seconds */
+    double interval;
+};
+
+/* ---- enum tables ---- */
+
+static const char *const status_names[] = { "ok", "failed" };
+static const char *const outcome_names[] = { "hit", "miss", "none", "skipped" };
+static const char *const direction_names[] = { "pull", "push" };
+static const char *const kind_names[] = { "layer", "config", "manifest",
+                                          "cache" };
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *name_of(const char *const *names, size_t n, unsigned v)
+{
+    return v < n ? names[v] : "?";
+}
+
+static int parse_of(const char *const *names, size_t n, const char *s,
+                    unsigned *out)
+{
+    for (size_t i = 0; s && i < n; i++)
+        if (!strcmp(names[i], s)) {
+            *out = (unsigned)i;
+            return 0;
+        }
+    return ERR_INVALID;
+}
+
+const char *store_status_name(enum store_status s)
+{
+    return name_of(status_names, NELEM(status_names), s);
+}
+
+int store_status_parse(const char *s, enum store_status *out)
+{
+    unsigned v;
+    int rc = parse_of(status_names, NELEM(status_names), s, &v);
+    if (!rc)
+        *out = (enum store_status)v;
+    return rc;
+}
+
+const char *store_outcome_name(enum store_outcome o)
+{
+    return name_of(outcome_names, NELEM(outcome_names), o);
+}
+
+int store_outcome_parse(const char *s, enum store_outcome *out)
+{
+    unsigned v;
+    int rc = parse_of(outcome_names, NELEM(outcome_names), s, &v);
+    if (!rc)
+        *out = (enum store_outcome)v;
+    return rc;
+}
+
+const char *store_direction_name(enum store_direction d)
+{
+    return name_of(direction_names, NELEM(direction_names), d);
+}
+
+int store_direction_parse(const char *s, enum store_direction *out)
+{
+    unsigned v;
+    int rc = parse_of(direction_names, NELEM(direction_names), s, &v);
+    if (!rc)
+        *out = (enum store_direction)v;
+    return rc;
+}
+
+const char *store_kind_name(enum store_kind k)
+{
+    return name_of(kind_names, NELEM(kind_names), k);
+}
+
+int store_kind_parse(const char *s, enum store_kind *out)
+{
+    unsigned v;
+    int rc = parse_of(kind_names, NELEM(kind_names), s, &v);
+    if (!rc)
+        *out = (enum store_kind)v;
+    return rc;
+}
+
+/* ---- helpers ---- */
+
+static double now_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int db_error(struct store *s, struct err *err)
+{
+    return err_set(err, ERR_DB, "%s: %s", s->path, sqlite3_errmsg(s->db));
+}
+
+/* Run a statement that returns no rows we need; reset it after. */
+static int step_done(struct store *s, sqlite3_stmt *st, struct err *err)
+{
+    int rc = sqlite3_step(st);
+    int ret = 0;
+
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        ret = db_error(s, err);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int is_sha(const char *s)
+{
+    size_t i;
+
+    if (!s)
+        return 0;
+    for (i = 0; i < 40; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return s[40] == '\0';
+}
+
+/* Read one integer from a PRAGMA or query without parameters. */
+static int query_int(struct store *s, const char *sql, int64_t *out,
+                     struct err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else if (rc == SQLITE_DONE)
+        *out = 0;
+    else {
+        db_error(s, err);
+        sqlite3_finalize(st);
+        return err->code;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int exec(struct store *s, const char *sql, struct err *err)
+{
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    return 0;
+}
+
+/* ---- open ---- */
+
+/*
+ * Refuse a non-empty file that does not start with the SQLite header
+ * before SQLite sees it: SQLite would only say "file is not a database"
+ * later, and this gives the same message for every foreign file.
+ */
+static int check_header(const char *path, struct err *err)
+{
+    static const char magic[16] = "SQLite format 3";
+    char head[16];
+    struct stat st;
+    FILE *f;
+    size_t n;
+
+    if (!strcmp(path, ":memory:") || stat(path, &st) < 0 || st.st_size == 0)
+        return 0;
+    f = fopen(path, "rb");
+    if (!f)
+        return err_set(err, ERR_DB, "%s: cannot read the database", path);
+    n = fread(head, 1, sizeof(head), f);
+    fclose(f);
+    if (n < sizeof(head) || memcmp(head, magic, sizeof(head)))
+        return err_set(err, ERR_DB, "%s: not a harness database", path);
+    return 0;
+}
+
+/*
+ * Decide from application_id, user_version and the number of schema
+ * objects whether the file is ours.  Sets *version (0 for an empty file).
+ */
+static int check_identity(struct store *s, int64_t *version, struct err *err)
+{
+    int64_t app, objects;
+    int own_txn = sqlite3_get_autocommit(s->db);
+
+    /* One read transaction, so the three answers come from one snapshot
+     * even while another process is creating the schema. */
+    if (own_txn && exec(s, "BEGIN", err))
+        return err->code;
+    if (query_int(s, "PRAGMA application_id", &app, err) ||
+        query_int(s, "PRAGMA user_version", version, err) ||
+        query_int(s, "SELECT count(*) FROM sqlite_schema", &objects, err)) {
+        if (own_txn)
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return err->code;
+    }
+    if (own_txn && exec(s, "COMMIT", err))
+        return err->code;
+    if (app == 0 && *version == 0 && objects == 0)
+        return 0; /* a new, empty database */
+    if (app != STORE_APPLICATION_ID || *version <= 0) {
+        err_set(err, ERR_DB, "%s: not a harness database", s->path);
+        err_hint(err, "give another file with --db");
+        return err->code;
+    }
+    if (*version > STORE_SCHEMA_VERSION) {
+        err_set(err, ERR_DB,
+                "%s: written by a newer harness (schema %lld, this one knows "
+                "%d)",
+                s->path, (long long)*version, STORE_SCHEMA_VERSION);
+        err_hint(err, "upgrade harness or give another file with --db");
+        return err->code;
+    }
+    return 0;
+}
+
+static int migrate(struct store *s, struct err *err)
+{
+    int64_t version;
+
+    if (exec(s, "BEGIN IMMEDIATE", err))
+        return err->code;
+    /* Again, now that we hold the write lock: another process may have
+     * created the schema meanwhile. */
+    if (check_identity(s, &version, err))
+        goto fail;
+    for (; version < STORE_SCHEMA_VERSION; version++) {
+        if (exec(s, migrations[version], err))
+            goto fail;
+    }
+    return exec(s, "COMMIT", err);
+fail:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return err->code;
+}
+
+int store_open(struct store **out, const char *path, struct err *err)
+{
+    struct store *s = NULL;
+    int64_t version;
+    struct stat st;
+    int flags = SQLITE_OPEN_READWRITE;
+    size_t i;
+
+    *out = NULL;
+    if (check_header(path, err))
+        return err->code;
+    if (strcmp(path, ":memory:") && stat(path, &st) < 0)
+        flags |= SQLITE_OPEN_CREATE;
+    s = xcalloc(1, sizeof(*s));
+    s->path = xstrdup(path);
+    s->interval = 1.0;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        if (!s->db) {
+            err_set(err, ERR_DB, "%s: cannot open the database", path);
+            goto fail;
+        }
+        db_error(s, err);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 0);
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    /* Read-only checks first: nothing is written to a foreign file. */
+    if (check_identity(s, &version, err))
+        goto fail;
+    if (exec(s,
+             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+             "PRAGMA foreign_keys = ON",
+             err))
+        goto fail;
+    if (version < STORE_SCHEMA_VERSION && migrate(s, err))
+        goto fail;
+    for (i = 0; i < Q_COUNT; i++)
+        if (sqlite3_prepare_v3(s->db, queries[i], -1, SQLITE_PREPARE_PERSISTENT,
+                               &s->stmt[i], NULL) != SQLITE_OK) {
+            db_error(s, err);
+            goto fail;
+        }
+    *out = s;
+    return 0;
+fail:
+    store_close(s);
+    return err->code;
+}
+
+void store_close(struct store *s)
+{
+    size_t i;
+
+    if (!s)
+        return;
+    if (s->in_batch)
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    for (i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    sqlite3_close(s->db);
+    free(s->path);
+    free(s);
+}
+
+int store_schema_version(struct store *s)
+{
+    int64_t v = 0;
+    struct err err = ERR_INIT;
+
+    if (query_int(s, "PRAGMA user_version", &v, &err))
+        return err.code;
+    return (int)v;
+}
+
+/* ---- runs and commits ---- */
+
+int store_run_find_or_create(struct store *s, const struct store_run *run,
+                             int64_t *run_id, int *resumed, struct err *err)
+{
+    sqlite3_stmt *ins = s->stmt[Q_RUN_INSERT];
+    sqlite3_stmt *find = s->stmt[Q_RUN_FIND];
+    int created, rc;
+
+    sqlite3_bind_int64(ins, 1, run->started ? run->started : time(NULL));
+    bind_text(ins, 2, run->repo ? run->repo : "");
+    bind_text(ins, 3, run->dockerfile ? run->dockerfile : "");
+    bind_text(ins, 4, run->options ? run->options : "{}");
+    bind_text(ins, 5, run->tool_version ? run->tool_version : "");
+    if (step_done(s, ins, err))
+        return err->code;
+    created = sqlite3_changes(s->db) > 0;
+
+    bind_text(find, 1, run->repo ? run->repo : "");
+    bind_text(find, 2, run->dockerfile ? run->dockerfile : "");
+    bind_text(find, 3, run->options ? run->options : "{}");
+    rc = sqlite3_step(find);
+    if (rc == SQLITE_ROW)
+        *run_id = sqlite3_column_int64(find, 0);
+    else
+        db_error(s, err);
+    sqlite3_reset(find);
+    sqlite3_clear_bindings(find);
+    if (rc != SQLITE_ROW)
+        return err->code ? err->code : ERR_DB;
+    *resumed = !created;
+    return 0;
+}
+
+int store_commit_put(struct store *s, const struct store_commit *c,
+                     struct err *err)
+{
+    sqlite3_stmt *st = s->stmt[Q_COMMIT_PUT];
+
+    if (!is_sha(c->sha))
+        return err_set(err, ERR_INVALID, "%s: malformed commit id '%s'",
+                       s->path, c->sha ? c->sha : "");
+    bind_text(st, 1, c->sha);
+    bind_text(st, 2, c->parents ? c->parents : "");
+    sqlite3_bind_int64(st, 3, c->author_time);
+    bind_text(st, 4, c->subject ? c->subject : "");
+    return step_done(s, st, err);
+}
+
+/* ---- builds ---- */
+
+int store_build_done(struct store *s, int64_t run_id, const char *strategy,
+                     const char *commit_sha, struct err *err)
+{
+    sqlite3_stmt *st = s->stmt[Q_BUILD_DONE];
+    int rc;
+
+    sqlite3_bind_int64(st, 1, run_id);
+    bind_text(st, 2, strategy);
+    bind_text(st, 3, commit_sha);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        db_error(s, err);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : err->code;
+}
+
+int store_batch_begin(struct store *s, struct err *err)
+{
+    if (s->in_batch)
+        return 0;
+    if (step_done(s, s->stmt[Q_BEGIN], err))
+        return err->code;
+    s->in_batch = 1;
+    s->batch_started = now_monotonic();
+    return 0;
+}
+
+int store_batch_commit(struct store *s, struct err *err)
+{
+    if (!s->in_batch)
+        return 0;
+    if (step_done(s, s->stmt[Q_COMMIT], err))
+        return err->code; /* still in the batch; the caller may retry */
+    s->in_batch = 0;
+    return 0;
+}
+
+int store_batch_maybe_commit(struct store *s, struct err *err)
+{
+    if (!s->in_batch || now_monotonic() - s->batch_started < s->interval)
+        return 0;
+    return store_batch_commit(s, err);
+}
+
+void store_batch_interval(struct store *s, double seconds)
+{
+    s->interval = seconds < 0 ? 0 : seconds;
+}
+
+static int put_step(struct store *s, int64_t build_id,
+                    const struct store_step *p, struct err *err)
+{
+    sqlite3_stmt *st = s->stmt[Q_STEP_PUT];
+
+    sqlite3_bind_int64(st, 1, build_id);
+    sqlite3_bind_int64(st, 2, p->step_index);
+    sqlite3_bind_int64(st, 3, p->stage);
+    sqlite3_bind_int64(st, 4, p->line);
+    bind_text(st, 5, p->instruction ? p->instruction : "");
+    bind_text(st, 6, store_outcome_name(p->outcome));
+    sqlite3_bind_double(st, 7, p->seconds);
+    sqlite3_bind_int64(st, 8, p->layer_bytes);
+    sqlite3_bind_int64(st, 9, p->bytes_pulled);
+    bind_text(st, 10, p->reason);
+    bind_text(st, 11, p->key);
+    return step_done(s, st, err);
+}
+
+static int put_transfer(struct store *s, int64_t build_id,
+                        const struct store_transfer *t, struct err *err)
+{
+    sqlite3_stmt *st = s->stmt[Q_TRANSFER_PUT];
+
+    sqlite3_bind_int64(st, 1, build_id);
+    bind_text(st, 2, store_direction_name(t->direction));
+    bind_text(st, 3, t->digest ? t->digest : "");
+    sqlite3_bind_int64(st, 4, t->bytes);
+    bind_text(st, 5, store_kind_name(t->kind));
+    return step_done(s, st, err);
+}
+
+static int put_build_row(struct store *s, const struct store_build *b,
+                         int64_t *id, struct err *err)
+{
+    sqlite3_stmt *st = s->stmt[Q_BUILD_PUT];
+    int rc;
+
+    sqlite3_bind_int64(st, 1, b->run_id);
+    bind_text(st, 2, b->commit_sha);
+    sqlite3_bind_int64(st, 3, b->seq);
+    bind_text(st, 4, b->strategy ? b->strategy : "");
+    bind_text(st, 5, b->builder ? b->builder : "");
+    bind_text(st, 6, store_status_name(b->status));
+    sqlite3_bind_double(st, 7, b->seconds);
+    sqlite3_bind_int64(st, 8, b->bytes_pulled);
+    sqlite3_bind_int64(st, 9, b->bytes_pushed);
+    sqlite3_bind_int64(st, 10, b->steps_hit);
+    sqlite3_bind_int64(st, 11, b->steps_miss);
+    bind_text(st, 12, b->error);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_CONSTRAINT &&
+        sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE)
+        err_set(err, ERR_INVALID,
+                "%s: build already recorded for run %lld, strategy '%s', "
+                "commit '%s'",
+                s->path, (long long)b->run_id, b->strategy, b->commit_sha);
+    else if (rc != SQLITE_DONE)
+        db_error(s, err);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
+        return err->code;
+    *id = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+int store_build_put(struct store *s, const struct store_build *b,
+                    const struct store_step *steps, size_t nsteps,
+                    const struct store_transfer *t, size_t nt,
+                    int64_t *build_id, struct err *err)
+{
+    int64_t id = 0;
+    size_t i;
+
+    if (!is_sha(b->commit_sha))
+        return err_set(err, ERR_INVALID, "%s: malformed commit id '%s'",
+                       s->path, b->commit_sha ? b->commit_sha : "");
+    if (store_batch_begin(s, err))
+        return err->code;
+    /* A savepoint makes the build atomic inside the batch: on any error
+     * its rows are rolled back and earlier builds in the batch stay. */
+    if (step_done(s, s->stmt[Q_SAVEPOINT], err))
+        return err->code;
+    if (put_build_row(s, b, &id, err))
+        goto fail;
+    for (i = 0; i < nsteps; i++)
+        if (put_step(s, id, &steps[i], err))
+            goto fail;
+    for (i = 0; i < nt; i++)
+        if (put_transfer(s, id, &t[i], err))
+            goto fail;
+    if (step_done(s, s->stmt[Q_RELEASE], err))
+        goto fail;
+    if (build_id)
+        *build_id = id;
+    return 0;
+fail:
+    sqlite3_step(s->stmt[Q_ROLLBACK_TO]);
+    sqlite3_reset(s->stmt[Q_ROLLBACK_TO]);
+    sqlite3_step(s->stmt[Q_RELEASE]);
+    sqlite3_reset(s->stmt[Q_RELEASE]);
+    return err->code;
+}
+
+/* ---- queries ---- */
+
+int store_summary(struct store *s, int64_t run_id, struct store_summary **out,
+                  size_t *n, struct err *err)
+{
+    sqlite3_stmt *st = s->stmt[Q_SUMMARY];
+    struct store_summary *arr = NULL;
+    size_t len = 0, cap = 0;
+    int rc;
+
+    sqlite3_bind_int64(st, 1, run_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_summary *e;
+        const unsigned char *name = sqlite3_column_text(st, 0);
+
+        XGROW(arr, cap, len + 1);
+        e = &arr[len++];
+        memset(e, 0, sizeof(*e));
+        snprintf(e->strategy, sizeof(e->strategy), "%s",
+                 name ? (const char *)name : "");
+        e->builds = sqlite3_column_int64(st, 1);
+        e->builds_ok = sqlite3_column_int64(st, 2);
+        e->steps_hit = sqlite3_column_int64(st, 3);
+        e->steps_miss = sqlite3_column_int64(st, 4);
+        e->seconds = sqlite3_column_double(st, 5);
+        e->bytes_pulled = sqlite3_column_int64(st, 6);
+        e->bytes_pushed = sqlite3_column_int64(st, 7);
+    }
+    if (rc != SQLITE_DONE)
+        db_error(s, err);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) {
+        free(arr);
+        return err->code;
+    }
+    *out = arr;
+    *n = len;
+    return 0;
+}

@@ -1,0 +1,232 @@
+/*
+ * store.h - the SQLite results database; the only module that includes
+ * <sqlite3.h>.  The schema is documented in doc/schema.md and is part of
+ * the interface: reports and outside scripts read it directly.
+ *
+ * A database holds runs (one per replay command: repo, Dockerfile and
+ * options), the commits they replayed, one row per simulated build (run,
+ * strategy, commit), its steps and its blob transfers.
+ *
+ * Invariants:
+ *  - Files are recognised by PRAGMA application_id (STORE_APPLICATION_ID)
+ *    and versioned by PRAGMA user_version (STORE_SCHEMA_VERSION); older
+ *    versions are migrated on open.  A file that is not SQLite, a SQLite
+ *    file of another program, or a file from a newer harness is refused
+ *    with an error and never written to.
+ *  - WAL mode and a busy timeout (10 s): two processes writing the same
+ *    file wait for each other instead of failing.
+ *  - Builds are written in batches: one transaction holds many whole
+ *    builds, and each build is written atomically inside it (a build, its
+ *    steps and its transfers, or nothing).  An interrupted process (Ctrl-C,
+ *    kill -9) therefore leaves only whole builds, and a rerun resumes by
+ *    asking store_build_done() for each (run, strategy, commit).
+ *  - (run, strategy, commit) is unique: recording it twice is an error.
+ *
+ * Ownership: strings in the structs below are borrowed from the caller for
+ * the duration of the call; the store copies what it keeps.  A struct store
+ * is not thread-safe; use one per thread or process.
+ */
+#ifndef HARNESS_STORE_H
+#define HARNESS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct store;
+
+/* Schema version written to PRAGMA user_version (1: doc/schema.md). */
+#define STORE_SCHEMA_VERSION 1
+/* PRAGMA application_id of harness databases ("HRNS"). */
+#define STORE_APPLICATION_ID 0x48524e53
+
+/* ---- enums stored as text; each has a name/parse pair ---- */
+
+enum store_status {
+    STORE_STATUS_OK,
+    STORE_STATUS_FAILED,
+};
+
+enum store_outcome {
+    STORE_OUTCOME_HIT,     /* the step's result came from a cache */
+    STORE_OUTCOME_MISS,    /* the step ran */
+    STORE_OUTCOME_NONE,    /* no cache lookup (FROM, metadata under BuildKit) */
+    STORE_OUTCOME_SKIPPED, /* not needed for the target (unreachable stage) */
+};
+
+enum store_direction {
+    STORE_PULL,
+    STORE_PUSH,
+};
+
+enum store_kind {
+    STORE_KIND_LAYER,
+    STORE_KIND_CONFIG,
+    STORE_KIND_MANIFEST,
+    STORE_KIND_CACHE,
+};
+
+/* "ok" / "failed".  _parse returns 0, or ERR_INVALID for unknown text. */
+const char *store_status_name(enum store_status s);
+int store_status_parse(const char *s, enum store_status *out);
+/* "hit" / "miss" / "none" / "skipped". */
+const char *store_outcome_name(enum store_outcome o);
+int store_outcome_parse(const char *s, enum store_outcome *out);
+/* "pull" / "push". */
+const char *store_direction_name(enum store_direction d);
+int store_direction_parse(const char *s, enum store_direction *out);
+/* "layer" / "config" / "manifest" / "cache". */
+const char *store_kind_name(enum store_kind k);
+int store_kind_parse(const char *s, enum store_kind *out);
+
+/* ---- rows ---- */
+
+struct store_run {
+    int64_t started;          /* seconds since the epoch; 0: now */
+    const char *repo;         /* as given on the command line */
+    const char *dockerfile;   /* path inside the repository */
+    const char *options;      /* JSON text of the replay options */
+    const char *tool_version; /* HARNESS_VERSION */
+};
+
+struct store_commit {
+    const char *sha;     /* 40 lowercase hex digits */
+    const char *parents; /* parent shas separated by one space; "" for none */
+    int64_t author_time; /* seconds since the epoch */
+    const char *subject; /* first line of the message */
+};
+
+struct store_build {
+    int64_t run_id;
+    const char *commit_sha; /* 40 lowercase hex digits */
+    int64_t seq;            /* 0-based position in replay order */
+    const char *strategy;   /* "local", "inline", ... */
+    const char *builder;    /* "legacy", "buildkit" */
+    enum store_status status;
+    double seconds; /* simulated wall time of the whole build */
+    int64_t bytes_pulled;
+    int64_t bytes_pushed;
+    int64_t steps_hit;
+    int64_t steps_miss;
+    const char *error; /* why it failed; NULL when ok */
+};
+
+struct store_step {
+    int64_t step_index;      /* 0-based order within the build */
+    int64_t stage;           /* 0-based stage index in the Dockerfile */
+    int64_t line;            /* 1-based line in that commit's Dockerfile */
+    const char *instruction; /* keyword in capitals: "RUN" */
+    enum store_outcome outcome;
+    double seconds;
+    int64_t layer_bytes;
+    int64_t bytes_pulled;
+    const char *reason; /* why it missed or was skipped; may be NULL */
+    const char *key;    /* cache key (hex) or NULL */
+};
+
+struct store_transfer {
+    enum store_direction direction;
+    const char *digest; /* "sha256:..." */
+    int64_t bytes;
+    enum store_kind kind;
+};
+
+/* Per-strategy totals of one run, for the replay summary. */
+struct store_summary {
+    char strategy[64];
+    int64_t builds;
+    int64_t builds_ok;
+    int64_t steps_hit;
+    int64_t steps_miss;
+    double seconds;
+    int64_t bytes_pulled;
+    int64_t bytes_pushed;
+};
+
+/* ---- lifecycle ---- */
+
+/*
+ * Open or create the database at path (":memory:" for a private in-memory
+ * one), migrating an older schema.  *out is the caller's; close it with
+ * store_close().  Errors (ERR_DB, file untouched):
+ *   "PATH: not a harness database"   not SQLite, or another program's
+ *   "PATH: written by a newer harness (schema N, this one knows M)"
+ *   "PATH: <sqlite message>"         cannot open, locked for 10 s, corrupt
+ */
+int store_open(struct store **out, const char *path, struct err *err);
+
+/*
+ * Commit an open batch (errors are lost: call store_batch_commit() first
+ * to see them), finalize statements and close.  NULL is fine.
+ */
+void store_close(struct store *s);
+
+/* ---- runs and commits ---- */
+
+/*
+ * Find the run with the same repo, dockerfile and options text, or create
+ * it.  Sets *run_id and *resumed (1: it existed, 0: created).  ERR_DB.
+ */
+int store_run_find_or_create(struct store *s, const struct store_run *run,
+                             int64_t *run_id, int *resumed, struct err *err);
+
+/* Record a commit; a sha already present is left as it is.  ERR_INVALID
+ * for a malformed sha, ERR_DB. */
+int store_commit_put(struct store *s, const struct store_commit *c,
+                     struct err *err);
+
+/* ---- builds ---- */
+
+/*
+ * Whether the build (run, strategy, commit) is already recorded and
+ * committed or in the current batch.  Returns 1 or 0, or ERR_DB.
+ */
+int store_build_done(struct store *s, int64_t run_id, const char *strategy,
+                     const char *commit_sha, struct err *err);
+
+/*
+ * Start a batch (a transaction) if none is open; its clock starts now.
+ * Waits up to the busy timeout for another writer.  ERR_DB.
+ */
+int store_batch_begin(struct store *s, struct err *err);
+
+/*
+ * Record one whole build with its steps and transfers, atomically, in the
+ * current batch (one is begun if none is open).  Sets *build_id (may be
+ * NULL).  On error nothing of this build is written and the batch stays
+ * usable.  Errors: ERR_INVALID (malformed sha, build already recorded for
+ * this run, strategy and commit), ERR_DB.
+ */
+int store_build_put(struct store *s, const struct store_build *b,
+                    const struct store_step *steps, size_t nsteps,
+                    const struct store_transfer *t, size_t nt,
+                    int64_t *build_id, struct err *err);
+
+/*
+ * Call after each whole build: commits the batch when at least the batch
+ * interval (default 1 s, CLOCK_MONOTONIC) has passed since it began, so a
+ * crash loses at most about that much work.  No-op without a batch.
+ */
+int store_batch_maybe_commit(struct store *s, struct err *err);
+
+/* Commit the batch now (no-op without one).  ERR_DB. */
+int store_batch_commit(struct store *s, struct err *err);
+
+/* Set the batch interval in seconds (0: every maybe_commit commits). */
+void store_batch_interval(struct store *s, double seconds);
+
+/* ---- queries ---- */
+
+/*
+ * Per-strategy totals of a run, in the order strategies first appear.
+ * *out (caller frees with free()) has *n entries; an unknown run gives
+ * zero entries.  ERR_DB.
+ */
+int store_summary(struct store *s, int64_t run_id, struct store_summary **out,
+                  size_t *n, struct err *err);
+
+/* Schema version of the open database (PRAGMA user_version). */
+int store_schema_version(struct store *s);
+
+#endif

@@ -1,0 +1,652 @@
+/*
+ * test_store.c - the SQLite results database: schema, resume, batches,
+ * refusal of foreign files, concurrency and crash safety.
+ *
+ * Raw SQLite calls here play "another program" (a foreign file, a second
+ * reader); the code under test only talks through store.h.
+ */
+#include "testutil.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "store.h"
+
+static const char sha_a[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+static const char sha_b[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+struct fixture {
+    char *dir;
+    char path[4200];
+};
+
+static int setup_dir(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    f->dir = tu_tmpdir();
+    snprintf(f->path, sizeof(f->path), "%s/h.db", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown_dir(void **state)
+{
+    struct fixture *f = *state;
+    tu_rmrf(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Open, asserting success. */
+static struct store *open_ok(const char *path)
+{
+    struct store *s = NULL;
+    struct err err = ERR_INIT;
+    int rc = store_open(&s, path, &err);
+    if (rc)
+        fprintf(stderr, "store_open: %s\n", err.msg);
+    assert_int_equal(rc, 0);
+    assert_non_null(s);
+    return s;
+}
+
+static int64_t new_run(struct store *s, const char *options)
+{
+    struct store_run run = { 1700000000, "/repo", "Dockerfile", options,
+                             "0.1.0" };
+    struct err err = ERR_INIT;
+    int64_t id = 0;
+    int resumed = -1;
+    assert_int_equal(store_run_find_or_create(s, &run, &id, &resumed, &err), 0);
+    assert_true(id > 0);
+    return id;
+}
+
+/* Make a 40-hex sha from a number. */
+static void sha_of(unsigned n, char out[41])
+{
+    snprintf(out, 41, "%040x", n);
+}
+
+/* Put a build with nsteps steps (hits + misses = nsteps) and 2 transfers. */
+static int put_build(struct store *s, int64_t run, const char *strategy,
+                     const char *sha, int64_t seq, size_t nsteps,
+                     struct err *err)
+{
+    struct store_step steps[16];
+    struct store_transfer t[2] = {
+        { STORE_PULL, "sha256:1111", 1000, STORE_KIND_LAYER },
+        { STORE_PUSH, "sha256:2222", 500, STORE_KIND_MANIFEST },
+    };
+    struct store_build b = { run,      sha,        seq,
+                             strategy, "buildkit", STORE_STATUS_OK,
+                             12.5,     1000,       500,
+                             0,        0,          NULL };
+    size_t i;
+
+    assert_true(nsteps <= 16);
+    for (i = 0; i < nsteps; i++) {
+        struct store_step st = { (int64_t)i,
+                                 0,
+                                 (int64_t)i + 1,
+                                 "RUN",
+                                 i % 2 ? STORE_OUTCOME_MISS : STORE_OUTCOME_HIT,
+                                 1.0,
+                                 100,
+                                 10,
+                                 NULL,
+                                 "k" };
+        steps[i] = st;
+        if (i % 2)
+            b.steps_miss++;
+        else
+            b.steps_hit++;
+    }
+    return store_build_put(s, &b, steps, nsteps, t, 2, NULL, err);
+}
+
+/* Count with a raw read-only connection, as another program would. */
+static long long raw_count(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    char *p;
+    long n;
+
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    p = malloc((size_t)n + 1);
+    assert_int_equal(fread(p, 1, (size_t)n, fp), (size_t)n);
+    fclose(fp);
+    *len = (size_t)n;
+    return p;
+}
+
+static void assert_refused_unchanged(const char *path, const char *want)
+{
+    size_t n0, n1;
+    char *before = slurp(path, &n0);
+    struct store *s = NULL;
+    struct err err = ERR_INIT;
+    char *after;
+
+    assert_int_equal(store_open(&s, path, &err), ERR_DB);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, want));
+    after = slurp(path, &n1);
+    assert_int_equal(n0, n1);
+    assert_memory_equal(before, after, n0);
+    free(before);
+    free(after);
+}
+
+static void store__new_database_has_schema_version_1(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f->path);
+
+    assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
+    store_close(s);
+    assert_int_equal(raw_count(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(raw_count(f->path, "PRAGMA application_id"),
+                     STORE_APPLICATION_ID);
+    assert_int_equal(
+        raw_count(f->path,
+                  "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
+                  "AND name IN ('runs','commits','builds','steps',"
+                  "'transfers')"),
+        5);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM "
+                                        "pragma_journal_mode WHERE "
+                                        "journal_mode = 'wal'"),
+                     1);
+}
+
+static void store__in_memory_database_works(void **state)
+{
+    struct store *s = open_ok(":memory:");
+    struct err err = ERR_INIT;
+    int64_t run;
+
+    (void)state;
+    run = new_run(s, "{}");
+    assert_int_equal(put_build(s, run, "local", sha_a, 0, 3, &err), 0);
+    assert_int_equal(store_build_done(s, run, "local", sha_a, &err), 1);
+    store_close(s);
+}
+
+static void store__same_run_is_resumed_and_other_options_are_new(void **state)
+{
+    struct store *s = open_ok(":memory:");
+    struct store_run run = { 0, "/repo", "Dockerfile", "{\"a\":1}", "0.1.0" };
+    struct err err = ERR_INIT;
+    int64_t id1, id2, id3;
+    int resumed;
+
+    (void)state;
+    assert_int_equal(store_run_find_or_create(s, &run, &id1, &resumed, &err),
+                     0);
+    assert_int_equal(resumed, 0);
+    assert_int_equal(store_run_find_or_create(s, &run, &id2, &resumed, &err),
+                     0);
+    assert_int_equal(resumed, 1);
+    assert_true(id1 == id2);
+    run.options = "{\"a\":2}";
+    assert_int_equal(store_run_find_or_create(s, &run, &id3, &resumed, &err),
+                     0);
+    assert_int_equal(resumed, 0);
+    assert_true(id3 != id1);
+    store_close(s);
+}
+
+static void store__build_is_written_with_its_steps_and_transfers(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f->path);
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}");
+
+    assert_int_equal(put_build(s, run, "inline", sha_a, 0, 5, &err), 0);
+    store_close(s);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM builds"), 1);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM steps"), 5);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM transfers"), 2);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM steps WHERE "
+                                        "outcome = 'hit'"),
+                     3);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM transfers "
+                                        "WHERE direction = 'push' AND kind = "
+                                        "'manifest'"),
+                     1);
+}
+
+static void
+store__build_recorded_twice_is_refused_without_duplicate(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f->path);
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}");
+
+    assert_int_equal(put_build(s, run, "local", sha_a, 0, 2, &err), 0);
+    assert_int_equal(put_build(s, run, "local", sha_a, 0, 2, &err),
+                     ERR_INVALID);
+    assert_non_null(strstr(err.msg, "already recorded"));
+    assert_non_null(strstr(err.msg, sha_a));
+    /* the same commit under another strategy is another build */
+    assert_int_equal(put_build(s, run, "gha", sha_a, 0, 2, &err), 0);
+    store_close(s);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM builds"), 2);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM steps"), 4);
+}
+
+static void store__resumed_run_skips_builds_already_done(void **state)
+{
+    struct fixture *f = *state;
+    struct err err = ERR_INIT;
+    struct store *s = open_ok(f->path);
+    int64_t run = new_run(s, "{\"strategy\":\"local\"}"), run2;
+    char sha[41];
+    unsigned i, written = 0;
+
+    for (i = 0; i < 5; i++) {
+        sha_of(i, sha);
+        assert_int_equal(put_build(s, run, "local", sha, i, 2, &err), 0);
+    }
+    store_close(s);
+
+    /* the rerun asks before each build and writes only the missing ones */
+    s = open_ok(f->path);
+    run2 = new_run(s, "{\"strategy\":\"local\"}");
+    assert_true(run2 == run);
+    for (i = 0; i < 8; i++) {
+        sha_of(i, sha);
+        int done = store_build_done(s, run, "local", sha, &err);
+        assert_true(done == (i < 5));
+        if (!done) {
+            assert_int_equal(put_build(s, run, "local", sha, i, 2, &err), 0);
+            written++;
+        }
+    }
+    store_close(s);
+    assert_int_equal(written, 3);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM builds"), 8);
+    assert_int_equal(raw_count(f->path, "SELECT count(DISTINCT commit_sha) "
+                                        "FROM builds"),
+                     8);
+}
+
+static void store__batch_is_visible_to_others_only_once_committed(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f->path);
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}");
+
+    store_batch_interval(s, 3600);
+    assert_int_equal(store_batch_begin(s, &err), 0);
+    assert_int_equal(put_build(s, run, "local", sha_a, 0, 2, &err), 0);
+    assert_int_equal(store_batch_maybe_commit(s, &err), 0);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM builds"), 0);
+    assert_int_equal(store_batch_commit(s, &err), 0);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM builds"), 1);
+    store_close(s);
+}
+
+static void store__batch_commits_once_the_interval_has_passed(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f->path);
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}");
+    struct timespec ts = { 0, 60 * 1000 * 1000 };
+
+    store_batch_interval(s, 0.05);
+    assert_int_equal(put_build(s, run, "local", sha_a, 0, 2, &err), 0);
+    nanosleep(&ts, NULL);
+    assert_int_equal(store_batch_maybe_commit(s, &err), 0);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM builds"), 1);
+    store_close(s);
+}
+
+static void store__failed_build_leaves_the_rest_of_the_batch(void **state)
+{
+    struct store *s = open_ok(":memory:");
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}");
+    struct store_step dup[2] = {
+        { 0, 0, 1, "FROM", STORE_OUTCOME_NONE, 0, 0, 0, NULL, NULL },
+        { 0, 0, 2, "RUN", STORE_OUTCOME_MISS, 1, 5, 0, NULL, NULL },
+    };
+    struct store_build b = { run,     sha_b,      1,
+                             "local", "buildkit", STORE_STATUS_FAILED,
+                             0,       0,          0,
+                             0,       1,          "boom" };
+
+    (void)state;
+    store_batch_interval(s, 3600);
+    assert_int_equal(put_build(s, run, "local", sha_a, 0, 3, &err), 0);
+    /* two steps with the same index: the build is rejected whole */
+    assert_int_equal(store_build_put(s, &b, dup, 2, NULL, 0, NULL, &err),
+                     ERR_DB);
+    assert_int_equal(store_batch_commit(s, &err), 0);
+    assert_int_equal(store_build_done(s, run, "local", sha_a, &err), 1);
+    assert_int_equal(store_build_done(s, run, "local", sha_b, &err), 0);
+    store_close(s);
+}
+
+static void store__malformed_commit_id_is_refused(void **state)
+{
+    struct store *s = open_ok(":memory:");
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}");
+    struct store_commit c = { "abc123", "", 0, "short" };
+
+    (void)state;
+    assert_int_equal(put_build(s, run, "local", "ABCD", 0, 1, &err),
+                     ERR_INVALID);
+    assert_non_null(strstr(err.msg, "malformed commit id 'ABCD'"));
+    assert_int_equal(store_commit_put(s, &c, &err), ERR_INVALID);
+    c.sha = sha_a;
+    assert_int_equal(store_commit_put(s, &c, &err), 0);
+    assert_int_equal(store_commit_put(s, &c, &err), 0); /* ignored */
+    store_close(s);
+}
+
+static void store__summary_totals_each_strategy_in_order(void **state)
+{
+    struct store *s = open_ok(":memory:");
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}"), other = new_run(s, "{\"x\":1}");
+    struct store_summary *sum = NULL;
+    struct store_build failed = {
+        run, sha_b, 1, "gha", "buildkit", STORE_STATUS_FAILED,
+        2.0, 7,     0, 0,     0,          "COPY failed: file not found 'x'"
+    };
+    size_t n = 0;
+
+    (void)state;
+    assert_int_equal(put_build(s, run, "gha", sha_a, 0, 4, &err), 0);
+    assert_int_equal(put_build(s, run, "local", sha_a, 0, 3, &err), 0);
+    assert_int_equal(put_build(s, run, "local", sha_b, 1, 3, &err), 0);
+    assert_int_equal(store_build_put(s, &failed, NULL, 0, NULL, 0, NULL, &err),
+                     0);
+    assert_int_equal(put_build(s, other, "gha", sha_b, 0, 4, &err), 0);
+
+    assert_int_equal(store_summary(s, run, &sum, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(sum[0].strategy, "gha");
+    assert_int_equal(sum[0].builds, 2);
+    assert_int_equal(sum[0].builds_ok, 1);
+    assert_int_equal(sum[0].steps_hit, 2);
+    assert_int_equal(sum[0].steps_miss, 2);
+    assert_int_equal(sum[0].bytes_pulled, 1007);
+    assert_true(sum[0].seconds > 14.4 && sum[0].seconds < 14.6);
+    assert_string_equal(sum[1].strategy, "local");
+    assert_int_equal(sum[1].builds, 2);
+    assert_int_equal(sum[1].steps_hit, 4);
+    assert_int_equal(sum[1].steps_miss, 2);
+    assert_int_equal(sum[1].bytes_pushed, 1000);
+    free(sum);
+    assert_int_equal(store_summary(s, 9999, &sum, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(sum);
+    store_close(s);
+}
+
+static void store__enum_names_and_parsers_agree(void **state)
+{
+    static const struct {
+        const char *name;
+        int value;
+    } outcomes[] = { { "hit", STORE_OUTCOME_HIT },
+                     { "miss", STORE_OUTCOME_MISS },
+                     { "none", STORE_OUTCOME_NONE },
+                     { "skipped", STORE_OUTCOME_SKIPPED } },
+      kinds[] = { { "layer", STORE_KIND_LAYER },
+                  { "config", STORE_KIND_CONFIG },
+                  { "manifest", STORE_KIND_MANIFEST },
+                  { "cache", STORE_KIND_CACHE } };
+    enum store_outcome o;
+    enum store_kind k;
+    enum store_status st;
+    enum store_direction d;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < 4; i++) {
+        assert_string_equal(store_outcome_name(outcomes[i].value),
+                            outcomes[i].name);
+        assert_int_equal(store_outcome_parse(outcomes[i].name, &o), 0);
+        assert_int_equal(o, outcomes[i].value);
+        assert_string_equal(store_kind_name(kinds[i].value), kinds[i].name);
+        assert_int_equal(store_kind_parse(kinds[i].name, &k), 0);
+        assert_int_equal(k, kinds[i].value);
+    }
+    assert_int_equal(store_status_parse("failed", &st), 0);
+    assert_int_equal(st, STORE_STATUS_FAILED);
+    assert_string_equal(store_status_name(STORE_STATUS_OK), "ok");
+    assert_int_equal(store_direction_parse("push", &d), 0);
+    assert_int_equal(d, STORE_PUSH);
+    assert_int_equal(store_outcome_parse("HIT", &o), ERR_INVALID);
+    assert_int_equal(store_status_parse("", &st), ERR_INVALID);
+}
+
+static void store__foreign_sqlite_file_is_refused_and_unchanged(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3 *db = NULL;
+
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE notes (id INTEGER, body "
+                                  "TEXT); INSERT INTO notes VALUES (1, 'x')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_refused_unchanged(f->path, "not a harness database");
+}
+
+static void store__text_file_is_refused_and_unchanged(void **state)
+{
+    struct fixture *f = *state;
+
+    tu_write(f->dir, "h.db", "these are my notes, not a database\n");
+    assert_refused_unchanged(f->path, "not a harness database");
+}
+
+static void store__newer_schema_is_refused_and_unchanged(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3 *db = NULL;
+
+    store_close(open_ok(f->path));
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL),
+        SQLITE_OK);
+    /* fold the WAL back so the main file holds everything */
+    assert_int_equal(
+        sqlite3_exec(db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_refused_unchanged(f->path, "written by a newer harness");
+}
+
+static void store__data_survives_close_and_reopen(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f->path);
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}");
+
+    assert_int_equal(put_build(s, run, "local", sha_a, 0, 2, &err), 0);
+    store_close(s);
+    s = open_ok(f->path);
+    assert_int_equal(store_build_done(s, run, "local", sha_a, &err), 1);
+    assert_int_equal(store_build_done(s, run, "local", sha_b, &err), 0);
+    store_close(s);
+}
+
+/* Child process body: write n builds of one strategy, commit each time. */
+static void write_builds_child(const char *path, const char *strategy,
+                               unsigned n, double interval)
+{
+    struct store *s = NULL;
+    struct err err = ERR_INIT;
+    struct store_run run = { 1, "/repo", "Dockerfile", "{}", "0.1.0" };
+    int64_t run_id;
+    int resumed;
+    char sha[41];
+    unsigned i;
+
+    if (store_open(&s, path, &err) ||
+        store_run_find_or_create(s, &run, &run_id, &resumed, &err))
+        goto fail;
+    store_batch_interval(s, interval);
+    for (i = 0; i < n; i++) {
+        sha_of(i, sha);
+        if (put_build(s, run_id, strategy, sha, i, 1 + i % 7, &err) ||
+            store_batch_maybe_commit(s, &err))
+            goto fail;
+    }
+    if (store_batch_commit(s, &err))
+        goto fail;
+    store_close(s);
+    _exit(0);
+fail:
+    fprintf(stderr, "child %s: %s\n", strategy, err.msg);
+    _exit(1);
+}
+
+static void store__two_processes_writing_one_file_both_succeed(void **state)
+{
+    struct fixture *f = *state;
+    pid_t a, b;
+    int sa = -1, sb = -1;
+
+    a = fork();
+    assert_true(a >= 0);
+    if (a == 0)
+        write_builds_child(f->path, "local", 300, 0);
+    b = fork();
+    assert_true(b >= 0);
+    if (b == 0)
+        write_builds_child(f->path, "gha", 300, 0.01);
+    assert_int_equal(waitpid(a, &sa, 0), a);
+    assert_int_equal(waitpid(b, &sb, 0), b);
+    assert_true(WIFEXITED(sa) && WEXITSTATUS(sa) == 0);
+    assert_true(WIFEXITED(sb) && WEXITSTATUS(sb) == 0);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM builds"), 600);
+}
+
+static void store__kill_during_batches_leaves_only_whole_builds(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s;
+    struct err err = ERR_INIT;
+    struct timespec ts = { 0, 20 * 1000 * 1000 };
+    long long n = 0;
+    int status, tries;
+    pid_t pid;
+
+    store_close(open_ok(f->path)); /* create the schema first */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        write_builds_child(f->path, "local", 1000000, 0.05);
+    /* wait until a few batches are committed, then kill mid-batch */
+    for (tries = 0; tries < 500 && n < 200; tries++) {
+        nanosleep(&ts, NULL);
+        n = raw_count(f->path, "SELECT count(*) FROM builds");
+    }
+    ts.tv_nsec = 37 * 1000 * 1000;
+    nanosleep(&ts, NULL);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+
+    s = open_ok(f->path); /* recovers the WAL */
+    store_close(s);
+    n = raw_count(f->path, "SELECT count(*) FROM builds");
+    assert_true(n >= 200);
+    /* every build has all of its steps and transfers */
+    assert_int_equal(raw_count(f->path,
+                               "SELECT count(*) FROM builds b WHERE "
+                               "steps_hit + steps_miss != (SELECT count(*) "
+                               "FROM steps WHERE build_id = b.id) OR 2 != "
+                               "(SELECT count(*) FROM transfers WHERE "
+                               "build_id = b.id)"),
+                     0);
+    /* and the builds are a prefix of the replay: resume continues there */
+    assert_int_equal(raw_count(f->path, "SELECT max(seq) + 1 FROM builds"), n);
+    (void)err;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            store__new_database_has_schema_version_1, setup_dir, teardown_dir),
+        cmocka_unit_test(store__in_memory_database_works),
+        cmocka_unit_test(store__same_run_is_resumed_and_other_options_are_new),
+        cmocka_unit_test_setup_teardown(
+            store__build_is_written_with_its_steps_and_transfers, setup_dir,
+            teardown_dir),
+        cmocka_unit_test_setup_teardown(
+            store__build_recorded_twice_is_refused_without_duplicate, setup_dir,
+            teardown_dir),
+        cmocka_unit_test_setup_teardown(
+            store__resumed_run_skips_builds_already_done, setup_dir,
+            teardown_dir),
+        cmocka_unit_test_setup_teardown(
+            store__batch_is_visible_to_others_only_once_committed, setup_dir,
+            teardown_dir),
+        cmocka_unit_test_setup_teardown(
+            store__batch_commits_once_the_interval_has_passed, setup_dir,
+            teardown_dir),
+        cmocka_unit_test(store__failed_build_leaves_the_rest_of_the_batch),
+        cmocka_unit_test(store__malformed_commit_id_is_refused),
+        cmocka_unit_test(store__summary_totals_each_strategy_in_order),
+        cmocka_unit_test(store__enum_names_and_parsers_agree),
+        cmocka_unit_test_setup_teardown(
+            store__foreign_sqlite_file_is_refused_and_unchanged, setup_dir,
+            teardown_dir),
+        cmocka_unit_test_setup_teardown(
+            store__text_file_is_refused_and_unchanged, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(
+            store__newer_schema_is_refused_and_unchanged, setup_dir,
+            teardown_dir),
+        cmocka_unit_test_setup_teardown(store__data_survives_close_and_reopen,
+                                        setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(
+            store__two_processes_writing_one_file_both_succeed, setup_dir,
+            teardown_dir),
+        cmocka_unit_test_setup_teardown(
+            store__kill_during_batches_leaves_only_whole_builds, setup_dir,
+            teardown_dir),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
