@@ -31,10 +31,10 @@ int ctx_cache_new(struct ctx_cache **out, struct repo *r);
 void ctx_cache_free(struct ctx_cache *cc);
 
 struct ctx_options {
-    const char *context; /* folder in the tree; NULL or "" = root */
+    const char *context;    /* folder in the tree; NULL or "" = root */
     const char *dockerfile; /* path relative to repo root; NULL=Dockerfile */
-    int no_git_dir;      /* 1: model a checkout without .git */
-    uint64_t checkout;   /* distinct per checkout: the .git content */
+    int no_git_dir;         /* 1: model a checkout without .git */
+    uint64_t checkout;      /* distinct per checkout: the .git content */
 };
 
 int ctx_open(struct ctx **out, struct ctx_cache *cc, const struct oid *commit,
@@ -43,7 +43,8 @@ void ctx_free(struct ctx *c);
 
 /* Whether .dockerignore excluded .git (or there is no .git in context). */
 int ctx_has_git_dir(const struct ctx *c);
-/* The .dockerignore file that applied ("" if none), e.g. "Dockerfile.dockerignore". */
+/* The .dockerignore file that applied ("" if none), e.g.
+ * "Dockerfile.dockerignore". */
 const char *ctx_ignore_file(const struct ctx *c);
 
 struct ctx_selection {
@@ -89,17 +90,47 @@ int ctx_diff(struct ctx *a, struct ctx *b, const char *const *srcs,
              size_t nsrcs, const char *const *excludes, size_t nexcludes,
              int parents, struct ctx_change *out, struct err *err);
 
-/* Docker's .dockerignore matching, exposed for tests and `harness parse`. */
+/*
+ * Docker's .dockerignore matching (moby/patternmatcher), exposed for tests
+ * and `harness parse`.  Rules: lines starting with '#' are comments; lines
+ * are trimmed; a leading '!' makes an exception; patterns are cleaned like
+ * Go's filepath.Clean and a leading '/' is dropped; '*' and '?' never match
+ * '/', '[...]' is a class ('^' negates), '\' escapes, '**' matches any
+ * number of folders, "**" at the start or end matches any suffix or
+ * prefix; a pattern that matches a folder also matches everything under
+ * it; the last matching pattern wins.
+ */
 struct ignore;
-/* Parse .dockerignore text; path is for messages. */
+/* Parse .dockerignore text; path is for messages.  Errors: ERR_PARSE with
+ * "PATH:LINE: illegal exclusion pattern '!'" or "... syntax error in
+ * pattern 'P'". */
 int ignore_parse(struct ignore **out, const char *path, const char *text,
                  size_t len, struct err *err);
+/* Compile a list of patterns as given (COPY --exclude): no comment or
+ * leading-'/' handling; what is a syntax error is as in ignore_parse(). */
+int ignore_from_patterns(struct ignore **out, const char *const *pats, size_t n,
+                         struct err *err);
 void ignore_free(struct ignore *ig);
-/* 1 if the path (relative, '/'-separated, cleaned) is excluded. */
+/* Number of patterns (0 for NULL). */
+size_t ignore_count(const struct ignore *ig);
+/* 1 if the path (relative, '/'-separated, cleaned) is excluded, by a
+ * pattern matching it or one of its parent folders.  NULL ig: 0. */
 int ignore_match(const struct ignore *ig, const char *path);
-/* 1 if an exception pattern may re-include something under dir. */
+/*
+ * 1 if the walk must descend into the excluded folder dir because an
+ * exception pattern could re-include something under it.  This is Docker's
+ * test (fsutil and the legacy tar walker): the exception's text must start
+ * with "DIR/", so "!*\/keep" never re-includes "dir/keep".
+ */
 int ignore_may_include_under(const struct ignore *ig, const char *dir);
 /* A digest of the rules, to key memoized checksums. */
 void ignore_digest(const struct ignore *ig, unsigned char out[SHA256_LEN]);
+/* Go's filepath.Clean on a '/'-separated path; the caller frees it. */
+char *ignore_clean_path(const char *path);
+/* Go's filepath.Match for one path component ('*', '?', '[...]', '\');
+ * 1 on a match, 0 if not, ERR_PARSE for a malformed pattern. */
+int ignore_glob_match(const char *pattern, const char *name);
+/* 1 if s contains glob metacharacters ('*', '?', '['). */
+int ignore_has_glob(const char *s);
 
 #endif

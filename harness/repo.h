@@ -83,8 +83,8 @@ struct repo_entry {
     unsigned mode; /* 0644, 0755, 0777 (links), 040755, or 0 */
 };
 
-int repo_commit_tree(struct repo *r, const struct oid *commit,
-                     struct oid *tree, struct err *err);
+int repo_commit_tree(struct repo *r, const struct oid *commit, struct oid *tree,
+                     struct err *err);
 /* Calls fn for each entry of a tree, in git's order; fn returns non-zero to
  * stop (that value is returned). */
 int repo_tree_foreach(struct repo *r, const struct oid *tree,
