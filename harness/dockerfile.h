@@ -105,8 +105,11 @@ struct df_instr {
      *  - RUN/CMD/ENTRYPOINT shell form: one element, the command text
      *    (not expanded; the shell does that); exec form: the argv.
      *  - COPY/ADD: sources... destination (expanded).
-     *  - FROM: image [AS name] split as image only (see df_stage).
+     *  - FROM: one element, the image after expansion with the global ARGs
+     *    (the stage name is in df_stage).
      *  - ENV/LABEL/ARG: see vars instead; args holds the raw words.
+     *    ARG vars carry the effective value (--build-arg, else the
+     *    expanded default, else the global ARG's value, else NULL).
      *  - others: the words (expanded where Docker expands).
      */
     char **args;
@@ -117,6 +120,7 @@ struct df_instr {
     size_t nheredocs;
     struct df_state state;  /* before this instruction */
     struct df_instr *inner; /* ONBUILD's instruction, HEALTHCHECK none */
+    int from_stage; /* COPY --from resolved to a stage index, else -1 */
 };
 
 struct df_stage {

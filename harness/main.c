@@ -17,6 +17,7 @@ static int cmd_version(int argc, char **argv)
 
 static const struct cmd_spec commands[] = {
     /* one line per command, kept in the order of `harness --help` */
+    { "parse", cmd_parse, "parse a Dockerfile and print its instructions" },
     { "version", cmd_version, "print the version" },
 };
 
