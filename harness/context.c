@@ -1,0 +1,1135 @@
+/*
+ * context.c - build contexts of commits, COPY/ADD source selection, content
+ * checksums, and the first difference between two contexts.
+ *
+ * Digests (all SHA-256, names sorted bytewise, never mtime, owner 0:0):
+ *   file   H("file", mode, uid 0, gid 0, size, blob id)
+ *   link   H("link", 0777, uid 0, gid 0, size, target)
+ *   folder H("dir", (name, child digest)...); a submodule is an empty folder
+ *   .git   H("gitdir", commit, checkout): differs on every checkout
+ *
+ * Memoization.  The cache holds two open-addressing tables keyed by 32-byte
+ * keys.  Folders: key = H(tree id, and only when rules apply: the
+ * .dockerignore digest with the folder's context path, the --exclude
+ * digest with its source-relative path); value = digest, file count, bytes,
+ * visible entries.  Without rules the key is the tree id alone, so a folder
+ * that did not change between commits, wherever it moved, costs one
+ * lookup.  Files: key = blob id + mode; value = digest and size (the size
+ * comes from the object header, never from the content).  A commit
+ * therefore reads only the trees that changed, as `git log --raw` does.
+ */
+#include "context.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+/* ===== Memo table ===== */
+
+struct memo_val {
+    unsigned char digest[SHA256_LEN];
+    uint64_t bytes;
+    uint32_t nfiles;
+    uint32_t nentries; /* visible children (folders) */
+};
+
+struct memo_slot {
+    unsigned char key[SHA256_LEN];
+    unsigned char used;
+    struct memo_val v;
+};
+
+struct memo {
+    struct memo_slot *slots;
+    size_t n, cap; /* cap is a power of two */
+};
+
+static size_t key_hash(const unsigned char *key)
+{
+    size_t h;
+    memcpy(&h, key, sizeof(h));
+    return h;
+}
+
+static struct memo_slot *memo_slot(const struct memo *m,
+                                   const unsigned char *key)
+{
+    size_t i = key_hash(key) & (m->cap - 1);
+    while (m->slots[i].used && memcmp(m->slots[i].key, key, SHA256_LEN))
+        i = (i + 1) & (m->cap - 1);
+    return &m->slots[i];
+}
+
+static const struct memo_val *memo_get(const struct memo *m,
+                                       const unsigned char *key)
+{
+    if (!m->cap)
+        return NULL;
+    const struct memo_slot *s = memo_slot(m, key);
+    return s->used ? &s->v : NULL;
+}
+
+static void memo_put(struct memo *m, const unsigned char *key,
+                     const struct memo_val *v)
+{
+    if (2 * (m->n + 1) > m->cap) {
+        struct memo old = *m;
+        m->cap = old.cap ? 2 * old.cap : 4096;
+        m->slots = xcalloc(m->cap, sizeof(*m->slots));
+        m->n = 0;
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.slots[i].used)
+                memo_put(m, old.slots[i].key, &old.slots[i].v);
+        free(old.slots);
+    }
+    struct memo_slot *s = memo_slot(m, key);
+    if (!s->used) {
+        s->used = 1;
+        memcpy(s->key, key, SHA256_LEN);
+        m->n++;
+    }
+    s->v = *v;
+}
+
+/* ===== Cache and context ===== */
+
+struct ctx_cache {
+    struct repo *r;
+    struct memo dirs;
+    struct memo files;
+};
+
+int ctx_cache_new(struct ctx_cache **out, struct repo *r)
+{
+    *out = xcalloc(1, sizeof(**out));
+    (*out)->r = r;
+    return 0;
+}
+
+void ctx_cache_free(struct ctx_cache *cc)
+{
+    if (!cc)
+        return;
+    free(cc->dirs.slots);
+    free(cc->files.slots);
+    free(cc);
+}
+
+struct ctx {
+    struct ctx_cache *cc;
+    struct oid commit;
+    struct oid root;   /* tree of the context folder */
+    struct ignore *ig; /* NULL: no rules */
+    unsigned char igd[SHA256_LEN];
+    char *ignore_file;
+    int has_git;
+    uint64_t checkout;
+};
+
+int ctx_has_git_dir(const struct ctx *c)
+{
+    return c->has_git;
+}
+
+const char *ctx_ignore_file(const struct ctx *c)
+{
+    return c->ignore_file;
+}
+
+void ctx_free(struct ctx *c)
+{
+    if (!c)
+        return;
+    ignore_free(c->ig);
+    free(c->ignore_file);
+    free(c);
+}
+
+/* ===== Nodes of a context ===== */
+
+enum node_kind { N_FILE, N_LINK, N_DIR, N_SUBMODULE, N_GIT };
+enum vis { V_SHOW, V_TRANSIT, V_HIDE };
+
+struct node {
+    enum node_kind kind;
+    enum vis vis;
+    struct oid id; /* blob or tree */
+    unsigned mode;
+    size_t name; /* offset in the listing's names */
+};
+
+struct listing {
+    struct node *v;
+    size_t n, cap;
+    struct buf names;
+};
+
+static void listing_release(struct listing *l)
+{
+    free(l->v);
+    buf_release(&l->names);
+}
+
+static const char *node_name(const struct listing *l, const struct node *nd)
+{
+    return l->names.ptr + nd->name;
+}
+
+/* The rules that apply to one selection. */
+struct scope {
+    struct ctx *c;
+    const struct ignore *ex; /* --exclude, relative to the source */
+    unsigned char exd[SHA256_LEN];
+    size_t exbase; /* offset in a context path where ex paths begin */
+};
+
+static enum vis rule_vis(const struct ignore *ig, const char *path, int dir)
+{
+    if (!ig || !ignore_match(ig, path))
+        return V_SHOW;
+    return dir && ignore_may_include_under(ig, path) ? V_TRANSIT : V_HIDE;
+}
+
+/* Visibility of the entry at context path `path` under both rule sets. */
+static enum vis scope_vis(const struct scope *sc, const char *path, int dir)
+{
+    enum vis a = rule_vis(sc->c->ig, path, dir);
+    if (a == V_HIDE || !sc->ex || strlen(path) < sc->exbase)
+        return a;
+    enum vis b = rule_vis(sc->ex, path + sc->exbase, dir);
+    return a > b ? a : b;
+}
+
+static enum node_kind entry_kind(enum repo_entry_type t)
+{
+    switch (t) {
+    case REPO_LINK:
+        return N_LINK;
+    case REPO_TREE:
+        return N_DIR;
+    case REPO_SUBMODULE:
+        return N_SUBMODULE;
+    default:
+        return N_FILE;
+    }
+}
+
+static void path_push(struct buf *path, const char *name)
+{
+    if (path->len)
+        buf_addch(path, '/');
+    buf_adds(path, name);
+}
+
+static void path_pop(struct buf *path, size_t len)
+{
+    path->len = len;
+    if (path->ptr)
+        path->ptr[len] = '\0';
+}
+
+static int node_cmp(const struct listing *l, const struct node *a,
+                    const struct node *b)
+{
+    return strcmp(node_name(l, a), node_name(l, b));
+}
+
+/*
+ * The children of a folder that the rules leave visible (or that must be
+ * walked for exceptions: V_TRANSIT), sorted by name.  tree NULL: an empty
+ * folder.  with_git adds the synthetic .git.
+ */
+static int list_children(const struct scope *sc, const struct oid *tree,
+                         struct buf *path, int with_git, struct listing *out,
+                         struct err *err)
+{
+    struct repo_tree *t = NULL;
+    size_t plen = path->len;
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (tree && (rc = repo_tree_open(&t, sc->c->cc->r, tree, err)) < 0)
+        return rc;
+    size_t n = t ? repo_tree_count(t) : 0;
+    for (size_t i = 0; i < n + (with_git ? 1 : 0); i++) {
+        struct node nd;
+        const char *name;
+        memset(&nd, 0, sizeof(nd));
+        if (i < n) {
+            struct repo_entry e;
+            repo_tree_entry(t, i, &e);
+            name = e.name;
+            nd.kind = entry_kind(e.type);
+            nd.id = e.id;
+            nd.mode = e.mode;
+        } else {
+            name = ".git";
+            nd.kind = N_GIT;
+            nd.mode = 040755;
+        }
+        if (nd.kind == N_SUBMODULE)
+            nd.mode = 040755;
+        path_push(path, name);
+        nd.vis = scope_vis(sc, path->ptr,
+                           nd.kind == N_DIR || nd.kind == N_SUBMODULE);
+        path_pop(path, plen);
+        if (nd.vis == V_HIDE || (nd.vis == V_TRANSIT && nd.kind != N_DIR))
+            continue;
+        nd.name = out->names.len;
+        buf_add(&out->names, name, strlen(name) + 1);
+        XGROW(out->v, out->cap, out->n + 1);
+        out->v[out->n++] = nd;
+    }
+    /* Git's order is bytewise except that folders sort as "name/":
+     * insertion sort fixes the few inversions cheaply. */
+    for (size_t i = 1; i < out->n; i++) {
+        struct node x = out->v[i];
+        size_t j = i;
+        while (j > 0 && node_cmp(out, &out->v[j - 1], &x) > 0) {
+            out->v[j] = out->v[j - 1];
+            j--;
+        }
+        out->v[j] = x;
+    }
+    repo_tree_free(t);
+    return 0;
+}
+
+/* ===== Digests ===== */
+
+static void put_u64(struct sha256 *h, uint64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (56 - 8 * i));
+    sha256_update(h, b, 8);
+}
+
+static void empty_dir_digest(unsigned char out[SHA256_LEN])
+{
+    struct sha256 h;
+    sha256_init(&h);
+    sha256_field(&h, "dir");
+    sha256_final(&h, out);
+}
+
+static void git_dir_digest(const struct ctx *c, unsigned char out[SHA256_LEN])
+{
+    struct sha256 h;
+    sha256_init(&h);
+    sha256_field(&h, "gitdir");
+    sha256_update(&h, c->commit.id, 20);
+    put_u64(&h, c->checkout);
+    sha256_final(&h, out);
+}
+
+/* Digest and size of a file or link, memoized by (blob id, mode). */
+static int file_val(struct ctx_cache *cc, const struct node *nd,
+                    struct memo_val *out, struct err *err)
+{
+    unsigned char key[SHA256_LEN];
+    struct sha256 h;
+    int rc;
+
+    memset(key, 0, sizeof(key));
+    memcpy(key, nd->id.id, 20);
+    key[20] = (unsigned char)(nd->mode >> 8);
+    key[21] = (unsigned char)nd->mode;
+    key[22] = nd->kind == N_LINK ? 'l' : 'f';
+    const struct memo_val *m = memo_get(&cc->files, key);
+    if (m) {
+        *out = *m;
+        return 0;
+    }
+    memset(out, 0, sizeof(*out));
+    sha256_init(&h);
+    if (nd->kind == N_LINK) {
+        char *target = NULL;
+        size_t len = 0;
+        if ((rc = repo_blob_read(cc->r, &nd->id, &target, &len, err)) < 0)
+            return rc;
+        sha256_field(&h, "link");
+        put_u64(&h, 0777);
+        put_u64(&h, 0);
+        put_u64(&h, 0);
+        put_u64(&h, len);
+        sha256_update(&h, target, len);
+        free(target);
+        out->bytes = len;
+    } else {
+        uint64_t size;
+        if ((rc = repo_blob_size(cc->r, &nd->id, &size, err)) < 0)
+            return rc;
+        sha256_field(&h, "file");
+        put_u64(&h, nd->mode);
+        put_u64(&h, 0);
+        put_u64(&h, 0);
+        put_u64(&h, size);
+        sha256_update(&h, nd->id.id, 20);
+        out->bytes = size;
+    }
+    sha256_final(&h, out->digest);
+    out->nfiles = 1;
+    memo_put(&cc->files, key, out);
+    return 0;
+}
+
+static void dir_key(const struct scope *sc, const struct oid *tree,
+                    const char *path, unsigned char key[SHA256_LEN])
+{
+    struct sha256 h;
+    sha256_init(&h);
+    sha256_update(&h, tree->id, 20);
+    if (sc->c->ig) {
+        sha256_update(&h, sc->c->igd, SHA256_LEN);
+        sha256_field(&h, path);
+    }
+    if (sc->ex) {
+        sha256_update(&h, sc->exd, SHA256_LEN);
+        sha256_field(&h, strlen(path) >= sc->exbase ? path + sc->exbase : "");
+    }
+    sha256_final(&h, key);
+}
+
+static int dir_val(const struct scope *sc, const struct oid *tree,
+                   struct buf *path, int with_git, struct memo_val *out,
+                   struct err *err);
+
+/* The value of any node (folders recurse through the memo). */
+static int node_val(const struct scope *sc, const struct node *nd,
+                    struct buf *path, struct memo_val *out, struct err *err)
+{
+    switch (nd->kind) {
+    case N_FILE:
+    case N_LINK:
+        return file_val(sc->c->cc, nd, out, err);
+    case N_DIR:
+        return dir_val(sc, &nd->id, path, 0, out, err);
+    case N_SUBMODULE:
+        memset(out, 0, sizeof(*out));
+        empty_dir_digest(out->digest);
+        return 0;
+    case N_GIT:
+        memset(out, 0, sizeof(*out));
+        git_dir_digest(sc->c, out->digest);
+        return 0;
+    }
+    return 0;
+}
+
+static int dir_val(const struct scope *sc, const struct oid *tree,
+                   struct buf *path, int with_git, struct memo_val *out,
+                   struct err *err)
+{
+    struct listing l;
+    unsigned char key[SHA256_LEN];
+    struct sha256 h;
+    size_t plen = path->len;
+    int rc;
+
+    if (!with_git) {
+        dir_key(sc, tree, buf_cstr(path), key);
+        const struct memo_val *m = memo_get(&sc->c->cc->dirs, key);
+        if (m) {
+            *out = *m;
+            return 0;
+        }
+    }
+    if ((rc = list_children(sc, tree, path, with_git, &l, err)) < 0)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    sha256_init(&h);
+    sha256_field(&h, "dir");
+    for (size_t i = 0; i < l.n; i++) {
+        struct memo_val cv;
+        const struct node *nd = &l.v[i];
+        path_push(path, node_name(&l, nd));
+        rc = node_val(sc, nd, path, &cv, err);
+        path_pop(path, plen);
+        if (rc < 0)
+            goto out;
+        /* An excluded folder walked for its exceptions only exists if
+         * something in it came back. */
+        if (nd->vis == V_TRANSIT && cv.nentries == 0)
+            continue;
+        sha256_field(&h, node_name(&l, nd));
+        sha256_update(&h, cv.digest, SHA256_LEN);
+        out->nfiles += cv.nfiles;
+        out->bytes += cv.bytes;
+        out->nentries++;
+    }
+    sha256_final(&h, out->digest);
+    if (!with_git)
+        memo_put(&sc->c->cc->dirs, key, out);
+out:
+    listing_release(&l);
+    return rc;
+}
+
+/* ===== Opening a context ===== */
+
+/* Walk a '/'-separated folder path from a tree; ERR_NOTFOUND if absent. */
+static int find_path(struct repo *r, const struct oid *root, const char *path,
+                     struct repo_entry *out, struct err *err)
+{
+    struct oid cur = *root;
+    char *copy = xstrdup(path), *save = NULL;
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    out->type = REPO_TREE;
+    out->id = *root;
+    for (char *comp = strtok_r(copy, "/", &save); comp;
+         comp = strtok_r(NULL, "/", &save)) {
+        struct repo_tree *t = NULL;
+        if (out->type != REPO_TREE) {
+            rc = ERR_NOTFOUND;
+            break;
+        }
+        if ((rc = repo_tree_open(&t, r, &cur, err)) < 0)
+            break;
+        rc = repo_tree_find(t, comp, out);
+        out->name = NULL;
+        repo_tree_free(t);
+        if (rc < 0)
+            break;
+        cur = out->id;
+    }
+    free(copy);
+    return rc;
+}
+
+/* Read a file of the commit if present: 0, ERR_NOTFOUND, or an error. */
+static int read_opt(struct ctx *c, const char *path, char **text, size_t *len,
+                    struct err *err)
+{
+    struct err quiet = ERR_INIT;
+    int rc = repo_read_file(c->cc->r, &c->commit, path, text, len, &quiet);
+    if (rc < 0 && rc != ERR_NOTFOUND)
+        *err = quiet;
+    return rc;
+}
+
+static char *join(const char *dir, const char *name)
+{
+    struct buf b = BUF_INIT;
+    if (dir && *dir) {
+        buf_adds(&b, dir);
+        buf_addch(&b, '/');
+    }
+    buf_adds(&b, name);
+    return buf_detach(&b);
+}
+
+/* <Dockerfile>.dockerignore next to the Dockerfile wins over the context's
+ * .dockerignore (BuildKit's rule). */
+static int load_ignore(struct ctx *c, const char *ctxdir,
+                       const char *dockerfile, struct err *err)
+{
+    char *df = dockerfile && *dockerfile ? xstrdup(dockerfile)
+                                         : join(ctxdir, "Dockerfile");
+    char *cand[2], *text = NULL;
+    size_t len = 0;
+    int rc = ERR_NOTFOUND;
+
+    {
+        struct buf b = BUF_INIT;
+        buf_adds(&b, df);
+        buf_adds(&b, ".dockerignore");
+        cand[0] = buf_detach(&b);
+    }
+    cand[1] = join(ctxdir, ".dockerignore");
+    for (int i = 0; i < 2 && rc == ERR_NOTFOUND; i++) {
+        rc = read_opt(c, cand[i], &text, &len, err);
+        if (rc == 0) {
+            c->ignore_file = xstrdup(cand[i]);
+            struct ignore *ig = NULL;
+            rc = ignore_parse(&ig, cand[i], text, len, err);
+            if (rc < 0) {
+                err->code = rc = ERR_BUILD;
+            } else if (ignore_count(ig)) {
+                c->ig = ig;
+                ignore_digest(ig, c->igd);
+            } else {
+                ignore_free(ig);
+            }
+        }
+    }
+    if (rc == ERR_NOTFOUND)
+        rc = 0;
+    if (!c->ignore_file)
+        c->ignore_file = xstrdup("");
+    free(text);
+    free(cand[0]);
+    free(cand[1]);
+    free(df);
+    return rc;
+}
+
+int ctx_open(struct ctx **out, struct ctx_cache *cc, const struct oid *commit,
+             const struct ctx_options *opts, struct err *err)
+{
+    struct ctx *c = xcalloc(1, sizeof(*c));
+    struct oid tree;
+    char *ctxdir = NULL;
+    int rc;
+
+    *out = NULL;
+    c->cc = cc;
+    c->commit = *commit;
+    c->checkout = opts ? opts->checkout : 0;
+    if ((rc = repo_commit_tree(cc->r, commit, &tree, err)) < 0)
+        goto out;
+    {
+        char *tmp = join("", opts && opts->context ? opts->context : "");
+        char *rooted = join("/", tmp);
+        char *clean = ignore_clean_path(rooted);
+        ctxdir = xstrdup(clean + 1);
+        free(clean);
+        free(rooted);
+        free(tmp);
+    }
+    struct repo_entry e;
+    rc = find_path(cc->r, &tree, ctxdir, &e, err);
+    if (rc == ERR_NOTFOUND || (rc == 0 && e.type != REPO_TREE)) {
+        char hex[OID_HEX];
+        oid_hex(commit, hex);
+        rc = err_set(err, ERR_BUILD,
+                     "context folder not found at commit %.12s '%s'", hex,
+                     ctxdir);
+        goto out;
+    }
+    if (rc < 0)
+        goto out;
+    c->root = e.id;
+    if ((rc = load_ignore(c, ctxdir, opts ? opts->dockerfile : NULL, err)) < 0)
+        goto out;
+    c->has_git =
+        !(opts && opts->no_git_dir) && !*ctxdir && !ignore_match(c->ig, ".git");
+    *out = c;
+    c = NULL;
+out:
+    free(ctxdir);
+    ctx_free(c);
+    return rc;
+}
+
+/* ===== Resolving COPY sources ===== */
+
+struct match {
+    char *path; /* relative to the context */
+    struct node nd;
+};
+
+struct matches {
+    struct match *v;
+    size_t n, cap;
+};
+
+static void matches_release(struct matches *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        free(m->v[i].path);
+    free(m->v);
+    memset(m, 0, sizeof(*m));
+}
+
+static int is_dirlike(enum node_kind k)
+{
+    return k == N_DIR || k == N_SUBMODULE || k == N_GIT;
+}
+
+struct resolve {
+    const struct scope *sc;
+    char **comps;
+    size_t ncomps;
+    struct matches *out;
+};
+
+static int resolve_at(struct resolve *rs, const struct node *cur, size_t i,
+                      struct buf *path, struct err *err);
+
+static int resolve_child(struct resolve *rs, struct node *nd, const char *name,
+                         size_t i, struct buf *path, struct err *err)
+{
+    size_t plen = path->len;
+    path_push(path, name);
+    int rc = resolve_at(rs, nd, i + 1, path, err);
+    path_pop(path, plen);
+    return rc;
+}
+
+/* Resolve the literal component name in folder cur. */
+static int resolve_literal(struct resolve *rs, const struct node *cur,
+                           const char *name, size_t i, struct buf *path,
+                           struct err *err)
+{
+    const struct scope *sc = rs->sc;
+    struct node nd;
+    size_t plen = path->len;
+    int rc;
+
+    memset(&nd, 0, sizeof(nd));
+    if (!path->len && sc->c->has_git && strcmp(name, ".git") == 0) {
+        nd.kind = N_GIT;
+        nd.mode = 040755;
+    } else {
+        struct repo_tree *t = NULL;
+        struct repo_entry e;
+        if ((rc = repo_tree_open(&t, sc->c->cc->r, &cur->id, err)) < 0)
+            return rc;
+        rc = repo_tree_find(t, name, &e);
+        repo_tree_free(t);
+        if (rc < 0)
+            return 0;
+        nd.kind = entry_kind(e.type);
+        nd.id = e.id;
+        nd.mode = e.type == REPO_SUBMODULE ? 040755 : e.mode;
+    }
+    path_push(path, name);
+    nd.vis = scope_vis(sc, path->ptr, is_dirlike(nd.kind));
+    path_pop(path, plen);
+    if (nd.vis == V_HIDE || (nd.vis == V_TRANSIT && nd.kind != N_DIR))
+        return 0;
+    return resolve_child(rs, &nd, name, i, path, err);
+}
+
+static int resolve_at(struct resolve *rs, const struct node *cur, size_t i,
+                      struct buf *path, struct err *err)
+{
+    struct listing l;
+    int rc = 0;
+
+    if (i == rs->ncomps) {
+        XGROW(rs->out->v, rs->out->cap, rs->out->n + 1);
+        struct match *m = &rs->out->v[rs->out->n++];
+        m->path = xstrdup(buf_cstr(path));
+        m->nd = *cur;
+        return 0;
+    }
+    if (cur->kind != N_DIR)
+        return 0;
+    const char *comp = rs->comps[i];
+    if (!strchr(comp, '\\') && !ignore_has_glob(comp))
+        return resolve_literal(rs, cur, comp, i, path, err);
+    int with_git = !path->len && rs->sc->c->has_git;
+    if ((rc = list_children(rs->sc, &cur->id, path, with_git, &l, err)) < 0)
+        return rc;
+    for (size_t k = 0; k < l.n && rc == 0; k++) {
+        const char *name = node_name(&l, &l.v[k]);
+        int m = ignore_glob_match(comp, name);
+        if (m < 0) {
+            rc = err_set(err, ERR_BUILD, "syntax error in source pattern '%s'",
+                         comp);
+            break;
+        }
+        if (m)
+            rc = resolve_child(rs, &l.v[k], name, i, path, err);
+    }
+    listing_release(&l);
+    return rc;
+}
+
+static int match_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct match *)a)->path,
+                  ((const struct match *)b)->path);
+}
+
+/*
+ * The nodes a source names, sorted by path.  Paths are cleaned against
+ * the context root, so "../x" is "x" as in Docker.
+ */
+static int resolve_src(struct ctx *c, const char *src, struct matches *out,
+                       struct err *err)
+{
+    struct scope sc;
+    struct resolve rs;
+    struct buf path = BUF_INIT;
+    struct node root;
+    char *rooted = join("/", src), *clean = ignore_clean_path(rooted);
+    char *save = NULL;
+    size_t cap = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    memset(&sc, 0, sizeof(sc));
+    memset(&rs, 0, sizeof(rs));
+    memset(&root, 0, sizeof(root));
+    sc.c = c;
+    rs.sc = &sc;
+    rs.out = out;
+    for (char *comp = strtok_r(clean, "/", &save); comp;
+         comp = strtok_r(NULL, "/", &save)) {
+        XGROW(rs.comps, cap, rs.ncomps + 1);
+        rs.comps[rs.ncomps++] = comp;
+    }
+    root.kind = N_DIR;
+    root.id = c->root;
+    root.mode = 040755;
+    rc = resolve_at(&rs, &root, 0, &path, err);
+    if (rc == 0)
+        qsort(out->v, out->n, sizeof(*out->v), match_cmp);
+    else
+        matches_release(out);
+    free(rs.comps);
+    free(clean);
+    free(rooted);
+    buf_release(&path);
+    return rc;
+}
+
+/* ===== Selection ===== */
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/*
+ * The scope of a match: --exclude patterns are relative to a folder source
+ * and, for a file, to the folder that holds it.
+ */
+static void match_scope(const struct scope *base, const struct match *m,
+                        struct scope *out)
+{
+    *out = *base;
+    if (is_dirlike(m->nd.kind))
+        out->exbase = *m->path ? strlen(m->path) + 1 : 0;
+    else
+        out->exbase = (size_t)(base_name(m->path) - m->path);
+}
+
+/*
+ * The value of what a match contributes; *present = 0 if the rules leave
+ * nothing of it (an excluded file, an excluded folder with no exception
+ * inside).
+ */
+static int match_val(const struct scope *sc, const struct match *m,
+                     struct memo_val *v, int *present, int *with_git,
+                     struct err *err)
+{
+    struct buf path = BUF_INIT;
+    int rc = 0;
+
+    *present = 1;
+    *with_git = 0;
+    memset(v, 0, sizeof(*v));
+    if (!is_dirlike(m->nd.kind) && sc->ex &&
+        ignore_match(sc->ex, m->path + sc->exbase)) {
+        *present = 0;
+        return 0;
+    }
+    buf_adds(&path, m->path);
+    if (m->nd.kind == N_DIR) {
+        *with_git =
+            !*m->path && sc->c->has_git && scope_vis(sc, ".git", 1) == V_SHOW;
+        rc = dir_val(sc, &m->nd.id, &path, !*m->path && sc->c->has_git, v, err);
+        if (rc == 0 && m->nd.vis == V_TRANSIT && v->nentries == 0)
+            *present = 0;
+    } else {
+        rc = node_val(sc, &m->nd, &path, v, err);
+        *with_git = m->nd.kind == N_GIT;
+    }
+    buf_release(&path);
+    return rc;
+}
+
+static int not_found(struct err *err, const char *src)
+{
+    return err_set(err, ERR_BUILD, "file not found in build context: '%s'",
+                   src);
+}
+
+static int make_scope(struct ctx *c, const char *const *excludes,
+                      size_t nexcludes, struct scope *out, struct err *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->c = c;
+    if (!nexcludes)
+        return 0;
+    struct ignore *ex = NULL;
+    int rc = ignore_from_patterns(&ex, excludes, nexcludes, err);
+    if (rc < 0) {
+        err->code = ERR_BUILD;
+        return ERR_BUILD;
+    }
+    if (ignore_count(ex)) {
+        out->ex = ex;
+        ignore_digest(ex, out->exd);
+    } else {
+        ignore_free(ex);
+    }
+    return 0;
+}
+
+int ctx_select(struct ctx *c, const char *const *srcs, size_t nsrcs,
+               const char *const *excludes, size_t nexcludes, int parents,
+               struct ctx_selection *out, struct err *err)
+{
+    struct scope base;
+    struct matches ms = { NULL, 0, 0 };
+    struct sha256 h;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = make_scope(c, excludes, nexcludes, &base, err)) < 0)
+        return rc;
+    sha256_init(&h);
+    sha256_field(&h, "selection");
+    put_u64(&h, (uint64_t)(parents != 0));
+    for (size_t s = 0; s < nsrcs; s++) {
+        if ((rc = resolve_src(c, srcs[s], &ms, err)) < 0)
+            goto out;
+        size_t kept = 0, dropped_by_rules = 0;
+        for (size_t i = 0; i < ms.n; i++) {
+            const struct match *m = &ms.v[i];
+            struct scope sc;
+            struct memo_val v;
+            int present, with_git;
+            match_scope(&base, m, &sc);
+            if ((rc = match_val(&sc, m, &v, &present, &with_git, err)) < 0)
+                goto out;
+            if (!present) {
+                if (m->nd.kind == N_DIR)
+                    dropped_by_rules++;
+                continue;
+            }
+            kept++;
+            int dir = is_dirlike(m->nd.kind);
+            sha256_field(&h,
+                         parents ? m->path : (dir ? "" : base_name(m->path)));
+            sha256_field(&h, dir ? "d" : m->nd.kind == N_LINK ? "l" : "f");
+            sha256_update(&h, v.digest, SHA256_LEN);
+            out->nfiles += v.nfiles;
+            out->bytes += v.bytes;
+            out->has_git_dir |= with_git;
+        }
+        sha256_field(&h, "");
+        if (!ms.n || (!kept && dropped_by_rules == ms.n)) {
+            rc = not_found(err, srcs[s]);
+            goto out;
+        }
+        matches_release(&ms);
+    }
+    sha256_final(&h, out->digest);
+out:
+    matches_release(&ms);
+    ignore_free((struct ignore *)base.ex);
+    return rc;
+}
+
+/* ===== Differences ===== */
+
+struct differ {
+    struct scope sa, sb;
+    struct buf path;
+    int gitdiff;
+    struct ctx_change *out;
+};
+
+static int report(struct differ *d, enum ctx_change_kind kind,
+                  unsigned old_mode, unsigned new_mode)
+{
+    d->out->kind = kind;
+    snprintf(d->out->path, sizeof(d->out->path), "%s", buf_cstr(&d->path));
+    d->out->old_mode = old_mode;
+    d->out->new_mode = new_mode;
+    return 1;
+}
+
+static int node_class(enum node_kind k)
+{
+    return k == N_LINK ? 1 : is_dirlike(k) ? 2 : 0;
+}
+
+static int diff_nodes(struct differ *d, const struct node *a,
+                      const struct node *b, struct err *err);
+
+/* Drop an excluded folder kept only for exceptions if it came back empty. */
+static int keep_node(const struct scope *sc, const struct node *nd,
+                     struct buf *path, int *keep, struct err *err)
+{
+    struct memo_val v;
+    *keep = 1;
+    if (nd->vis != V_TRANSIT)
+        return 0;
+    int rc = node_val(sc, nd, path, &v, err);
+    if (rc == 0 && v.nentries == 0)
+        *keep = 0;
+    return rc;
+}
+
+static int diff_dirs(struct differ *d, const struct node *a,
+                     const struct node *b, struct err *err)
+{
+    struct listing la, lb;
+    struct memo_val va, vb;
+    int root = d->path.len == 0, rc;
+    int ga = root && d->sa.c->has_git, gb = root && d->sb.c->has_git;
+
+    if (a->kind == N_DIR && b->kind == N_DIR) {
+        if ((rc = dir_val(&d->sa, &a->id, &d->path, ga, &va, err)) < 0 ||
+            (rc = dir_val(&d->sb, &b->id, &d->path, gb, &vb, err)) < 0)
+            return rc;
+        if (!memcmp(va.digest, vb.digest, SHA256_LEN))
+            return 0;
+    }
+    if ((rc = list_children(&d->sa, a->kind == N_DIR ? &a->id : NULL, &d->path,
+                            ga, &la, err)) < 0)
+        return rc;
+    if ((rc = list_children(&d->sb, b->kind == N_DIR ? &b->id : NULL, &d->path,
+                            gb, &lb, err)) < 0) {
+        listing_release(&la);
+        return rc;
+    }
+    size_t i = 0, j = 0, plen = d->path.len;
+    while (rc == 0 && (i < la.n || j < lb.n)) {
+        const struct node *x = i < la.n ? &la.v[i] : NULL;
+        const struct node *y = j < lb.n ? &lb.v[j] : NULL;
+        int cmp = !x   ? 1
+                  : !y ? -1
+                       : strcmp(node_name(&la, x), node_name(&lb, y));
+        if (cmp < 0)
+            y = NULL, i++;
+        else if (cmp > 0)
+            x = NULL, j++;
+        else
+            i++, j++;
+        path_push(&d->path, x ? node_name(&la, x) : node_name(&lb, y));
+        int kx = 1, ky = 1;
+        if (x)
+            rc = keep_node(&d->sa, x, &d->path, &kx, err);
+        if (rc == 0 && y)
+            rc = keep_node(&d->sb, y, &d->path, &ky, err);
+        if (rc == 0 && ((x && kx) || (y && ky)))
+            rc = diff_nodes(d, x && kx ? x : NULL, y && ky ? y : NULL, err);
+        path_pop(&d->path, plen);
+    }
+    listing_release(&la);
+    listing_release(&lb);
+    return rc;
+}
+
+/* 1 and d->out filled at the first difference, 0 if none, or an error. */
+static int diff_nodes(struct differ *d, const struct node *a,
+                      const struct node *b, struct err *err)
+{
+    if ((a && a->kind == N_GIT) || (b && b->kind == N_GIT)) {
+        unsigned char da[SHA256_LEN], db[SHA256_LEN];
+        if (a && b && a->kind == b->kind) {
+            git_dir_digest(d->sa.c, da);
+            git_dir_digest(d->sb.c, db);
+            d->gitdiff |= memcmp(da, db, SHA256_LEN) != 0;
+        } else {
+            d->gitdiff = 1;
+        }
+        return 0;
+    }
+    if (!b)
+        return report(d, CTX_REMOVED, a->mode, 0);
+    if (!a)
+        return report(d, CTX_ADDED, 0, b->mode);
+    if (node_class(a->kind) != node_class(b->kind))
+        return report(d, CTX_TYPE, a->mode, b->mode);
+    if (node_class(a->kind) == 2)
+        return diff_dirs(d, a, b, err);
+    if (!oid_equal(&a->id, &b->id))
+        return report(d, CTX_CONTENT, a->mode, b->mode);
+    if (a->mode != b->mode)
+        return report(d, CTX_MODE, a->mode, b->mode);
+    return 0;
+}
+
+/* A match as diff_nodes sees it: NULL if the rules leave nothing. */
+static int match_node(const struct scope *base, const struct match *m,
+                      struct scope *sc, const struct node **out,
+                      struct err *err)
+{
+    struct memo_val v;
+    int present, with_git;
+    match_scope(base, m, sc);
+    int rc = match_val(sc, m, &v, &present, &with_git, err);
+    *out = rc == 0 && present ? &m->nd : NULL;
+    return rc;
+}
+
+static int diff_source(struct differ *d, const struct scope *ba,
+                       const struct scope *bb, const char *src, struct err *err)
+{
+    struct matches ma, mb;
+    struct err quiet = ERR_INIT;
+    int rc;
+
+    if ((rc = resolve_src(ba->c, src, &ma, &quiet)) < 0) {
+        *err = quiet;
+        return rc;
+    }
+    if ((rc = resolve_src(bb->c, src, &mb, &quiet)) < 0) {
+        *err = quiet;
+        matches_release(&ma);
+        return rc;
+    }
+    size_t i = 0, j = 0;
+    while (rc == 0 && (i < ma.n || j < mb.n)) {
+        const struct match *x = i < ma.n ? &ma.v[i] : NULL;
+        const struct match *y = j < mb.n ? &mb.v[j] : NULL;
+        int cmp = !x ? 1 : !y ? -1 : strcmp(x->path, y->path);
+        if (cmp < 0)
+            y = NULL, i++;
+        else if (cmp > 0)
+            x = NULL, j++;
+        else
+            i++, j++;
+        const struct node *nx = NULL, *ny = NULL;
+        if (x)
+            rc = match_node(ba, x, &d->sa, &nx, err);
+        if (rc == 0 && y)
+            rc = match_node(bb, y, &d->sb, &ny, err);
+        if (rc < 0 || (!nx && !ny))
+            continue;
+        buf_reset(&d->path);
+        buf_adds(&d->path, x ? x->path : y->path);
+        rc = diff_nodes(d, nx, ny, err);
+    }
+    matches_release(&ma);
+    matches_release(&mb);
+    return rc;
+}
+
+int ctx_diff(struct ctx *a, struct ctx *b, const char *const *srcs,
+             size_t nsrcs, const char *const *excludes, size_t nexcludes,
+             int parents, struct ctx_change *out, struct err *err)
+{
+    struct differ d;
+    struct scope ba, bb;
+    int rc = 0;
+
+    (void)parents; /* the same paths are compared either way */
+    memset(&d, 0, sizeof(d));
+    memset(out, 0, sizeof(*out));
+    d.out = out;
+    if ((rc = make_scope(a, excludes, nexcludes, &ba, err)) < 0)
+        return rc;
+    bb = ba;
+    bb.c = b;
+    for (size_t s = 0; s < nsrcs && rc == 0; s++)
+        rc = diff_source(&d, &ba, &bb, srcs[s], err);
+    if (rc == 0 && d.gitdiff) {
+        rc = 1;
+        out->kind = CTX_GIT_DIR;
+        snprintf(out->path, sizeof(out->path), ".git");
+        out->old_mode = a->has_git ? 040755 : 0;
+        out->new_mode = b->has_git ? 040755 : 0;
+    }
+    if (rc == 0)
+        rc = err_set(err, ERR_NOTFOUND, "the selections are equal");
+    else if (rc == 1)
+        rc = 0;
+    buf_release(&d.path);
+    ignore_free((struct ignore *)ba.ex);
+    return rc;
+}
