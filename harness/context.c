@@ -770,7 +770,7 @@ static int resolve_src(struct ctx *c, const char *src, struct matches *out,
     root.id = c->root;
     root.mode = 040755;
     rc = resolve_at(&rs, &root, 0, &path, err);
-    if (rc == 0)
+    if (rc == 0 && out->n)
         qsort(out->v, out->n, sizeof(*out->v), match_cmp);
     else
         matches_release(out);

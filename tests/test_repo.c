@@ -284,7 +284,7 @@ static void repo__shallow_range_stops_at_the_boundary(void **state)
     struct fx *f = *state;
     struct err err = ERR_INIT;
     for (int i = 0; i < 4; i++) {
-        char msg[8];
+        char msg[16];
         snprintf(msg, sizeof(msg), "c%d", i);
         tu_write(f->dir, "f", msg);
         tu_commit(f->dir, msg);
