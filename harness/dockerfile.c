@@ -1302,8 +1302,9 @@ static int p2_fail(struct p2 *p, int line, const char *hint, const char *fmt,
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     err_set_at(p->err, ERR_PARSE, p->path, line, "%s", msg);
-    if (hint)
-        err_hint(p->err, "%s", hint);
+    err_hint(p->err, "%s",
+             hint ? hint
+                  : "see https://docs.docker.com/reference/dockerfile/");
     return ERR_PARSE;
 }
 
@@ -2186,9 +2187,13 @@ static int dispatch_from(struct p2 *p, struct df_instr *in, int si)
     if (!st->base[0])
         return p2_fail(p, in->line, "give FROM an image or pass the ARG with --build-arg",
                        "base name '%s' should not be blank", in->args[0]);
-    if (pl && (rc = expand(p, &st->platform, &p->global, pl->value,
-                           in->line)) < 0)
-        return rc;
+    if (pl) {
+        if ((rc = expand(p, &st->platform, &p->global, pl->value, in->line)) <
+            0)
+            return rc;
+        free(flag_mut(in, "platform")->value);
+        flag_mut(in, "platform")->value = xstrdup(st->platform);
+    }
     for (j = 0; st->name && j < si; j++)
         if (p->f->stages[j].name && !strcmp(p->f->stages[j].name, st->name))
             return p2_fail(p, in->line, "give each stage its own name",
