@@ -81,7 +81,7 @@ struct key_step {
                    previous step; BuildKit: the last vertex), -1 for FROM */
     int source; /* COPY --from / mount from: last step of that stage, -1 */
     int layer;  /* produces a filesystem layer */
-    int in_final; /* its layer is in the target's image */
+    int in_final; /* its layer (or, for FROM, its base) is in the target's image */
     unsigned char content[SHA256_LEN];
     size_t nfiles;  /* COPY/ADD: files selected */
     uint64_t bytes; /* COPY/ADD: their total size */

@@ -18,6 +18,9 @@ static int cmd_version(int argc, char **argv)
 static const struct cmd_spec commands[] = {
     /* one line per command, kept in the order of `harness --help` */
     { "parse", cmd_parse, "parse a Dockerfile and print its instructions" },
+    { "keys", cmd_keys, "print the cache key of every step of a commit" },
+    { "explain", cmd_explain, "say why each step of NEW hits or misses after OLD" },
+    { "replay", cmd_replay, "simulate a commit range under caching strategies" },
     { "version", cmd_version, "print the version" },
 };
 

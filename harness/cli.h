@@ -1,0 +1,70 @@
+/*
+ * cli.h - what the commands that read a repository share: the options
+ * that describe a build (--dockerfile, --context, --build-arg, --target,
+ * --base, --no-git-dir, ...), their help texts, and their conversion into
+ * plan options.  One table entry list, so `keys`, `explain`, `replay` and
+ * `verify` spell and document them identically.
+ */
+#ifndef HARNESS_CLI_H
+#define HARNESS_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "keys.h"
+#include "opt.h"
+#include "plan.h"
+
+struct cli_build {
+    const char *repo;
+    const char *dockerfile;
+    const char *context;
+    const char *target;
+    struct opt_list build_args; /* K=V */
+    struct opt_list bases;      /* IMAGE=DIGEST */
+    int no_git_dir;
+    int remote_changes;
+    int first_parent;
+    /* filled by cli_build_resolve() */
+    struct df_var *vars;
+    struct key_base *keybases;
+    struct plan_options plan;
+};
+
+/* Option table entries for struct cli_build c (no terminator). */
+#define CLI_BUILD_OPTS(c)                                                      \
+    { "repo", 'C', OPT_STRING, &(c).repo, "DIR",                               \
+      "git repository (work tree or bare); default: current folder" },         \
+    { "dockerfile", 'f', OPT_STRING, &(c).dockerfile, "PATH",                  \
+      "Dockerfile path in the repository (default: Dockerfile)" },             \
+    { "context", 0, OPT_STRING, &(c).context, "PATH",                          \
+      "build context folder in the repository (default: its root)" },          \
+    { "build-arg", 0, OPT_LIST, &(c).build_args, "K=V",                        \
+      "a build argument, as docker build --build-arg (repeatable)" },          \
+    { "target", 0, OPT_STRING, &(c).target, "STAGE",                           \
+      "build this stage (default: the last)" },                                \
+    { "base", 0, OPT_LIST, &(c).bases, "IMAGE=DIGEST",                         \
+      "identity of a base image, e.g. python:3.12=sha256:ab.. (repeatable)" }, \
+    { "no-git-dir", 0, OPT_BOOL, &(c).no_git_dir, NULL,                        \
+      "the checkout has no .git folder (default: CI checkouts have one)" },    \
+    { "remote-changes", 0, OPT_BOOL, &(c).remote_changes, NULL,               \
+      "assume ADD <url>/<git> content changes every build (default: not)" },   \
+    { "first-parent", 0, OPT_BOOL, &(c).first_parent, NULL,                    \
+      "follow only first parents in ranges, as git log --first-parent" }
+
+/* Parse build args and bases into c->plan.  ERR_USAGE with a message. */
+int cli_build_resolve(struct cli_build *c, struct err *err);
+void cli_build_release(struct cli_build *c);
+
+/* Open c->repo (or "."), with a clear error. */
+int cli_open_repo(struct repo **out, const struct cli_build *c,
+                  struct err *err);
+
+/* Parse a size such as "10GB", "512MB", "1.5G", "2048" (bytes; K/M/G/T
+ * are powers of 1000, KiB/MiB/GiB/TiB of 1024).  ERR_USAGE. */
+int cli_parse_size(const char *s, uint64_t *out, struct err *err);
+
+/* 1 if stderr is a terminal (progress lines are shown). */
+int cli_is_tty(void);
+
+#endif

@@ -1,0 +1,345 @@
+/*
+ * cmd_replay.c - `harness replay`: simulate every commit of a range under
+ * each chosen strategy and record it in the database; print a summary.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "cmd.h"
+#include "replay.h"
+#include "store.h"
+
+struct replay_args {
+    struct cli_build b;
+    const char *range;
+    const char *strategy;
+    const char *engine;
+    const char *assign;
+    const char *cache_limit;
+    const char *db;
+    const char *format;
+    long runners;
+    long seed;
+    long keep_tags;
+    int reproducible;
+    int quiet;
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+struct progress {
+    struct timespec start;
+};
+
+static double elapsed(const struct timespec *t0)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) +
+           (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void show_progress(void *arg, size_t done, size_t total)
+{
+    struct progress *p = arg;
+    double s = elapsed(&p->start);
+    double rate = s > 0 ? (double)done / s : 0;
+
+    if (done != total && done % 16)
+        return;
+    fprintf(stderr, "\rreplay: %zu/%zu commits, %.0f/s, ETA %.0fs   ", done,
+            total, rate, rate > 0 ? (double)(total - done) / rate : 0.0);
+    if (done == total)
+        fputc('\n', stderr);
+}
+
+/* Parse "a,b,c" or "all" into the strategy list. */
+static int parse_strategies(const char *list,
+                            const struct strategy_ops ***out, size_t *n,
+                            struct err *err)
+{
+    const struct strategy_ops **v;
+    char *copy, *tok, *save = NULL;
+    size_t i;
+
+    *n = 0;
+    if (!list || !strcmp(list, "all")) {
+        v = xcalloc(strategy_count + 1, sizeof(*v));
+        for (i = 0; i < strategy_count; i++)
+            v[i] = strategy_table[i];
+        *out = v;
+        *n = strategy_count;
+        return 0;
+    }
+    v = xcalloc(strlen(list) + 1, sizeof(*v));
+    copy = xstrdup(list);
+    for (tok = strtok_r(copy, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        const struct strategy_ops *ops = strategy_find(tok);
+        if (!ops) {
+            struct buf names = BUF_INIT;
+            for (i = 0; i < strategy_count; i++)
+                buf_printf(&names, "%s%s", i ? ", " : "",
+                           strategy_table[i]->name);
+            err_set(err, ERR_USAGE, "replay: unknown strategy '%s'", tok);
+            err_hint(err, "strategies: %s, or all", buf_cstr(&names));
+            buf_release(&names);
+            free(copy);
+            free(v);
+            return ERR_USAGE;
+        }
+        for (i = 0; i < *n; i++)
+            if (v[i] == ops)
+                break;
+        if (i == *n)
+            v[(*n)++] = ops;
+    }
+    free(copy);
+    *out = v;
+    return 0;
+}
+
+/* The options that identify a run, as JSON (runs.options). */
+static void options_json(struct buf *j, const struct replay_args *a,
+                         const struct replay_options *o)
+{
+    size_t i;
+
+    buf_adds(j, "{\"range\":");
+    buf_add_json_str(j, a->range ? a->range : "HEAD");
+    buf_printf(j, ",\"first_parent\":%s,\"dockerfile\":",
+               a->b.first_parent ? "true" : "false");
+    buf_add_json_str(j, a->b.dockerfile ? a->b.dockerfile : "Dockerfile");
+    buf_adds(j, ",\"context\":");
+    buf_add_json_str(j, a->b.context ? a->b.context : "");
+    buf_adds(j, ",\"build_args\":[");
+    for (i = 0; i < a->b.build_args.n; i++) {
+        buf_addch(j, i ? ',' : ' ');
+        buf_add_json_str(j, a->b.build_args.items[i]);
+    }
+    buf_adds(j, "],\"bases\":[");
+    for (i = 0; i < a->b.bases.n; i++) {
+        buf_addch(j, i ? ',' : ' ');
+        buf_add_json_str(j, a->b.bases.items[i]);
+    }
+    buf_adds(j, "],\"target\":");
+    buf_add_json_str(j, a->b.target ? a->b.target : "");
+    buf_printf(j,
+               ",\"no_git_dir\":%s,\"remote_changes\":%s,\"engine\":\"%s\","
+               "\"runners\":%zu,\"assign\":\"%s\",\"seed\":%llu,"
+               "\"cache_limit\":%llu,\"keep_tags\":%zu,\"reproducible\":%s,"
+               "\"strategies\":[",
+               a->b.no_git_dir ? "true" : "false",
+               a->b.remote_changes ? "true" : "false",
+               engine_name(o->cfg.engine), o->cfg.runners,
+               o->cfg.assign == ASSIGN_RANDOM ? "random" : "round-robin",
+               (unsigned long long)o->cfg.seed,
+               (unsigned long long)o->cfg.cache_limit, o->cfg.keep_tags,
+               o->cfg.reproducible ? "true" : "false");
+    for (i = 0; i < o->nstrategies; i++)
+        buf_printf(j, "%s\"%s\"", i ? "," : "", o->strategies[i]->name);
+    buf_adds(j, "]}");
+}
+
+static void print_summary(const struct store_summary *s, size_t n,
+                          const char *format)
+{
+    size_t i;
+
+    if (format && !strcmp(format, "json")) {
+        printf("[");
+        for (i = 0; i < n; i++)
+            printf("%s{\"strategy\":\"%s\",\"builds\":%lld,\"ok\":%lld,"
+                   "\"steps_hit\":%lld,\"steps_miss\":%lld,"
+                   "\"seconds\":%.1f,\"bytes_pulled\":%lld,"
+                   "\"bytes_pushed\":%lld}",
+                   i ? "," : "", s[i].strategy, (long long)s[i].builds,
+                   (long long)s[i].builds_ok, (long long)s[i].steps_hit,
+                   (long long)s[i].steps_miss, s[i].seconds,
+                   (long long)s[i].bytes_pulled,
+                   (long long)s[i].bytes_pushed);
+        printf("]\n");
+        return;
+    }
+    if (format && !strcmp(format, "csv")) {
+        printf("strategy,builds,ok,steps_hit,steps_miss,seconds,"
+               "bytes_pulled,bytes_pushed\n");
+        for (i = 0; i < n; i++)
+            printf("%s,%lld,%lld,%lld,%lld,%.1f,%lld,%lld\n", s[i].strategy,
+                   (long long)s[i].builds, (long long)s[i].builds_ok,
+                   (long long)s[i].steps_hit, (long long)s[i].steps_miss,
+                   s[i].seconds, (long long)s[i].bytes_pulled,
+                   (long long)s[i].bytes_pushed);
+        return;
+    }
+    printf("%-20s %7s %7s %9s %11s %10s %10s\n", "strategy", "builds",
+           "failed", "hit rate", "sim. min", "GB pulled", "GB pushed");
+    for (i = 0; i < n; i++) {
+        int64_t steps = s[i].steps_hit + s[i].steps_miss;
+        printf("%-20s %7lld %7lld %8.1f%% %11.1f %10.3f %10.3f\n",
+               s[i].strategy, (long long)s[i].builds,
+               (long long)(s[i].builds - s[i].builds_ok),
+               steps ? 100.0 * (double)s[i].steps_hit / (double)steps : 0.0,
+               s[i].seconds / 60.0, (double)s[i].bytes_pulled / 1e9,
+               (double)s[i].bytes_pushed / 1e9);
+    }
+}
+
+static int check_args(struct replay_args *a, struct replay_options *o,
+                      struct err *err)
+{
+    if (parse_strategies(a->strategy, &o->strategies, &o->nstrategies,
+                         err) < 0)
+        return ERR_USAGE;
+    if (a->engine && engine_parse(&o->cfg.engine, a->engine) < 0)
+        return err_set(err, ERR_USAGE,
+                       "replay: unknown engine '%s' (buildkit or "
+                       "docker-20.10)",
+                       a->engine);
+    if (a->runners < 1 || a->runners > 10000)
+        return err_set(err, ERR_USAGE,
+                       "replay: --runners must be between 1 and 10000");
+    o->cfg.runners = (size_t)a->runners;
+    if (a->assign && !strcmp(a->assign, "random"))
+        o->cfg.assign = ASSIGN_RANDOM;
+    else if (a->assign && strcmp(a->assign, "round-robin"))
+        return err_set(err, ERR_USAGE,
+                       "replay: --assign is round-robin or random");
+    o->cfg.seed = (uint64_t)a->seed;
+    if (a->keep_tags < 0)
+        return err_set(err, ERR_USAGE, "replay: --keep-tags must be >= 0");
+    o->cfg.keep_tags = (size_t)a->keep_tags;
+    o->cfg.reproducible = a->reproducible;
+    if (a->cache_limit &&
+        cli_parse_size(a->cache_limit, &o->cfg.cache_limit, err) < 0)
+        return ERR_USAGE;
+    if (a->format && strcmp(a->format, "text") && strcmp(a->format, "json") &&
+        strcmp(a->format, "csv"))
+        return err_set(err, ERR_USAGE, "replay: unknown format '%s'",
+                       a->format);
+    return cli_build_resolve(&a->b, err);
+}
+
+int cmd_replay(int argc, char **argv)
+{
+    struct replay_args a;
+    struct replay_options o;
+    struct replay_stats stats;
+    struct store *st = NULL;
+    struct repo *repo = NULL;
+    struct store_summary *sum = NULL;
+    size_t nsum = 0;
+    struct err err = ERR_INIT;
+    struct buf json = BUF_INIT;
+    struct progress prog;
+    char **args = NULL;
+    int nargs, rc;
+
+    memset(&a, 0, sizeof(a));
+    memset(&o, 0, sizeof(o));
+    a.runners = 1;
+    a.seed = 1;
+    {
+        const struct opt opts[] = {
+            CLI_BUILD_OPTS(a.b),
+            { "range", 0, OPT_STRING, &a.range, "RANGE",
+              "commits to replay: A..B, A...B or REV (default: HEAD)" },
+            { "strategy", 's', OPT_STRING, &a.strategy, "LIST",
+              "comma-separated strategies, or all (default: all)" },
+            { "engine", 0, OPT_STRING, &a.engine, "PROFILE",
+              "buildkit (default) or docker-20.10" },
+            { "runners", 0, OPT_INT, &a.runners, "N",
+              "persistent runners in the pool (default: 1)" },
+            { "assign", 0, OPT_STRING, &a.assign, "HOW",
+              "round-robin (default) or random assignment to runners" },
+            { "seed", 0, OPT_INT, &a.seed, "S",
+              "seed for random assignment (default: 1)" },
+            { "cache-limit", 0, OPT_STRING, &a.cache_limit, "SIZE",
+              "size limit of a runner's cache / local-dir (e.g. 20GB)" },
+            { "keep-tags", 0, OPT_INT, &a.keep_tags, "K",
+              "registry keeps only the last K image tags (default: all)" },
+            { "reproducible", 0, OPT_BOOL, &a.reproducible, NULL,
+              "re-executed steps give identical layers (SOURCE_DATE_EPOCH)" },
+            { "db", 0, OPT_STRING, &a.db, "FILE",
+              "SQLite database to write (default: harness.db)" },
+            { "format", 0, OPT_STRING, &a.format, "FMT",
+              "summary as text, json or csv (default: text)" },
+            { "quiet", 'q', OPT_BOOL, &a.quiet, NULL,
+              "no progress line and no summary" },
+            OPT_END_ENTRY,
+        };
+        const struct opt_cmd cmd = {
+            "replay",
+            "--repo DIR [--range RANGE] [--dockerfile PATH] [--context PATH] "
+            "[--strategy LIST] [--engine PROFILE] [--runners N] "
+            "[--build-arg K=V]... [--target STAGE] [--no-git-dir] "
+            "[--db FILE]",
+            "Replay a range of commits, oldest first, simulating a docker "
+            "build of each\nunder every chosen caching strategy, and record "
+            "builds, steps and transfers\nin a SQLite database.  Rerunning "
+            "the same command resumes an interrupted replay.",
+            opts, 0, 0,
+        };
+        rc = opt_run(&cmd, argc, argv, &args, &nargs);
+        if (rc >= 0)
+            return rc;
+        sim_config_defaults(&o.cfg);
+        if (check_args(&a, &o, &err) < 0) {
+            err_print(&err);
+            opt_print_usage(&cmd);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+    }
+    o.repo_label = a.b.repo ? a.b.repo : ".";
+    o.range = a.range;
+    o.first_parent = a.b.first_parent;
+    o.plan = a.b.plan;
+    options_json(&json, &a, &o);
+    o.options_json = buf_cstr(&json);
+    o.stop = &stop_flag;
+    if (!a.quiet && cli_is_tty()) {
+        clock_gettime(CLOCK_MONOTONIC, &prog.start);
+        o.progress = show_progress;
+        o.progress_arg = &prog;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    if (cli_open_repo(&repo, &a.b, &err) < 0 ||
+        store_open(&st, a.db ? a.db : "harness.db", &err) < 0 ||
+        replay_run(st, repo, &o, &stats, &err) < 0 ||
+        store_summary(st, stats.run_id, &sum, &nsum, &err) < 0) {
+        err_print(&err);
+        rc = err_exit_code(err.code);
+        goto out;
+    }
+    if (stats.interrupted)
+        fprintf(stderr,
+                "harness: interrupted after %zu of %zu commits; run the "
+                "same command again to resume\n",
+                stats.commits, stats.total);
+    if (!a.quiet)
+        print_summary(sum, nsum, a.format);
+    rc = stats.interrupted ? EXIT_RUNTIME : EXIT_OK;
+out:
+    free(sum);
+    store_close(st);
+    repo_free(repo);
+    free(o.strategies);
+    buf_release(&json);
+    free(args);
+    cli_build_release(&a.b);
+    return rc;
+}

@@ -1,0 +1,34 @@
+/*
+ * dmap.h - a hash map keyed by 32-byte digests (open addressing, linear
+ * probing, backward-shift deletion).  Values are fixed-size records stored
+ * inline; pointers returned by dmap_get/dmap_put stay valid until the next
+ * dmap_put or dmap_del on the same map.
+ *
+ * Digests are already uniformly distributed, so the first 8 bytes are the
+ * hash.  Ownership: dmap_init()/dmap_release() on an embedded struct.
+ */
+#ifndef HARNESS_DMAP_H
+#define HARNESS_DMAP_H
+
+#include <stddef.h>
+
+#define DMAP_KEY 32
+
+struct dmap {
+    unsigned char *slots; /* cap * (1 + DMAP_KEY + vsize) bytes */
+    size_t cap, n, vsize;
+};
+
+void dmap_init(struct dmap *m, size_t vsize);
+void dmap_release(struct dmap *m);
+/* The value stored under key, or NULL. */
+void *dmap_get(const struct dmap *m, const unsigned char *key);
+/* The value under key, inserted zeroed if absent (*created = 1). */
+void *dmap_put(struct dmap *m, const unsigned char *key, int *created);
+/* Remove key; returns 1 if it was there. */
+int dmap_del(struct dmap *m, const unsigned char *key);
+/* Iterate: start with *pos = 0; returns the next value and sets *key,
+ * or NULL at the end.  Do not modify the map while iterating. */
+void *dmap_next(const struct dmap *m, size_t *pos, const unsigned char **key);
+
+#endif

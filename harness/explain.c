@@ -1,0 +1,261 @@
+#include "explain.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+static const char *part_value(const struct key_step *s, const char *name)
+{
+    const struct key_part *p = key_step_part(s, name);
+    return p ? p->value : NULL;
+}
+
+static const char *step_text(const struct key_step *s)
+{
+    const char *t = part_value(s, "instruction");
+    return t ? t : part_value(s, "command");
+}
+
+/* The step of `before` that `now`'s step i should be compared with. */
+static const struct key_step *counterpart(const struct key_build *before,
+                                          const struct key_build *now,
+                                          size_t i)
+{
+    const struct key_step *s = &now->steps[i];
+    const char *parent = part_value(s, "parent");
+    const struct key_step *best = NULL;
+    size_t j, ordinal = 0, seen = 0;
+
+    if (parent) {
+        for (j = 0; j < before->nsteps; j++) {
+            const struct key_step *o = &before->steps[j];
+            const char *op = part_value(o, "parent");
+            if (!o->vertex || !op || strcmp(op, parent))
+                continue;
+            if (o->kind == s->kind && (!best || best->kind != s->kind ||
+                                       o->line == s->line))
+                best = o;
+            else if (!best)
+                best = o;
+        }
+        if (best)
+            return best;
+    }
+    for (j = 0; j < i; j++)
+        if (now->steps[j].stage == s->stage && now->steps[j].kind == s->kind)
+            ordinal++;
+    for (j = 0; j < before->nsteps; j++) {
+        const struct key_step *o = &before->steps[j];
+        if (o->stage == s->stage && o->kind == s->kind && seen++ == ordinal)
+            return o;
+    }
+    return NULL;
+}
+
+static void describe_change(char *out, size_t n, const struct ctx_change *c)
+{
+    switch (c->kind) {
+    case CTX_ADDED:
+        snprintf(out, n, "%s added", c->path);
+        break;
+    case CTX_REMOVED:
+        snprintf(out, n, "%s removed", c->path);
+        break;
+    case CTX_CONTENT:
+        snprintf(out, n, "%s changed", c->path);
+        break;
+    case CTX_MODE:
+        snprintf(out, n, "mode of %s changed %04o -> %04o", c->path,
+                 c->old_mode & 07777, c->new_mode & 07777);
+        break;
+    case CTX_TYPE:
+        snprintf(out, n, "%s changed type", c->path);
+        break;
+    case CTX_GIT_DIR:
+        snprintf(out, n, ".git is in the context and is not in "
+                         ".dockerignore");
+        break;
+    }
+}
+
+/* A COPY/ADD source changed: name the first file that differs. */
+static void source_reason(char *out, size_t n,
+                          const struct explain_side *before,
+                          const struct explain_side *now,
+                          const struct key_step *s)
+{
+    const struct df_instr *in = &now->df->instrs[s->instr];
+    const char **srcs = xcalloc(in->nargs + 1, sizeof(*srcs));
+    const char **ex = xcalloc(in->nflags + 1, sizeof(*ex));
+    size_t i, ns = 0, nx = 0;
+    struct ctx_change c;
+    struct err err = ERR_INIT;
+
+    for (i = 0; i + 1 < in->nargs; i++)
+        if (strncmp(in->args[i], "<<", 2) && !strstr(in->args[i], "://"))
+            srcs[ns++] = in->args[i];
+    for (i = 0; i < in->nflags; i++)
+        if (!strcmp(in->flags[i].name, "exclude"))
+            ex[nx++] = in->flags[i].value;
+    if (before->ctx && now->ctx && ns &&
+        ctx_diff(before->ctx, now->ctx, srcs, ns, ex, nx,
+                 df_instr_flag(in, "parents") != NULL, &c, &err) == 0)
+        describe_change(out, n, &c);
+    else if (s->git_dir)
+        snprintf(out, n, ".git is in the context and is not in "
+                         ".dockerignore");
+    else
+        snprintf(out, n, "the files it copies changed");
+    free(srcs);
+    free(ex);
+}
+
+static const char *var_name(const struct explain_side *side,
+                            const struct key_step *s)
+{
+    const struct df_instr *in = &side->df->instrs[s->instr];
+    return in->nvars ? in->vars[0].name : "";
+}
+
+/* Name the first part that differs between s (now) and o (before). */
+static int part_reason(char *out, size_t n, const struct explain_side *before,
+                       const struct explain_side *now,
+                       const struct key_step *s, const struct key_step *o)
+{
+    size_t i;
+
+    for (i = 0; i < s->nparts; i++) {
+        const struct key_part *p = &s->parts[i];
+        const struct key_part *q = key_step_part(o, p->name);
+        const char *name = p->name;
+
+        if (q && !strcmp(q->value, p->value))
+            continue;
+        if (!strncmp(name, "arg:", 4)) {
+            if (!q)
+                snprintf(out, n, "ARG %s is now set to '%s' (line %d)",
+                         name + 4, p->value, p->line);
+            else
+                snprintf(out, n, "ARG %s changed '%s' -> '%s' (line %d)",
+                         name + 4, q->value, p->value, p->line);
+        } else if (!strncmp(name, "env:", 4)) {
+            snprintf(out, n, "ENV %s %s (line %d)", name + 4,
+                     q ? "changed" : "added", p->line);
+        } else if (!strcmp(name, "source")) {
+            source_reason(out, n, before, now, s);
+        } else if (!strcmp(name, "from-content")) {
+            snprintf(out, n, "the files it copies from stage '%s' changed",
+                     part_value(s, "from") ? part_value(s, "from") : "?");
+        } else if (!strcmp(name, "mount-content")) {
+            snprintf(out, n, "the files of its bind mount changed");
+        } else if (!strcmp(name, "instruction") && s->kind == DF_ARG) {
+            snprintf(out, n, "ARG %s default changed (line %d)",
+                     var_name(now, s), s->line);
+        } else if (!strcmp(name, "instruction") && s->kind == DF_ENV) {
+            snprintf(out, n, "ENV %s changed (line %d)", var_name(now, s),
+                     s->line);
+        } else if (!strcmp(name, "instruction") ||
+                   !strcmp(name, "command")) {
+            snprintf(out, n, "%s changed (line %d)", df_kind_name(s->kind),
+                     s->line);
+        } else if (!strcmp(name, "base")) {
+            snprintf(out, n, "base image changed: %s -> %s",
+                     q ? q->value : "?", p->value);
+        } else if (!strcmp(name, "parent")) {
+            snprintf(out, n, "an earlier step changed (line %d)", p->line);
+        } else {
+            snprintf(out, n, "%s changed: '%s' -> '%s' (line %d)", name,
+                     q ? q->value : "", p->value, s->line);
+        }
+        return 1;
+    }
+    for (i = 0; i < o->nparts; i++) {
+        const struct key_part *q = &o->parts[i];
+        if (key_step_part(s, q->name))
+            continue;
+        if (!strncmp(q->name, "arg:", 4))
+            snprintf(out, n, "ARG %s is no longer set", q->name + 4);
+        else if (!strncmp(q->name, "env:", 4))
+            snprintf(out, n, "ENV %s removed", q->name + 4);
+        else
+            snprintf(out, n, "%s no longer applies", q->name);
+        return 1;
+    }
+    return 0;
+}
+
+static int kind_reason(char *out, size_t n, const struct key_build *before,
+                       const struct key_build *now, size_t i,
+                       const struct key_step *o)
+{
+    const struct key_step *s = &now->steps[i];
+    const char *legacy = now->builder == BUILDER_LEGACY
+                             ? " changes every later legacy step"
+                             : "";
+    const char *next_now =
+        i + 1 < now->nsteps ? step_text(&now->steps[i + 1]) : NULL;
+    const char *otext = step_text(o);
+    size_t oi = (size_t)(o - before->steps);
+    const char *next_old =
+        oi + 1 < before->nsteps ? step_text(&before->steps[oi + 1]) : NULL;
+    const char *stext = step_text(s);
+
+    if (next_now && otext && !strcmp(next_now, otext))
+        snprintf(out, n, "%s inserted at line %d%s", df_kind_name(s->kind),
+                 s->line, legacy);
+    else if (next_old && stext && !strcmp(next_old, stext))
+        snprintf(out, n, "%s removed before line %d%s",
+                 df_kind_name(o->kind), s->line, legacy);
+    else
+        snprintf(out, n, "line %d is now %s instead of %s", s->line,
+                 df_kind_name(s->kind), df_kind_name(o->kind));
+    return 1;
+}
+
+int explain_miss(char *out, size_t n, const struct explain_side *before,
+                 const struct explain_side *now,
+                 const struct sim_step *steps, size_t i)
+{
+    const struct key_step *s = &now->kb->steps[i];
+    const struct key_step *o;
+
+    if (!before || !before->kb) {
+        snprintf(out, n, "first build: nothing cached");
+        return 1;
+    }
+    if (key_build_find(before->kb, s->key) >= 0)
+        return 0;
+    if (s->parent >= 0 && key_step_part(s, "parent") &&
+        steps[s->parent].outcome == OUTCOME_MISS) {
+        snprintf(out, n, "follows a miss at line %d",
+                 now->kb->steps[s->parent].line);
+        return 1;
+    }
+    o = counterpart(before->kb, now->kb, i);
+    if (!o) {
+        snprintf(out, n, "%s at line %d is new", df_kind_name(s->kind),
+                 s->line);
+        return 1;
+    }
+    if (o->kind != s->kind)
+        return kind_reason(out, n, before->kb, now->kb, i, o);
+    if (part_reason(out, n, before, now, s, o))
+        return 1;
+    snprintf(out, n, "its cache key changed");
+    return 1;
+}
+
+void explain_label(char *out, size_t n, const struct df_file *df,
+                   const struct key_step *s)
+{
+    const char *text = df->instrs[s->instr].original;
+    size_t len = strlen(text);
+
+    if (len + 1 <= n || n < 8) {
+        snprintf(out, n, "%s", text);
+        return;
+    }
+    snprintf(out, n, "%.*s...", (int)(n - 4), text);
+}

@@ -1,0 +1,848 @@
+/*
+ * keys.c - build graph and cache keys for the legacy builder and BuildKit.
+ *
+ * The rules and their sources are in docs/cache-semantics.md; the header
+ * says what each builder keys on.  A key is SHA-256 over the builder's tag
+ * and the step's parts, in order, so two steps have equal keys exactly when
+ * all their parts are equal.
+ */
+#include "keys.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+static const char *const builder_names[] = {
+    [BUILDER_LEGACY] = "legacy",
+    [BUILDER_BUILDKIT] = "buildkit",
+};
+
+const char *builder_name(enum builder b)
+{
+    return builder_names[b];
+}
+
+int builder_parse(enum builder *out, const char *s)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(builder_names) / sizeof(builder_names[0]); i++)
+        if (!strcmp(s, builder_names[i])) {
+            *out = (enum builder)i;
+            return 0;
+        }
+    return ERR_NOTFOUND;
+}
+
+/* Working state of one keys_compute() call. */
+struct kctx {
+    const struct df_file *df;
+    struct ctx *ctx;
+    const struct keys_options *o;
+    struct key_build *kb;
+    int *stage_last;  /* last step of each stage */
+    int *stage_built; /* stage is built for this target */
+    struct err *err;
+};
+
+static void digest_hex(const unsigned char *d, char *out)
+{
+    memcpy(out, "sha256:", 7);
+    sha256_hex(d, out + 7);
+}
+
+static void part_add(struct key_step *s, const char *name, int line,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void part_add(struct key_step *s, const char *name, int line,
+                     const char *fmt, ...)
+{
+    struct buf b = BUF_INIT;
+    va_list ap;
+
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    s->parts = xrealloc(s->parts, (s->nparts + 1) * sizeof(*s->parts));
+    s->parts[s->nparts].name = xstrdup(name);
+    s->parts[s->nparts].value = buf_detach(&b);
+    s->parts[s->nparts].line = line;
+    s->nparts++;
+}
+
+static void part_digest(struct key_step *s, const char *name, int line,
+                        const unsigned char *d)
+{
+    char hex[7 + SHA256_HEX];
+
+    digest_hex(d, hex);
+    part_add(s, name, line, "%s", hex);
+}
+
+static void step_seal(struct key_step *s, enum builder b)
+{
+    struct sha256 h;
+    size_t i;
+
+    sha256_init(&h);
+    sha256_field(&h, builder_name(b));
+    for (i = 0; i < s->nparts; i++) {
+        sha256_field(&h, s->parts[i].name);
+        sha256_field(&h, s->parts[i].value);
+    }
+    sha256_final(&h, s->key);
+    digest_hex(s->key, s->key_hex);
+}
+
+static void content_mix(unsigned char out[SHA256_LEN],
+                        const unsigned char *prev, const char *what,
+                        const char *value, const unsigned char *extra)
+{
+    struct sha256 h;
+
+    sha256_init(&h);
+    if (prev)
+        sha256_update(&h, prev, SHA256_LEN);
+    sha256_field(&h, what);
+    sha256_field(&h, value);
+    if (extra)
+        sha256_update(&h, extra, SHA256_LEN);
+    sha256_final(&h, out);
+}
+
+static void digest_str(unsigned char out[SHA256_LEN], const char *a,
+                       const char *b)
+{
+    content_mix(out, NULL, a, b, NULL);
+}
+
+/* ---- reading instructions ---- */
+
+static const char *flag_value(const struct df_instr *in, const char *name)
+{
+    const struct df_flag *f = df_instr_flag(in, name);
+    return f ? f->value : NULL;
+}
+
+static int flag_present(const struct df_instr *in, const char *name)
+{
+    return df_instr_flag(in, name) != NULL;
+}
+
+static int is_remote_src(const char *s)
+{
+    return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8) ||
+           !strncmp(s, "git@", 4) || !strncmp(s, "git://", 6) ||
+           !strncmp(s, "ssh://", 6);
+}
+
+static const struct df_heredoc *heredoc_src(const struct df_instr *in,
+                                            const char *src)
+{
+    size_t i;
+    const char *name;
+
+    if (strncmp(src, "<<", 2))
+        return NULL;
+    name = src + 2;
+    if (*name == '-')
+        name++;
+    for (i = 0; i < in->nheredocs; i++) {
+        const char *hn = in->heredocs[i].name;
+        size_t n = strlen(hn);
+        /* the word may still carry quotes: <<"EOF" */
+        if (!strcmp(name, hn) ||
+            ((name[0] == '"' || name[0] == '\'') && !strncmp(name + 1, hn, n)))
+            return &in->heredocs[i];
+    }
+    return NULL;
+}
+
+/* The command a RUN executes, as one string: SHELL + text, or the argv. */
+static void run_command(struct buf *b, const struct df_instr *in)
+{
+    size_t i;
+
+    if (in->json) {
+        for (i = 0; i < in->nargs; i++)
+            buf_printf(b, "%s%s", i ? " " : "", in->args[i]);
+    } else {
+        for (i = 0; i < in->state.nshell; i++)
+            buf_printf(b, "%s ", in->state.shell[i]);
+        for (i = 0; i < in->nargs; i++)
+            buf_printf(b, "%s%s", i ? " " : "", in->args[i]);
+    }
+    for (i = 0; i < in->nheredocs; i++)
+        buf_printf(b, "\n<<%s\n%s", in->heredocs[i].name,
+                   in->heredocs[i].content);
+}
+
+/* Line of the ARG (or ENV) instruction in stage `stage` before `upto` that
+ * declared `name`, or 0. */
+static int decl_line(const struct df_file *df, size_t upto, int stage,
+                     enum df_kind kind, const char *name)
+{
+    int line = 0;
+    size_t i, j;
+
+    for (i = 0; i < upto; i++) {
+        const struct df_instr *in = &df->instrs[i];
+        if (in->kind != kind || (in->stage != stage && in->stage != -1))
+            continue;
+        for (j = 0; j < in->nvars; j++)
+            if (!strcmp(in->vars[j].name, name))
+                line = in->line;
+    }
+    return line;
+}
+
+static int env_has(const struct df_state *st, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < st->nenv; i++)
+        if (!strcmp(st->env[i].name, name))
+            return 1;
+    return 0;
+}
+
+static int cmp_var(const void *a, const void *b)
+{
+    const struct df_var *x = a, *y = b;
+    return strcmp(x->name, y->name);
+}
+
+/* Resolve a --from / FROM reference: a stage index, or -1 for an image. */
+static int stage_ref(const struct df_file *df, const char *ref, int before)
+{
+    int s;
+
+    if (!ref || !*ref)
+        return -1;
+    s = df_stage_find(df, ref);
+    return s >= 0 && s < before ? s : -1;
+}
+
+/* Find a key=value field in a --mount spec such as
+ * "type=bind,source=x,target=/y". Returns a malloc'd value or NULL. */
+static char *mount_field(const char *spec, const char *key)
+{
+    size_t klen = strlen(key);
+    const char *p = spec;
+
+    while (p && *p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > klen && !strncmp(p, key, klen) && p[klen] == '=')
+            return xstrndup(p + klen + 1, len - klen - 1);
+        if (len == klen && !strncmp(p, key, klen))
+            return xstrdup("");
+        p = end ? end + 1 : NULL;
+    }
+    return NULL;
+}
+
+static const char *base_digest(const struct kctx *k, const char *image)
+{
+    size_t i;
+
+    for (i = 0; i < k->o->nbases; i++)
+        if (!strcmp(k->o->bases[i].image, image))
+            return k->o->bases[i].digest;
+    return NULL;
+}
+
+/* ---- stage reachability ---- */
+
+static void mark_stage_deps(struct kctx *k, int s)
+{
+    const struct df_file *df = k->df;
+    const struct df_stage *st = &df->stages[s];
+    size_t i, j;
+
+    if (st->base_stage >= 0)
+        k->stage_built[st->base_stage] = 1;
+    for (i = st->first; i < st->first + st->count; i++) {
+        const struct df_instr *in = &df->instrs[i];
+        for (j = 0; j < in->nflags; j++) {
+            int dep = -1;
+            if (!strcmp(in->flags[j].name, "from") &&
+                (in->kind == DF_COPY || in->kind == DF_ADD)) {
+                dep = stage_ref(df, in->flags[j].value, s);
+            } else if (!strcmp(in->flags[j].name, "mount") &&
+                       in->kind == DF_RUN) {
+                char *from = mount_field(in->flags[j].value, "from");
+                dep = stage_ref(df, from, s);
+                free(from);
+            }
+            if (dep >= 0)
+                k->stage_built[dep] = 1;
+        }
+    }
+}
+
+static void mark_built(struct kctx *k, int target)
+{
+    int s;
+
+    if (k->o->builder == BUILDER_LEGACY) {
+        for (s = 0; s <= target; s++)
+            k->stage_built[s] = 1;
+        return;
+    }
+    k->stage_built[target] = 1;
+    for (s = target; s >= 0; s--)
+        if (k->stage_built[s])
+            mark_stage_deps(k, s);
+}
+
+/* ---- per-instruction keys ---- */
+
+static void fail_step(struct kctx *k, int idx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail_step(struct kctx *k, int idx, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (k->kb->failed)
+        return;
+    k->kb->failed = 1;
+    k->kb->failed_step = idx;
+    va_start(ap, fmt);
+    vsnprintf(k->kb->error, sizeof(k->kb->error), fmt, ap);
+    va_end(ap);
+}
+
+static void key_from(struct kctx *k, struct key_step *s,
+                     const struct df_instr *in)
+{
+    const struct df_stage *st = &k->df->stages[in->stage];
+    const char *digest;
+
+    if (st->base_stage >= 0) {
+        /* FROM <stage>: starts from that stage's result. */
+        const struct key_step *src =
+            &k->kb->steps[k->stage_last[st->base_stage]];
+        s->parent = k->stage_last[st->base_stage];
+        s->vertex = k->o->builder == BUILDER_LEGACY;
+        part_add(s, "stage", in->line, "%s", src->key_hex);
+        memcpy(s->content, src->content, SHA256_LEN);
+        step_seal(s, k->o->builder);
+        return;
+    }
+    digest = base_digest(k, st->base);
+    s->vertex = 1;
+    if (digest)
+        part_add(s, "base", in->line, "%s@%s", st->base, digest);
+    else
+        part_add(s, "base", in->line, "%s", st->base);
+    part_add(s, "platform", in->line, "%s",
+             st->platform ? st->platform : "");
+    step_seal(s, k->o->builder);
+    digest_str(s->content, "image", s->parts[0].value);
+}
+
+static void add_parent(struct kctx *k, struct key_step *s)
+{
+    if (s->parent >= 0)
+        part_add(s, "parent", k->kb->steps[s->parent].line, "%s",
+                 k->kb->steps[s->parent].key_hex);
+}
+
+static void parent_content(struct kctx *k, const struct key_step *s,
+                           unsigned char out[SHA256_LEN])
+{
+    if (s->parent >= 0)
+        memcpy(out, k->kb->steps[s->parent].content, SHA256_LEN);
+    else
+        memset(out, 0, SHA256_LEN);
+}
+
+static void key_run(struct kctx *k, struct key_step *s,
+                    const struct df_instr *in, size_t idx)
+{
+    const struct df_state *st = &in->state;
+    struct buf cmd = BUF_INIT;
+    unsigned char prev[SHA256_LEN], mounts[SHA256_LEN];
+    struct sha256 mh;
+    struct df_var *vars;
+    size_t i, n = 0;
+
+    run_command(&cmd, in);
+    s->vertex = 1;
+    s->layer = 1;
+    add_parent(k, s);
+    part_add(s, "command", in->line, "%s", buf_cstr(&cmd));
+    sha256_init(&mh);
+
+    /* Valued ARGs (legacy: those not shadowed by ENV, as "|N K=V"). */
+    vars = xcalloc(st->nargs + st->nenv + 1, sizeof(*vars));
+    for (i = 0; i < st->nargs; i++)
+        if (st->args[i].value &&
+            (k->o->builder == BUILDER_BUILDKIT ||
+             !env_has(st, st->args[i].name)))
+            vars[n++] = st->args[i];
+    qsort(vars, n, sizeof(*vars), cmp_var);
+    for (i = 0; i < n; i++) {
+        struct buf name = BUF_INIT;
+        buf_printf(&name, "arg:%s", vars[i].name);
+        part_add(s, buf_cstr(&name),
+                 decl_line(k->df, idx, in->stage, DF_ARG, vars[i].name),
+                 "%s", vars[i].value);
+        buf_release(&name);
+    }
+    free(vars);
+
+    if (k->o->builder == BUILDER_BUILDKIT) {
+        for (i = 0; i < st->nenv; i++) {
+            struct buf name = BUF_INIT;
+            buf_printf(&name, "env:%s", st->env[i].name);
+            part_add(s, buf_cstr(&name),
+                     decl_line(k->df, idx, in->stage, DF_ENV,
+                               st->env[i].name),
+                     "%s", st->env[i].value ? st->env[i].value : "");
+            buf_release(&name);
+        }
+        part_add(s, "cwd", 0, "%s", st->workdir ? st->workdir : "/");
+        part_add(s, "user", 0, "%s", st->user ? st->user : "");
+        part_add(s, "network", in->line, "%s",
+                 flag_value(in, "network") ? flag_value(in, "network")
+                                           : "default");
+        part_add(s, "security", in->line, "%s",
+                 flag_value(in, "security") ? flag_value(in, "security")
+                                            : "sandbox");
+        for (i = 0; i < in->nflags; i++) {
+            const char *spec = in->flags[i].value;
+            char *type, *from, *source;
+            if (strcmp(in->flags[i].name, "mount"))
+                continue;
+            part_add(s, "mount", in->line, "%s", spec);
+            type = mount_field(spec, "type");
+            from = mount_field(spec, "from");
+            source = mount_field(spec, "source");
+            if (!source)
+                source = mount_field(spec, "src");
+            if (!type || !strcmp(type, "bind")) {
+                int fs = stage_ref(k->df, from, in->stage);
+                if (fs >= 0) {
+                    const struct key_step *src =
+                        &k->kb->steps[k->stage_last[fs]];
+                    s->source = k->stage_last[fs];
+                    content_mix(mounts, src->content, "mount",
+                                source ? source : "/", NULL);
+                    part_digest(s, "mount-content", in->line, mounts);
+                    sha256_update(&mh, mounts, SHA256_LEN);
+                } else if (!from && k->ctx) {
+                    struct ctx_selection sel;
+                    const char *src = source && *source ? source : ".";
+                    if (ctx_select(k->ctx, &src, 1, NULL, 0, 0, &sel,
+                                   k->err) == 0) {
+                        part_digest(s, "mount-content", in->line,
+                                    sel.digest);
+                        sha256_update(&mh, sel.digest, SHA256_LEN);
+                    } else if (k->err->code == ERR_BUILD) {
+                        fail_step(k, (int)(s - k->kb->steps), "%s:%d: %s",
+                                  k->df->path, in->line, k->err->msg);
+                        err_clear(k->err);
+                    }
+                }
+            }
+            free(type);
+            free(from);
+            free(source);
+        }
+    } else if (in->nflags) {
+        for (i = 0; i < in->nflags; i++)
+            if (!strcmp(in->flags[i].name, "mount") ||
+                !strcmp(in->flags[i].name, "network") ||
+                !strcmp(in->flags[i].name, "security"))
+                fail_step(k, (int)(s - k->kb->steps),
+                          "%s:%d: the --%s flag requires BuildKit",
+                          k->df->path, in->line, in->flags[i].name);
+    }
+    step_seal(s, k->o->builder);
+    parent_content(k, s, prev);
+    sha256_final(&mh, mounts);
+    content_mix(s->content, prev, "run", buf_cstr(&cmd), mounts);
+    buf_release(&cmd);
+}
+
+/* Content checksum of the sources of a COPY/ADD into sel. */
+static int copy_sources(struct kctx *k, struct key_step *s,
+                        const struct df_instr *in, int from_stage,
+                        struct ctx_selection *sel)
+{
+    size_t nsrc = in->nargs ? in->nargs - 1 : 0, i, nctx = 0, nex = 0;
+    const char **ctxsrc = xcalloc(nsrc + 1, sizeof(*ctxsrc));
+    const char **ex = xcalloc(in->nflags + 1, sizeof(*ex));
+    struct sha256 h;
+    int rc = 0;
+
+    memset(sel, 0, sizeof(*sel));
+    sha256_init(&h);
+    for (i = 0; i < in->nflags; i++)
+        if (!strcmp(in->flags[i].name, "exclude"))
+            ex[nex++] = in->flags[i].value;
+    for (i = 0; i < nsrc; i++) {
+        const char *src = in->args[i];
+        const struct df_heredoc *hd = heredoc_src(in, src);
+        unsigned char d[SHA256_LEN];
+
+        if (hd) {
+            digest_str(d, hd->name, hd->content);
+            sel->nfiles++;
+            sel->bytes += strlen(hd->content);
+        } else if (from_stage >= 0) {
+            content_mix(d, k->kb->steps[k->stage_last[from_stage]].content,
+                        "path", src, NULL);
+        } else if (in->kind == DF_ADD && is_remote_src(src)) {
+            const char *sum = flag_value(in, "checksum");
+            if (sum)
+                digest_str(d, "checksum", sum);
+            else if (k->o->remote_changes) {
+                char nonce[32];
+                snprintf(nonce, sizeof(nonce), "%llu",
+                         (unsigned long long)k->o->build_nonce);
+                content_mix(d, NULL, src, nonce, NULL);
+            } else {
+                digest_str(d, "remote", src);
+            }
+            part_add(s, "remote", in->line, "%s (%s)", src,
+                     sum ? "pinned by --checksum"
+                         : k->o->remote_changes
+                               ? "assumed to change on every build"
+                               : "assumed unchanged between builds");
+        } else if (flag_value(in, "from")) {
+            /* --from=<image>: the image's files, named by the reference */
+            digest_str(d, flag_value(in, "from"), src);
+        } else {
+            ctxsrc[nctx++] = src;
+            continue;
+        }
+        sha256_update(&h, d, SHA256_LEN);
+    }
+    if (nctx) {
+        if (!k->ctx) {
+            rc = err_set(k->err, ERR_INVALID,
+                         "%s:%d: COPY reads the build context but none was given",
+                         k->df->path, in->line);
+            goto out;
+        }
+        rc = ctx_select(k->ctx, ctxsrc, nctx, ex, nex,
+                        flag_present(in, "parents"), sel, k->err);
+        if (rc < 0)
+            goto out;
+        sha256_update(&h, sel->digest, SHA256_LEN);
+    }
+    sha256_final(&h, sel->digest);
+out:
+    free(ctxsrc);
+    free(ex);
+    return rc;
+}
+
+static void dest_path(struct buf *b, const struct df_instr *in)
+{
+    const char *dest = in->nargs ? in->args[in->nargs - 1] : "";
+    const char *wd = in->state.workdir ? in->state.workdir : "/";
+
+    if (dest[0] == '/')
+        buf_adds(b, dest);
+    else
+        buf_printf(b, "%s%s%s", wd,
+                   wd[strlen(wd) - 1] == '/' ? "" : "/", dest);
+}
+
+static int key_copy(struct kctx *k, struct key_step *s,
+                    const struct df_instr *in)
+{
+    const char *from = flag_value(in, "from");
+    int from_stage = stage_ref(k->df, from, in->stage);
+    int link = k->o->builder == BUILDER_BUILDKIT && flag_present(in, "link");
+    struct ctx_selection sel;
+    struct buf dest = BUF_INIT;
+    unsigned char prev[SHA256_LEN];
+    int rc;
+
+    s->vertex = 1;
+    s->layer = 1;
+    if (from_stage >= 0)
+        s->source = k->stage_last[from_stage];
+    if (k->o->builder == BUILDER_LEGACY) {
+        const char *bad[] = { "chmod", "parents", "exclude" };
+        size_t i;
+        for (i = 0; i < 3; i++)
+            if (flag_present(in, bad[i]))
+                fail_step(k, (int)(s - k->kb->steps),
+                          "%s:%d: the --%s flag requires BuildKit",
+                          k->df->path, in->line, bad[i]);
+    }
+    if (link && flag_present(in, "chmod"))
+        link = 0; /* the frontend drops --link when --chmod is set */
+    if (!link)
+        add_parent(k, s);
+    dest_path(&dest, in);
+    part_add(s, "dest", in->line, "%s", buf_cstr(&dest));
+    part_add(s, "chown", in->line, "%s",
+             flag_value(in, "chown") ? flag_value(in, "chown") : "");
+    if (k->o->builder == BUILDER_BUILDKIT)
+        part_add(s, "chmod", in->line, "%s",
+                 flag_value(in, "chmod") ? flag_value(in, "chmod") : "");
+    if (from)
+        part_add(s, "from", in->line, "%s", from);
+
+    rc = copy_sources(k, s, in, from_stage, &sel);
+    if (rc == ERR_BUILD) {
+        fail_step(k, (int)(s - k->kb->steps), "%s:%d: %s", k->df->path,
+                  in->line, k->err->msg);
+        err_clear(k->err);
+        memset(&sel, 0, sizeof(sel));
+    } else if (rc < 0) {
+        buf_release(&dest);
+        return rc;
+    }
+    s->nfiles = sel.nfiles;
+    s->bytes = sel.bytes;
+    s->git_dir = sel.has_git_dir;
+    part_digest(s, from_stage >= 0 ? "from-content" : "source", in->line,
+                sel.digest);
+    step_seal(s, k->o->builder);
+    if (link)
+        memset(prev, 0, sizeof(prev));
+    else
+        parent_content(k, s, prev);
+    if (link && s->parent >= 0) {
+        unsigned char base[SHA256_LEN];
+        parent_content(k, s, base);
+        content_mix(prev, base, "merge", "", NULL);
+    }
+    content_mix(s->content, prev, buf_cstr(&dest), "copy", sel.digest);
+    buf_release(&dest);
+    return 0;
+}
+
+static void key_workdir(struct kctx *k, struct key_step *s,
+                        const struct df_instr *in)
+{
+    const char *path = in->nargs ? in->args[0] : "/";
+    unsigned char prev[SHA256_LEN];
+    const struct key_part *p;
+
+    s->vertex = 1;
+    s->layer = 1;
+    add_parent(k, s);
+    if (path[0] == '/' || !in->state.workdir)
+        part_add(s, "path", in->line, "%s", path);
+    else
+        part_add(s, "path", in->line, "%s/%s", in->state.workdir, path);
+    if (k->o->builder == BUILDER_BUILDKIT) {
+        part_add(s, "user", 0, "%s", in->state.user ? in->state.user : "");
+        if (!strcmp(path, "/"))
+            s->vertex = 0, s->layer = 0;
+    } else {
+        s->layer = 0; /* legacy: empty unless the folder is new */
+    }
+    if (s->vertex)
+        step_seal(s, k->o->builder);
+    else if (s->parent >= 0)
+        memcpy(s->key, k->kb->steps[s->parent].key, SHA256_LEN);
+    parent_content(k, s, prev);
+    p = key_step_part(s, "path");
+    content_mix(s->content, prev, "mkdir", p ? p->value : path, NULL);
+}
+
+/* Legacy: every other instruction commits an image keyed on its text. */
+static void key_meta_legacy(struct kctx *k, struct key_step *s,
+                            const struct df_instr *in)
+{
+    struct buf text = BUF_INIT;
+    size_t i;
+
+    s->vertex = 1;
+    add_parent(k, s);
+    if (in->kind == DF_ENV || in->kind == DF_LABEL) {
+        buf_adds(&text, df_kind_name(in->kind));
+        for (i = 0; i < in->nvars; i++)
+            buf_printf(&text, " %s=%s", in->vars[i].name,
+                       in->vars[i].value ? in->vars[i].value : "");
+    } else {
+        buf_adds(&text, in->original);
+    }
+    part_add(s, "instruction", in->line, "%s", buf_cstr(&text));
+    step_seal(s, k->o->builder);
+    parent_content(k, s, s->content);
+    buf_release(&text);
+}
+
+static int key_step(struct kctx *k, size_t stepi, size_t instr, int parent)
+{
+    const struct df_instr *in = &k->df->instrs[instr];
+    struct key_step *s = &k->kb->steps[stepi];
+
+    s->instr = instr;
+    s->stage = in->stage;
+    s->line = in->line;
+    s->kind = in->kind;
+    s->parent = parent;
+    s->source = -1;
+    s->built = k->stage_built[in->stage];
+    switch (in->kind) {
+    case DF_FROM:
+        s->parent = -1;
+        key_from(k, s, in);
+        return 0;
+    case DF_RUN:
+        key_run(k, s, in, instr);
+        return 0;
+    case DF_COPY:
+    case DF_ADD:
+        return key_copy(k, s, in);
+    case DF_WORKDIR:
+        key_workdir(k, s, in);
+        return 0;
+    default:
+        break;
+    }
+    if (k->o->builder == BUILDER_LEGACY) {
+        key_meta_legacy(k, s, in);
+        return 0;
+    }
+    /* BuildKit: no vertex; the state keeps the last vertex's result. */
+    s->vertex = 0;
+    if (parent >= 0) {
+        memcpy(s->key, k->kb->steps[parent].key, SHA256_LEN);
+        memcpy(s->content, k->kb->steps[parent].content, SHA256_LEN);
+    }
+    return 0;
+}
+
+/* Layers of the target's image: its stage chain through FROM <stage>. */
+static void mark_final(struct kctx *k)
+{
+    int s = k->kb->target;
+    size_t i;
+
+    while (s >= 0) {
+        for (i = 0; i < k->kb->nsteps; i++) {
+            struct key_step *st = &k->kb->steps[i];
+            if (st->stage == s &&
+                (st->layer || (st->kind == DF_FROM &&
+                               k->df->stages[s].base_stage < 0)))
+                st->in_final = 1;
+        }
+        s = k->df->stages[s].base_stage;
+    }
+}
+
+int keys_compute(struct key_build **out, const struct df_file *df,
+                 struct ctx *ctx, const struct keys_options *opts,
+                 struct err *err)
+{
+    struct kctx k;
+    struct key_build *kb = NULL;
+    size_t i, n = 0;
+    int rc = 0, target, last_vertex = -1, stage = -1;
+
+    *out = NULL;
+    if (!df->nstages)
+        return err_set(err, ERR_INVALID, "%s: no FROM instruction",
+                       df->path);
+    if (opts->target) {
+        target = df_stage_find(df, opts->target);
+        if (target < 0)
+            return err_set(err, ERR_INVALID,
+                           "%s: target stage '%s' not found", df->path,
+                           opts->target);
+    } else {
+        target = (int)df->nstages - 1;
+    }
+    kb = xcalloc(1, sizeof(*kb));
+    kb->builder = opts->builder;
+    kb->target = target;
+    kb->failed_step = -1;
+    kb->steps = xcalloc(df->ninstrs + 1, sizeof(*kb->steps));
+    memset(&k, 0, sizeof(k));
+    k.df = df;
+    k.ctx = ctx;
+    k.o = opts;
+    k.kb = kb;
+    k.err = err;
+    k.stage_last = xcalloc(df->nstages, sizeof(int));
+    k.stage_built = xcalloc(df->nstages, sizeof(int));
+    mark_built(&k, target);
+
+    for (i = 0; i < df->ninstrs; i++) {
+        const struct df_instr *in = &df->instrs[i];
+        int parent;
+        if (in->stage < 0)
+            continue; /* global ARGs only feed FROM lines */
+        if (in->stage != stage) {
+            stage = in->stage;
+            last_vertex = -1;
+        }
+        parent = n > 0 && kb->steps[n - 1].stage == stage ? (int)n - 1 : -1;
+        if (opts->builder == BUILDER_BUILDKIT)
+            parent = last_vertex;
+        kb->nsteps = n + 1;
+        rc = key_step(&k, n, i, parent);
+        if (rc < 0)
+            goto out;
+        if (kb->steps[n].vertex || in->kind == DF_FROM)
+            last_vertex = (int)n;
+        k.stage_last[stage] = last_vertex >= 0 ? last_vertex : (int)n;
+        n++;
+    }
+    kb->nsteps = n;
+    mark_final(&k);
+out:
+    free(k.stage_last);
+    free(k.stage_built);
+    if (rc < 0) {
+        key_build_free(kb);
+        return rc;
+    }
+    *out = kb;
+    return 0;
+}
+
+void key_build_free(struct key_build *kb)
+{
+    size_t i, j;
+
+    if (!kb)
+        return;
+    for (i = 0; i < kb->nsteps; i++) {
+        for (j = 0; j < kb->steps[i].nparts; j++) {
+            free(kb->steps[i].parts[j].name);
+            free(kb->steps[i].parts[j].value);
+        }
+        free(kb->steps[i].parts);
+    }
+    free(kb->steps);
+    free(kb);
+}
+
+int key_build_find(const struct key_build *kb, const unsigned char *key)
+{
+    size_t i;
+
+    for (i = 0; i < kb->nsteps; i++)
+        if (kb->steps[i].vertex && !memcmp(kb->steps[i].key, key, SHA256_LEN))
+            return (int)i;
+    return -1;
+}
+
+const struct key_part *key_step_part(const struct key_step *s,
+                                     const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < s->nparts; i++)
+        if (!strcmp(s->parts[i].name, name))
+            return &s->parts[i];
+    return NULL;
+}

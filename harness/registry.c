@@ -1,0 +1,170 @@
+#include "registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+struct blob_info {
+    uint64_t bytes;
+    uint64_t refs; /* tags referencing it */
+};
+
+struct tagged {
+    char *tag;
+    struct image img;
+};
+
+struct registry {
+    struct dmap blobs; /* digest -> struct blob_info */
+    struct tagged *tags;
+    size_t ntags, cap;
+    size_t keep;
+    uint64_t bytes;
+};
+
+void image_release(struct image *img)
+{
+    free(img->layers);
+    free(img->records);
+    memset(img, 0, sizeof(*img));
+}
+
+struct registry *registry_new(size_t keep_tags)
+{
+    struct registry *r = xcalloc(1, sizeof(*r));
+
+    dmap_init(&r->blobs, sizeof(struct blob_info));
+    r->keep = keep_tags;
+    return r;
+}
+
+void registry_free(struct registry *r)
+{
+    size_t i;
+
+    if (!r)
+        return;
+    for (i = 0; i < r->ntags; i++) {
+        free(r->tags[i].tag);
+        image_release(&r->tags[i].img);
+    }
+    free(r->tags);
+    dmap_release(&r->blobs);
+    free(r);
+}
+
+int registry_has(const struct registry *r, const unsigned char *digest)
+{
+    return dmap_get(&r->blobs, digest) != NULL;
+}
+
+uint64_t registry_put(struct registry *r, const unsigned char *digest,
+                      uint64_t bytes)
+{
+    int created;
+    struct blob_info *b = dmap_put(&r->blobs, digest, &created);
+
+    if (!created)
+        return 0;
+    b->bytes = bytes;
+    r->bytes += bytes;
+    return bytes;
+}
+
+static void ref_image(struct registry *r, const struct image *img, int delta)
+{
+    const struct image_layer *all[3];
+    size_t i;
+
+    for (i = 0; i < img->nlayers; i++) {
+        struct blob_info *b = dmap_get(&r->blobs, img->layers[i].digest);
+        if (b)
+            b->refs += (uint64_t)delta;
+    }
+    all[0] = &img->config;
+    all[1] = &img->manifest;
+    for (i = 0; i < 2; i++) {
+        struct blob_info *b = dmap_get(&r->blobs, all[i]->digest);
+        if (b)
+            b->refs += (uint64_t)delta;
+    }
+    for (i = 0; i < img->nrecords; i++) {
+        struct blob_info *b;
+        if (!img->records[i].has_layer)
+            continue;
+        b = dmap_get(&r->blobs, img->records[i].layer.digest);
+        if (b)
+            b->refs += (uint64_t)delta;
+    }
+}
+
+/* Delete blobs no tag references (registry garbage collection). */
+static void collect(struct registry *r)
+{
+    size_t pos = 0, n = 0, i;
+    const unsigned char *key;
+    struct blob_info *b;
+    unsigned char (*dead)[SHA256_LEN] = NULL;
+
+    while ((b = dmap_next(&r->blobs, &pos, &key)))
+        if (!b->refs) {
+            dead = xrealloc(dead, (n + 1) * sizeof(*dead));
+            memcpy(dead[n++], key, SHA256_LEN);
+        }
+    for (i = 0; i < n; i++) {
+        b = dmap_get(&r->blobs, dead[i]);
+        r->bytes -= b->bytes;
+        dmap_del(&r->blobs, dead[i]);
+    }
+    free(dead);
+}
+
+void registry_tag(struct registry *r, const char *tag, struct image *img)
+{
+    size_t i;
+
+    for (i = 0; i < r->ntags; i++)
+        if (!strcmp(r->tags[i].tag, tag)) {
+            ref_image(r, &r->tags[i].img, -1);
+            image_release(&r->tags[i].img);
+            r->tags[i].img = *img;
+            ref_image(r, img, 1);
+            memset(img, 0, sizeof(*img));
+            return;
+        }
+    XGROW(r->tags, r->cap, r->ntags + 1);
+    r->tags[r->ntags].tag = xstrdup(tag);
+    r->tags[r->ntags].img = *img;
+    ref_image(r, img, 1);
+    r->ntags++;
+    memset(img, 0, sizeof(*img));
+    if (r->keep && r->ntags > r->keep) {
+        ref_image(r, &r->tags[0].img, -1);
+        free(r->tags[0].tag);
+        image_release(&r->tags[0].img);
+        memmove(r->tags, r->tags + 1, (r->ntags - 1) * sizeof(*r->tags));
+        r->ntags--;
+        collect(r);
+    }
+}
+
+const struct image *registry_image(const struct registry *r, const char *tag)
+{
+    size_t i;
+
+    for (i = r->ntags; i-- > 0;)
+        if (!strcmp(r->tags[i].tag, tag))
+            return &r->tags[i].img;
+    return NULL;
+}
+
+uint64_t registry_bytes(const struct registry *r)
+{
+    return r->bytes;
+}
+
+size_t registry_blobs(const struct registry *r)
+{
+    return r->blobs.n;
+}

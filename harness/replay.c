@@ -1,0 +1,280 @@
+#include "replay.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cmd.h"
+#include "explain.h"
+
+struct replay {
+    const struct replay_options *o;
+    struct store *st;
+    struct repo *repo;
+    struct ctx_cache *cc;
+    struct strategy **strats;
+    struct plan last_ok; /* the last commit that built, for reasons */
+    int have_last_ok;
+    int64_t run_id;
+    int resumed;
+    struct replay_stats *stats;
+    struct err *err;
+};
+
+static unsigned builder_mask(const struct replay_options *o)
+{
+    unsigned mask = 0;
+    size_t i;
+
+    for (i = 0; i < o->nstrategies; i++)
+        mask |= 1u << o->strategies[i]->builder;
+    return mask;
+}
+
+static void digest_text(char out[7 + SHA256_HEX], const unsigned char *d)
+{
+    memcpy(out, "sha256:", 7);
+    sha256_hex(d, out + 7);
+}
+
+/* Fill the reason of every miss the strategy left unexplained. */
+static void explain_misses(struct replay *rp, const struct plan *p,
+                           enum builder b, struct sim_result *r)
+{
+    struct explain_side before, now;
+    size_t i;
+
+    before.kb = rp->have_last_ok ? rp->last_ok.kb[b] : NULL;
+    before.df = rp->last_ok.df;
+    before.ctx = rp->last_ok.ctx;
+    now.kb = p->kb[b];
+    now.df = p->df;
+    now.ctx = p->ctx;
+    for (i = 0; i < r->nsteps; i++) {
+        struct sim_step *s = &r->steps[i];
+        if (s->outcome != OUTCOME_MISS || s->reason[0])
+            continue;
+        if (!explain_miss(s->reason, sizeof(s->reason),
+                          before.kb ? &before : NULL, &now, r->steps, i))
+            snprintf(s->reason, sizeof(s->reason), "%s",
+                     r->fallback[0] ? r->fallback : "not in the cache");
+    }
+}
+
+static int write_build(struct replay *rp, const struct plan *p,
+                       const struct strategy *s, const char *sha,
+                       size_t seq, const struct sim_result *r)
+{
+    const struct key_build *kb = p->kb[s->ops->builder];
+    struct store_build b;
+    struct store_step *steps = NULL;
+    struct store_transfer *xf = NULL;
+    char (*keys)[7 + SHA256_HEX] = NULL;
+    char (*digests)[7 + SHA256_HEX] = NULL;
+    size_t i, nsteps = p->failed ? 0 : r->nsteps;
+    int rc;
+
+    memset(&b, 0, sizeof(b));
+    b.run_id = rp->run_id;
+    b.commit_sha = sha;
+    b.seq = (int64_t)seq;
+    b.strategy = s->ops->name;
+    b.builder = builder_name(s->ops->builder);
+    b.status = p->failed || r->failed ? STORE_STATUS_FAILED : STORE_STATUS_OK;
+    b.seconds = r->seconds;
+    b.bytes_pulled = (int64_t)r->bytes_pulled;
+    b.bytes_pushed = (int64_t)r->bytes_pushed;
+    b.steps_hit = r->hits;
+    b.steps_miss = r->misses;
+    b.error = p->failed ? p->error : r->failed ? r->error : NULL;
+    steps = xcalloc(nsteps + 1, sizeof(*steps));
+    keys = xcalloc(nsteps + 1, sizeof(*keys));
+    for (i = 0; i < nsteps; i++) {
+        const struct key_step *k = &kb->steps[i];
+        const struct sim_step *o = &r->steps[i];
+        enum store_outcome so = STORE_OUTCOME_NONE;
+        store_outcome_parse(outcome_name(o->outcome), &so);
+        steps[i].step_index = (int64_t)i;
+        steps[i].stage = k->stage;
+        steps[i].line = k->line;
+        steps[i].instruction = df_kind_name(k->kind);
+        steps[i].outcome = so;
+        steps[i].seconds = o->seconds;
+        steps[i].layer_bytes = (int64_t)o->layer_bytes;
+        steps[i].bytes_pulled = (int64_t)o->bytes_pulled;
+        steps[i].reason = o->reason[0] ? o->reason : NULL;
+        if (k->vertex && k->built) {
+            digest_text(keys[i], k->key);
+            steps[i].key = keys[i];
+        }
+    }
+    xf = xcalloc(r->nxfers + 1, sizeof(*xf));
+    digests = xcalloc(r->nxfers + 1, sizeof(*digests));
+    for (i = 0; i < r->nxfers; i++) {
+        enum store_kind kind = STORE_KIND_LAYER;
+        store_kind_parse(xfer_kind_name(r->xfers[i].kind), &kind);
+        xf[i].direction = r->xfers[i].dir == XFER_PULL ? STORE_PULL
+                                                       : STORE_PUSH;
+        digest_text(digests[i], r->xfers[i].digest);
+        xf[i].digest = digests[i];
+        xf[i].bytes = (int64_t)r->xfers[i].bytes;
+        xf[i].kind = kind;
+    }
+    rc = store_build_put(rp->st, &b, steps, nsteps, xf, r->nxfers, NULL,
+                         rp->err);
+    free(steps);
+    free(keys);
+    free(xf);
+    free(digests);
+    return rc;
+}
+
+static int commit_put(struct replay *rp, const struct repo_commit *c,
+                      const char *sha)
+{
+    struct store_commit sc;
+    struct buf parents = BUF_INIT;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < c->nparents; i++) {
+        char hex[OID_HEX];
+        oid_hex(&c->parents[i], hex);
+        buf_printf(&parents, "%s%s", i ? " " : "", hex);
+    }
+    sc.sha = sha;
+    sc.parents = buf_cstr(&parents);
+    sc.author_time = c->author_time;
+    sc.subject = c->subject ? c->subject : "";
+    rc = store_commit_put(rp->st, &sc, rp->err);
+    buf_release(&parents);
+    return rc;
+}
+
+static int replay_commit(struct replay *rp, const struct oid *id, size_t seq)
+{
+    const struct replay_options *o = rp->o;
+    struct plan p;
+    struct repo_commit c;
+    char sha[OID_HEX];
+    size_t i;
+    int rc;
+
+    oid_hex(id, sha);
+    rc = plan_make(&p, rp->repo, rp->cc, id, seq + 1, &o->plan,
+                   builder_mask(o), seq + 1, rp->err);
+    if (rc < 0)
+        return rc;
+    if ((rc = repo_commit_read(rp->repo, id, &c, rp->err)) < 0)
+        goto out;
+    if ((rc = commit_put(rp, &c, sha)) < 0) {
+        repo_commit_release(&c);
+        goto out;
+    }
+    for (i = 0; i < o->nstrategies; i++) {
+        struct strategy *s = rp->strats[i];
+        const struct key_build *kb = p.kb[s->ops->builder];
+        struct sim_build sb = { kb, seq, c.author_time };
+        struct sim_result r;
+        int done = 0;
+
+        if (rp->resumed) {
+            done = store_build_done(rp->st, rp->run_id, s->ops->name, sha,
+                                    rp->err);
+            if (done < 0) {
+                rc = done;
+                break;
+            }
+        }
+        sim_result_init(&r, kb ? kb->nsteps : 0);
+        if (!p.failed) {
+            strategy_build(s, &sb, &r);
+            explain_misses(rp, &p, s->ops->builder, &r);
+        }
+        if (p.failed || r.failed)
+            rp->stats->failed++;
+        if (!done) {
+            rc = write_build(rp, &p, s, sha, seq, &r);
+            rp->stats->written++;
+        }
+        sim_result_release(&r);
+        if (rc < 0)
+            break;
+    }
+    repo_commit_release(&c);
+out:
+    if (rc == 0 && !p.failed && !(p.kb[0] && p.kb[0]->failed) &&
+        !(p.kb[1] && p.kb[1]->failed)) {
+        if (rp->have_last_ok)
+            plan_release(&rp->last_ok);
+        rp->last_ok = p;
+        rp->have_last_ok = 1;
+    } else {
+        plan_release(&p);
+    }
+    return rc;
+}
+
+int replay_run(struct store *st, struct repo *r,
+               const struct replay_options *o, struct replay_stats *stats,
+               struct err *err)
+{
+    struct replay rp;
+    struct store_run run;
+    struct oid *commits = NULL;
+    size_t n = 0, i;
+    int rc;
+
+    memset(&rp, 0, sizeof(rp));
+    memset(stats, 0, sizeof(*stats));
+    rp.o = o;
+    rp.st = st;
+    rp.repo = r;
+    rp.stats = stats;
+    rp.err = err;
+    rc = repo_range(r, o->range ? o->range : "HEAD", o->first_parent,
+                    &commits, &n, err);
+    if (rc < 0)
+        return rc;
+    memset(&run, 0, sizeof(run));
+    run.repo = o->repo_label;
+    run.dockerfile = o->plan.dockerfile ? o->plan.dockerfile : "Dockerfile";
+    run.options = o->options_json;
+    run.tool_version = HARNESS_VERSION;
+    if ((rc = store_run_find_or_create(st, &run, &rp.run_id, &rp.resumed,
+                                       err)) < 0)
+        goto out;
+    stats->run_id = rp.run_id;
+    stats->resumed = rp.resumed;
+    stats->total = n;
+    if ((rc = ctx_cache_new(&rp.cc, r)) < 0)
+        goto out;
+    rp.strats = xcalloc(o->nstrategies + 1, sizeof(*rp.strats));
+    for (i = 0; i < o->nstrategies; i++)
+        rp.strats[i] = strategy_new(o->strategies[i], &o->cfg);
+    for (i = 0; i < n; i++) {
+        if (o->stop && *o->stop) {
+            stats->interrupted = 1;
+            break;
+        }
+        if ((rc = replay_commit(&rp, &commits[i], i)) < 0)
+            break;
+        stats->commits++;
+        if ((rc = store_batch_maybe_commit(st, err)) < 0)
+            break;
+        if (o->progress)
+            o->progress(o->progress_arg, i + 1, n);
+    }
+    if (rc == 0)
+        rc = store_batch_commit(st, err);
+out:
+    for (i = 0; rp.strats && i < o->nstrategies; i++)
+        strategy_free(rp.strats[i]);
+    free(rp.strats);
+    if (rp.have_last_ok)
+        plan_release(&rp.last_ok);
+    ctx_cache_free(rp.cc);
+    free(commits);
+    return rc;
+}

@@ -1,0 +1,488 @@
+/*
+ * sim.c - the executor shared by every strategy, and build results.
+ *
+ * sim_execute() decides one build in three passes over the steps:
+ *  1. tentative outcomes: a vertex hits when the strategy's view has a
+ *     record for its key; FROM hits when the base is in the local store;
+ *  2. needs, from the last step back: a step that runs needs the results
+ *     of its parent (its root file system) and of its source stage; a hit
+ *     that is needed needs its own parent in turn.  A needed hit whose
+ *     record has no layer (inline cache keeps only final-image layers; the
+ *     builder stages' records are key-only) must run after all;
+ *  3. costs: pulls of the needed remote layers, run time of the misses,
+ *     new layer digests.
+ * dockerd 20.10 assembles the image in its own store, so there every layer
+ * of the final image is needed too (real-docker.md: "on a full hit every
+ * layer"); a standalone BuildKit pushes the layers it did not need by
+ * reference, without pulling them.
+ */
+#include "strategy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+static const char *const outcome_names[] = {
+    [OUTCOME_HIT] = "hit",
+    [OUTCOME_MISS] = "miss",
+    [OUTCOME_NONE] = "none",
+    [OUTCOME_SKIPPED] = "skipped",
+};
+
+const char *outcome_name(enum outcome o)
+{
+    return outcome_names[o];
+}
+
+int outcome_parse(enum outcome *out, const char *s)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(outcome_names) / sizeof(outcome_names[0]); i++)
+        if (!strcmp(s, outcome_names[i])) {
+            *out = (enum outcome)i;
+            return 0;
+        }
+    return ERR_NOTFOUND;
+}
+
+const char *xfer_dir_name(enum xfer_dir d)
+{
+    return d == XFER_PULL ? "pull" : "push";
+}
+
+const char *xfer_kind_name(enum xfer_kind k)
+{
+    static const char *const names[] = {
+        [XFER_LAYER] = "layer",
+        [XFER_CONFIG] = "config",
+        [XFER_MANIFEST] = "manifest",
+        [XFER_CACHE] = "cache",
+    };
+    return names[k];
+}
+
+void sim_result_init(struct sim_result *r, size_t nsteps)
+{
+    memset(r, 0, sizeof(*r));
+    r->steps = xcalloc(nsteps + 1, sizeof(*r->steps));
+    r->nsteps = nsteps;
+}
+
+void sim_result_release(struct sim_result *r)
+{
+    free(r->steps);
+    free(r->xfers);
+    memset(r, 0, sizeof(*r));
+}
+
+void sim_result_xfer(struct sim_result *r, enum xfer_dir dir,
+                     enum xfer_kind kind, const unsigned char *digest,
+                     uint64_t bytes)
+{
+    struct sim_transfer *t;
+
+    XGROW(r->xfers, r->xcap, r->nxfers + 1);
+    t = &r->xfers[r->nxfers++];
+    t->dir = dir;
+    t->kind = kind;
+    memcpy(t->digest, digest, SHA256_LEN);
+    t->bytes = bytes;
+    if (dir == XFER_PULL)
+        r->bytes_pulled += bytes;
+    else
+        r->bytes_pushed += bytes;
+}
+
+void sim_result_count(struct sim_result *r)
+{
+    size_t i;
+
+    r->hits = r->misses = 0;
+    for (i = 0; i < r->nsteps; i++) {
+        if (r->steps[i].outcome == OUTCOME_HIT)
+            r->hits++;
+        else if (r->steps[i].outcome == OUTCOME_MISS)
+            r->misses++;
+    }
+}
+
+static void mix(unsigned char out[SHA256_LEN], const char *tag,
+                const unsigned char *a, uint64_t x, uint64_t y)
+{
+    struct sha256 h;
+    unsigned char n[16];
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        n[i] = (unsigned char)(x >> (8 * i));
+        n[8 + i] = (unsigned char)(y >> (8 * i));
+    }
+    sha256_init(&h);
+    sha256_field(&h, tag);
+    if (a)
+        sha256_update(&h, a, SHA256_LEN);
+    sha256_update(&h, n, sizeof(n));
+    sha256_final(&h, out);
+}
+
+void sim_base_layer(const struct sim_config *cfg, const struct key_step *s,
+                    struct image_layer *out)
+{
+    const struct key_part *base = key_step_part(s, "base");
+    const char *ref = base ? base->value : "";
+    struct sha256 h;
+
+    sha256_init(&h);
+    sha256_field(&h, "base-layer");
+    sha256_field(&h, ref);
+    sha256_final(&h, out->digest);
+    out->bytes = model_base_bytes(&cfg->model, ref);
+}
+
+static int is_external_from(const struct key_step *s)
+{
+    return s->kind == DF_FROM && key_step_part(s, "base") != NULL;
+}
+
+static uint64_t layer_size(const struct sim_config *cfg,
+                           const struct key_step *s)
+{
+    const struct key_part *cmd;
+
+    switch (s->kind) {
+    case DF_RUN:
+        cmd = key_step_part(s, "command");
+        return model_compressed(&cfg->model,
+                                model_run_bytes(&cfg->model,
+                                                cmd ? cmd->value : ""));
+    case DF_COPY:
+    case DF_ADD:
+        return model_compressed(&cfg->model, s->bytes) + 512;
+    case DF_WORKDIR:
+        return s->layer ? 120 : 0;
+    default:
+        return 0;
+    }
+}
+
+static double run_seconds(const struct sim_config *cfg,
+                          const struct key_step *s)
+{
+    const struct key_part *cmd;
+
+    switch (s->kind) {
+    case DF_RUN:
+        cmd = key_step_part(s, "command");
+        return model_run_seconds(&cfg->model, cmd ? cmd->value : "");
+    case DF_COPY:
+    case DF_ADD:
+        return model_copy_seconds(&cfg->model, s->bytes, s->nfiles);
+    case DF_WORKDIR:
+        return 0.05;
+    default:
+        return cfg->model.meta_step;
+    }
+}
+
+static void need_inputs(const struct key_build *kb, size_t i, int *need,
+                        int with_source)
+{
+    const struct key_step *s = &kb->steps[i];
+
+    if (s->parent >= 0)
+        need[s->parent] = 1;
+    if (with_source && s->source >= 0)
+        need[s->source] = 1;
+}
+
+/* Pass 1: what the view says of each step. */
+static void tentative(const struct sim_build *b, const struct sim_view *v,
+                      const struct sim_config *cfg, struct sim_rec *recs,
+                      struct sim_result *out)
+{
+    const struct key_build *kb = b->kb;
+    size_t i;
+
+    for (i = 0; i < kb->nsteps; i++) {
+        const struct key_step *s = &kb->steps[i];
+        struct sim_step *o = &out->steps[i];
+
+        if (kb->failed && (int)i > kb->failed_step) {
+            o->outcome = OUTCOME_SKIPPED;
+            snprintf(o->reason, sizeof(o->reason),
+                     "the build failed at line %d",
+                     kb->steps[kb->failed_step].line);
+        } else if (kb->failed && (int)i == kb->failed_step) {
+            o->outcome = OUTCOME_MISS;
+            snprintf(o->reason, sizeof(o->reason), "%s", kb->error);
+        } else if (!s->built) {
+            o->outcome = OUTCOME_SKIPPED;
+            snprintf(o->reason, sizeof(o->reason),
+                     "stage %d is not needed for the target", s->stage);
+        } else if (!s->vertex) {
+            o->outcome = OUTCOME_NONE;
+        } else if (is_external_from(s)) {
+            struct image_layer base;
+            sim_base_layer(cfg, s, &base);
+            recs[i].has_layer = 1;
+            recs[i].layer = base;
+            recs[i].remote = !v->has_base(v->arg, base.digest);
+            o->outcome = OUTCOME_HIT;
+        } else if (s->kind == DF_FROM) {
+            o->outcome = OUTCOME_HIT; /* FROM <stage>: that stage's result */
+            recs[i].has_layer = 1;
+        } else if (v->lookup(v->arg, s->key, &recs[i])) {
+            o->outcome = OUTCOME_HIT;
+        } else {
+            o->outcome = OUTCOME_MISS;
+            if (v->miss_reason)
+                snprintf(o->reason, sizeof(o->reason), "%s",
+                         v->miss_reason);
+        }
+    }
+}
+
+/* Pass 2: which results the build needs. */
+static void needs(const struct sim_config *cfg, const struct key_build *kb,
+                  struct sim_rec *recs, struct sim_result *out, int *need)
+{
+    size_t i = kb->nsteps;
+
+    for (size_t j = 0; j < kb->nsteps; j++) {
+        const struct key_step *s = &kb->steps[j];
+        if (out->steps[j].outcome == OUTCOME_SKIPPED)
+            continue;
+        if (kb->builder == BUILDER_LEGACY && is_external_from(s))
+            need[j] = 1; /* legacy always starts a container from it */
+        if (cfg->engine == ENGINE_DOCKER_2010 && !kb->failed && s->in_final)
+            need[j] = 1;
+    }
+    while (i-- > 0) {
+        struct sim_step *o = &out->steps[i];
+        const struct key_step *s = &kb->steps[i];
+        if (o->outcome == OUTCOME_SKIPPED)
+            continue;
+        if (o->outcome == OUTCOME_MISS || o->outcome == OUTCOME_NONE) {
+            if (o->outcome == OUTCOME_MISS)
+                need_inputs(kb, i, need, 1);
+            else if (need[i])
+                need_inputs(kb, i, need, 0);
+            continue;
+        }
+        if (!need[i])
+            continue;
+        if (!recs[i].has_layer) {
+            o->outcome = OUTCOME_MISS;
+            snprintf(o->reason, sizeof(o->reason),
+                     "its cache record has no layer (only final-image "
+                     "layers are cached) and a later step needs its files");
+            need_inputs(kb, i, need, 1);
+        } else if (s->kind != DF_FROM || !is_external_from(s)) {
+            need_inputs(kb, i, need, 0);
+        }
+    }
+}
+
+void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
+                 const struct sim_view *v, uint64_t runner,
+                 struct sim_result *out)
+{
+    const struct key_build *kb = b->kb;
+    struct sim_rec *recs = xcalloc(kb->nsteps + 1, sizeof(*recs));
+    int *need = xcalloc(kb->nsteps + 1, sizeof(*need));
+    struct dmap pulled;
+    size_t i;
+
+    dmap_init(&pulled, 1);
+    tentative(b, v, cfg, recs, out);
+    needs(cfg, kb, recs, out, need);
+    out->failed = kb->failed;
+    if (kb->failed)
+        snprintf(out->error, sizeof(out->error), "%s", kb->error);
+    for (i = 0; i < kb->nsteps; i++) {
+        const struct key_step *s = &kb->steps[i];
+        struct sim_step *o = &out->steps[i];
+        int created;
+
+        switch (o->outcome) {
+        case OUTCOME_HIT:
+            o->layer_bytes = recs[i].layer.bytes;
+            memcpy(o->layer, recs[i].layer.digest, SHA256_LEN);
+            o->seconds = cfg->model.cached_step;
+            if ((need[i] || (v->eager && !is_external_from(s))) &&
+                recs[i].remote && recs[i].layer.bytes) {
+                dmap_put(&pulled, recs[i].layer.digest, &created);
+                if (created) {
+                    o->bytes_pulled = recs[i].layer.bytes;
+                    o->seconds += model_pull_seconds(
+                        &cfg->model, recs[i].layer.bytes, 1);
+                    sim_result_xfer(out, XFER_PULL,
+                                    is_external_from(s) ? XFER_LAYER
+                                                        : v->pull_kind,
+                                    recs[i].layer.digest,
+                                    recs[i].layer.bytes);
+                }
+                if (is_external_from(s))
+                    o->outcome = OUTCOME_MISS; /* pulled, not cached */
+            }
+            break;
+        case OUTCOME_MISS:
+            if (kb->failed && (int)i == kb->failed_step)
+                break;
+            o->layer_bytes = layer_size(cfg, s);
+            o->seconds = run_seconds(cfg, s);
+            if (o->layer_bytes)
+                mix(o->layer, "layer", s->key,
+                    cfg->reproducible ? 0 : b->seq + 1,
+                    cfg->reproducible ? 0 : runner);
+            break;
+        default:
+            break;
+        }
+        out->seconds += o->seconds;
+    }
+    out->seconds += cfg->model.build_overhead;
+    dmap_release(&pulled);
+    free(recs);
+    free(need);
+}
+
+static void put_blob(struct registry *reg, struct sim_result *r,
+                     enum xfer_kind kind, const struct image_layer *l)
+{
+    uint64_t up = registry_put(reg, l->digest, l->bytes);
+
+    if (up)
+        sim_result_xfer(r, XFER_PUSH, kind, l->digest, up);
+}
+
+static void add_record(struct image *img, const struct key_step *s,
+                       const struct sim_step *o, int with_layer)
+{
+    struct cache_record *c;
+
+    img->records =
+        xrealloc(img->records, (img->nrecords + 1) * sizeof(*img->records));
+    c = &img->records[img->nrecords++];
+    memset(c, 0, sizeof(*c));
+    memcpy(c->key, s->key, SHA256_LEN);
+    c->has_layer = with_layer;
+    if (with_layer) {
+        memcpy(c->layer.digest, o->layer, SHA256_LEN);
+        c->layer.bytes = o->layer_bytes;
+    }
+}
+
+/* Inline records: final-image steps with their layers, and the vertices
+ * they depend on through COPY --from / FROM <stage>, key only. */
+static void inline_records(const struct key_build *kb,
+                           const struct sim_result *r, struct image *img)
+{
+    int *want = xcalloc(kb->nsteps + 1, sizeof(int));
+    size_t i = kb->nsteps;
+
+    for (size_t j = 0; j < kb->nsteps; j++)
+        if (kb->steps[j].stage == kb->target ||
+            kb->steps[j].in_final)
+            want[j] = 1;
+    while (i-- > 0) {
+        const struct key_step *s = &kb->steps[i];
+        if (!want[i])
+            continue;
+        if (s->parent >= 0)
+            want[s->parent] = 1;
+        if (s->source >= 0)
+            want[s->source] = 1;
+    }
+    for (i = 0; i < kb->nsteps; i++) {
+        const struct key_step *s = &kb->steps[i];
+        if (!want[i] || !s->vertex || !s->built || is_external_from(s))
+            continue;
+        add_record(img, s, &r->steps[i], s->in_final);
+    }
+    free(want);
+}
+
+void sim_push_image(const struct sim_config *cfg, struct registry *reg,
+                    const struct sim_build *b, int inline_cache,
+                    struct sim_result *r, struct image *img)
+{
+    const struct key_build *kb = b->kb;
+    struct sha256 h;
+    size_t i, nhist = 0;
+    uint64_t pushed0 = r->bytes_pushed;
+
+    memset(img, 0, sizeof(*img));
+    img->builder = kb->builder;
+    img->layers = xcalloc(kb->nsteps + 1, sizeof(*img->layers));
+    sha256_init(&h);
+    for (i = 0; i < kb->nsteps; i++) {
+        const struct key_step *s = &kb->steps[i];
+        const struct sim_step *o = &r->steps[i];
+        struct image_layer l;
+
+        if (is_external_from(s) && s->in_final) {
+            sim_base_layer(cfg, s, &l); /* the root of the target's chain */
+        } else if (s->in_final && o->layer_bytes &&
+                   o->outcome != OUTCOME_SKIPPED) {
+            memcpy(l.digest, o->layer, SHA256_LEN);
+            l.bytes = o->layer_bytes;
+        } else {
+            if (s->stage == kb->target && s->built)
+                nhist++;
+            continue;
+        }
+        nhist++;
+        put_blob(reg, r, XFER_LAYER, &l);
+        img->layers[img->nlayers++] = l;
+        sha256_update(&h, l.digest, SHA256_LEN);
+    }
+    if (inline_cache)
+        inline_records(kb, r, img);
+    else if (kb->builder == BUILDER_LEGACY)
+        for (i = 0; i < kb->nsteps; i++)
+            if (kb->steps[i].stage == kb->target && kb->steps[i].vertex)
+                add_record(img, &kb->steps[i], &r->steps[i], 1);
+    for (i = 0; i < img->nrecords; i++)
+        sha256_update(&h, img->records[i].key, SHA256_LEN);
+    sha256_field(&h, "config");
+    sha256_final(&h, img->config.digest);
+    img->config.bytes = 1500 + 220 * nhist +
+                        (inline_cache ? 160 * img->nrecords : 0);
+    put_blob(reg, r, XFER_CONFIG, &img->config);
+    mix(img->manifest.digest, "manifest", img->config.digest, img->nlayers,
+        0);
+    img->manifest.bytes = 430 + 160 * img->nlayers;
+    put_blob(reg, r, XFER_MANIFEST, &img->manifest);
+    r->seconds += model_push_seconds(&cfg->model,
+                                     r->bytes_pushed - pushed0,
+                                     img->nlayers + 2);
+}
+
+uint64_t sim_pull_image(const struct sim_config *cfg, const struct image *img,
+                        struct dmap *local, struct sim_result *r)
+{
+    uint64_t bytes = 0;
+    size_t i, n = 0;
+    int created;
+
+    sim_result_xfer(r, XFER_PULL, XFER_MANIFEST, img->manifest.digest,
+                    img->manifest.bytes);
+    sim_result_xfer(r, XFER_PULL, XFER_CONFIG, img->config.digest,
+                    img->config.bytes);
+    bytes += img->manifest.bytes + img->config.bytes;
+    for (i = 0; i < img->nlayers; i++) {
+        dmap_put(local, img->layers[i].digest, &created);
+        if (!created)
+            continue;
+        sim_result_xfer(r, XFER_PULL, XFER_LAYER, img->layers[i].digest,
+                        img->layers[i].bytes);
+        bytes += img->layers[i].bytes;
+        n++;
+    }
+    r->seconds += model_pull_seconds(&cfg->model, bytes, n + 2);
+    return bytes;
+}

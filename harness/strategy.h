@@ -1,0 +1,154 @@
+/*
+ * strategy.h - caching strategies as a table of operations.
+ *
+ * A strategy is what a CI runner has before each build and what it keeps or
+ * exports after it.  Each has a world of its own that lasts the whole
+ * replay: its registry, its runners' local stores, its cache backend.  To
+ * add one: write strategy_<name>.c with a `const struct strategy_ops`, and
+ * add it to strategies[] in strategy.c.
+ *
+ * The decisions themselves (which step hits, what must be pulled, what a
+ * step costs) are taken by sim_execute() in sim.c from the strategy's
+ * cache view (struct sim_view), so the strategies differ only in where
+ * records live and what they export.
+ */
+#ifndef HARNESS_STRATEGY_H
+#define HARNESS_STRATEGY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "keys.h"
+#include "model.h"
+#include "registry.h"
+#include "sim.h"
+
+enum engine {
+    ENGINE_BUILDKIT,     /* standalone BuildKit (buildx docker-container) */
+    ENGINE_DOCKER_2010,  /* dockerd 20.10: legacy builder + embedded BuildKit */
+};
+
+const char *engine_name(enum engine e);
+int engine_parse(enum engine *out, const char *s);
+
+enum assign { ASSIGN_ROUND_ROBIN, ASSIGN_RANDOM };
+
+/* Options shared by every strategy of a replay. */
+struct sim_config {
+    enum engine engine;
+    size_t runners;        /* persistent runners in the pool (>= 1) */
+    enum assign assign;    /* how builds are assigned to runners */
+    uint64_t seed;         /* for ASSIGN_RANDOM */
+    uint64_t cache_limit;  /* runner store / local-dir limit, 0 = none */
+    uint64_t gha_limit;    /* GitHub Actions cache size, default 10 GB */
+    int64_t gha_expiry;    /* seconds unused before eviction, 7 days */
+    size_t keep_tags;      /* registry retention, 0 = keep all */
+    int reproducible;      /* re-executed steps give identical layers */
+    struct model model;
+};
+
+void sim_config_defaults(struct sim_config *c);
+
+/* One build to simulate. */
+struct sim_build {
+    const struct key_build *kb; /* keys under the strategy's builder */
+    uint64_t seq;               /* 0-based position in the replay */
+    int64_t time;               /* commit time, seconds since the epoch */
+};
+
+struct strategy;
+
+struct strategy_ops {
+    const char *name;
+    enum builder builder;
+    const char *summary;
+    /* Allocate s->priv. */
+    void (*init)(struct strategy *s);
+    /* Simulate one build into out (already sized to the steps). */
+    void (*build)(struct strategy *s, const struct sim_build *b,
+                  struct sim_result *out);
+    /* Free s->priv. */
+    void (*release)(struct strategy *s);
+};
+
+struct strategy {
+    const struct strategy_ops *ops;
+    const struct sim_config *cfg;
+    struct registry *reg; /* the registry its images are pushed to */
+    char prev_tag[32];    /* the last successful build's image */
+    int has_prev;
+    void *priv;
+};
+
+/* The strategies, in the order `--strategy all` runs them. */
+extern const struct strategy_ops *const strategy_table[];
+extern const size_t strategy_count;
+
+/* Look a strategy up by name; NULL if unknown. */
+const struct strategy_ops *strategy_find(const char *name);
+
+/* Create / free a strategy's world. */
+struct strategy *strategy_new(const struct strategy_ops *ops,
+                              const struct sim_config *cfg);
+void strategy_free(struct strategy *s);
+
+/* Simulate a build, then (if it succeeded) remember its image as the
+ * previous one.  A failed build (kb->failed) is recorded with no steps
+ * run past the failure. */
+void strategy_build(struct strategy *s, const struct sim_build *b,
+                    struct sim_result *out);
+
+/* Push the build's image to s->reg (unless the build failed) and make it
+ * the previous image.  inline_cache: carry BuildKit inline cache records. */
+void strategy_push(struct strategy *s, const struct sim_build *b,
+                   int inline_cache, struct sim_result *out);
+/* The previous successful build's image, or NULL. */
+const struct image *strategy_prev(const struct strategy *s);
+
+/* ---- the shared executor (sim.c) ---- */
+
+/* Where a key's cached result lives, as a strategy's view reports it. */
+struct sim_rec {
+    int has_layer;          /* 0: key-only record (must re-run if needed) */
+    int remote;             /* the layer has to be pulled to be used */
+    struct image_layer layer;
+};
+
+struct sim_view {
+    /* 1 and *rec filled if the key has a record, else 0. */
+    int (*lookup)(void *arg, const unsigned char *key, struct sim_rec *rec);
+    /* 1 if the base image (its layer digest) is in the local store. */
+    int (*has_base)(void *arg, const unsigned char *digest);
+    void *arg;
+    const char *miss_reason; /* every miss gets this reason when set */
+    int eager;               /* pull every hit's layer (local importer) */
+    enum xfer_kind pull_kind; /* XFER_LAYER, or XFER_CACHE for backends */
+};
+
+/* Decide every step, pull what is needed, run the rest (sim.c). */
+void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
+                 const struct sim_view *v, uint64_t runner,
+                 struct sim_result *out);
+
+/* The base image layer of a FROM step (digest and compressed size). */
+void sim_base_layer(const struct sim_config *cfg, const struct key_step *s,
+                    struct image_layer *out);
+
+/*
+ * Push the target's image to reg: base layers, final-image layers, config
+ * and manifest; only blobs the registry lacks are uploaded (and recorded).
+ * With inline, the config carries cache records for every final-image
+ * step and the vertices they depend on (key-only for layers not in the
+ * image).  The image is returned in *img for registry_tag().
+ */
+void sim_push_image(const struct sim_config *cfg, struct registry *reg,
+                    const struct sim_build *b, int inline_cache,
+                    struct sim_result *r, struct image *img);
+
+/* Pull every blob of an image that is not in the local set (legacy
+ * `docker pull`), recording transfers; returns the bytes pulled. */
+uint64_t sim_pull_image(const struct sim_config *cfg, const struct image *img,
+                        struct dmap *local, struct sim_result *r);
+
+#endif
