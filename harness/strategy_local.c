@@ -93,7 +93,8 @@ static int local_has_base(void *arg, const unsigned char *digest)
     return dmap_get(&r->bases, digest) != NULL;
 }
 
-/* Drop least recently used entries until the store fits the limit. */
+/* Drop least recently used entries until the store fits the limit; among
+ * entries last used by the same build, the largest goes first. */
 static void gc(struct pool *p, struct runner *r, uint64_t limit)
 {
     while (limit && r->bytes > limit && r->store.n) {
@@ -103,7 +104,9 @@ static void gc(struct pool *p, struct runner *r, uint64_t limit)
         unsigned char k[SHA256_LEN];
 
         while ((e = dmap_next(&r->store, &pos, &key)))
-            if (!victim || e->used < victim->used) {
+            if (!victim || e->used < victim->used ||
+                (e->used == victim->used &&
+                 e->layer.bytes > victim->layer.bytes)) {
                 victim = e;
                 best = key;
             }

@@ -1,0 +1,425 @@
+/*
+ * test_strategy.c - small histories replayed through each strategy: which
+ * steps hit, and what each build pulls and pushes.
+ */
+#include "testutil.h"
+
+#include "buf.h"
+#include "plan.h"
+#include "strategy.h"
+
+#define MAXB 16
+
+/* What one build did, flattened for assertions. */
+struct outcome_row {
+    char steps[512]; /* "FROM:miss WORKDIR:miss ..." (none/skipped too) */
+    uint64_t pulled, pushed;
+    uint64_t pulled_layers; /* bytes of layer/cache blobs pulled */
+    int hits, misses, failed;
+    size_t xfers_pull;
+};
+
+struct fx {
+    char *dir;
+    struct outcome_row rows[MAXB];
+    size_t nrows;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    f->dir = tu_repo();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    tu_rmrf(f->dir);
+    free(f);
+    return 0;
+}
+
+static const char python_df[] = "FROM python:3.12-slim\n"
+                                "WORKDIR /app\n"
+                                "COPY requirements.txt .\n"
+                                "RUN pip install -r requirements.txt\n"
+                                "COPY . .\n"
+                                "RUN python -m compileall .\n"
+                                "CMD [\"python\", \"app.py\"]\n";
+
+static void python_repo(struct fx *f)
+{
+    tu_write(f->dir, "Dockerfile", python_df);
+    tu_write(f->dir, ".dockerignore", ".git\n");
+    tu_write(f->dir, "requirements.txt", "flask==3.0\n");
+    tu_write(f->dir, "app.py", "print('v1')\n");
+    tu_commit(f->dir, "one");
+    tu_write(f->dir, "app.py", "print('v2')\n");
+    tu_commit(f->dir, "code");
+    tu_write(f->dir, "app.py", "print('v3')\n");
+    tu_commit(f->dir, "code again");
+}
+
+/* Replay every commit of HEAD through one strategy with cfg. */
+static void replay(struct fx *f, const char *name, const struct sim_config *cfg,
+                   const char *target)
+{
+    struct err err = ERR_INIT;
+    struct repo *r = NULL;
+    struct ctx_cache *cc = NULL;
+    struct oid *ids = NULL;
+    size_t n = 0, i, j;
+    const struct strategy_ops *ops = strategy_find(name);
+    struct strategy *s;
+    struct plan_options po;
+
+    assert_non_null(ops);
+    memset(&po, 0, sizeof(po));
+    po.target = target;
+    assert_int_equal(repo_open(&r, f->dir, &err), 0);
+    assert_int_equal(ctx_cache_new(&cc, r), 0);
+    assert_int_equal(repo_range(r, "HEAD", 1, &ids, &n, &err), 0);
+    assert_true(n <= MAXB);
+    s = strategy_new(ops, cfg);
+    f->nrows = n;
+    for (i = 0; i < n; i++) {
+        struct plan p;
+        struct sim_result res;
+        struct outcome_row *row = &f->rows[i];
+        struct buf b = BUF_INIT;
+        struct sim_build sb;
+
+        assert_int_equal(plan_make(&p, r, cc, &ids[i], i + 1, &po,
+                                   PLAN_LEGACY | PLAN_BUILDKIT, i + 1, &err),
+                         0);
+        memset(row, 0, sizeof(*row));
+        if (p.failed) {
+            row->failed = 1;
+            plan_release(&p);
+            continue;
+        }
+        sb.kb = p.kb[ops->builder];
+        sb.seq = i;
+        sb.time = 1700000000 + (int64_t)i * 86400;
+        sim_result_init(&res, sb.kb->nsteps);
+        strategy_build(s, &sb, &res);
+        for (j = 0; j < res.nsteps; j++)
+            buf_printf(&b, "%s%s:%s", j ? " " : "",
+                       df_kind_name(sb.kb->steps[j].kind),
+                       outcome_name(res.steps[j].outcome));
+        snprintf(row->steps, sizeof(row->steps), "%s", buf_cstr(&b));
+        row->pulled = res.bytes_pulled;
+        row->pushed = res.bytes_pushed;
+        row->hits = res.hits;
+        row->misses = res.misses;
+        row->failed = res.failed;
+        for (j = 0; j < res.nxfers; j++)
+            if (res.xfers[j].dir == XFER_PULL) {
+                row->xfers_pull++;
+                if (res.xfers[j].kind == XFER_LAYER ||
+                    res.xfers[j].kind == XFER_CACHE)
+                    row->pulled_layers += res.xfers[j].bytes;
+            }
+        buf_release(&b);
+        sim_result_release(&res);
+        plan_release(&p);
+    }
+    strategy_free(s);
+    free(ids);
+    ctx_cache_free(cc);
+    repo_free(r);
+}
+
+static struct sim_config cfg_default(void)
+{
+    struct sim_config c;
+    sim_config_defaults(&c);
+    return c;
+}
+
+#define BASE_BYTES (uint64_t)(43.2 * 1024 * 1024) /* python:3.12-slim */
+
+static void strategy__none_misses_every_step_and_pulls_the_base_each_build(
+    void **state)
+{
+    struct fx *f = *state;
+    struct sim_config c = cfg_default();
+
+    python_repo(f);
+    replay(f, "none", &c, NULL);
+    for (size_t i = 0; i < f->nrows; i++) {
+        assert_string_equal(f->rows[i].steps,
+                            "FROM:miss WORKDIR:miss COPY:miss RUN:miss "
+                            "COPY:miss RUN:miss CMD:none");
+        assert_true(f->rows[i].pulled >= BASE_BYTES);
+        /* re-executed steps give new layers: pushed again every build */
+        assert_true(f->rows[i].pushed > 30 * 1024 * 1024);
+    }
+}
+
+static void strategy__local_hits_unchanged_steps_and_pulls_nothing_later(
+    void **state)
+{
+    struct fx *f = *state;
+    struct sim_config c = cfg_default();
+
+    python_repo(f);
+    replay(f, "local", &c, NULL);
+    assert_string_equal(f->rows[1].steps,
+                        "FROM:hit WORKDIR:hit COPY:hit RUN:hit COPY:miss "
+                        "RUN:miss CMD:none");
+    assert_int_equal(f->rows[1].pulled, 0);
+    /* only the code layers and config/manifest are new */
+    assert_true(f->rows[1].pushed < 1024 * 1024);
+}
+
+static void strategy__cache_from_legacy_pulls_the_whole_previous_image(
+    void **state)
+{
+    struct fx *f = *state;
+    struct sim_config c = cfg_default();
+
+    python_repo(f);
+    replay(f, "cache-from-legacy", &c, NULL);
+    /* build 0: nothing to pull but the base */
+    assert_int_equal(f->rows[0].hits, 0);
+    /* build 1: every blob of image 0 (base + pip layer + ...) is pulled,
+     * then the legacy chain hits up to the changed COPY */
+    assert_true(f->rows[1].pulled_layers >= BASE_BYTES + 30 * 1024 * 1024);
+    assert_string_equal(f->rows[1].steps,
+                        "FROM:hit WORKDIR:hit COPY:hit RUN:hit COPY:miss "
+                        "RUN:miss CMD:miss");
+}
+
+static void strategy__cache_from_buildkit_has_no_hits_and_fetches_config(
+    void **state)
+{
+    struct fx *f = *state;
+    struct sim_config c = cfg_default();
+
+    python_repo(f);
+    replay(f, "cache-from-buildkit", &c, NULL);
+    for (size_t i = 1; i < f->nrows; i++) {
+        assert_int_equal(f->rows[i].hits, 0);
+        /* manifest + config of the previous image, and the base */
+        assert_int_equal(f->rows[i].xfers_pull, 3);
+        assert_true(f->rows[i].pulled < BASE_BYTES + 64 * 1024);
+    }
+}
+
+static void strategy__inline_pulls_only_layers_of_matched_steps(void **state)
+{
+    struct fx *f = *state;
+    struct sim_config c = cfg_default();
+    uint64_t pip = (uint64_t)(90.0 * 1024 * 1024 * 0.40);
+
+    python_repo(f);
+    replay(f, "inline", &c, NULL);
+    assert_string_equal(f->rows[1].steps,
+                        "FROM:miss WORKDIR:hit COPY:hit RUN:hit COPY:miss "
+                        "RUN:miss CMD:none");
+    /* base + the layers below the first miss; never the missed steps' */
+    assert_true(f->rows[1].pulled_layers >= BASE_BYTES + pip);
+    assert_true(f->rows[1].pulled_layers < BASE_BYTES + pip + 64 * 1024);
+}
+
+static void strategy__inline_full_hit_pulls_every_layer_only_on_dockerd(
+    void **state)
+{
+    struct fx *f = *state;
+    struct sim_config c = cfg_default();
+    uint64_t dockerd_pull, buildkit_pull;
+
+    tu_write(f->dir, "Dockerfile", python_df);
+    tu_write(f->dir, ".dockerignore", ".git\n");
+    tu_write(f->dir, "requirements.txt", "flask==3.0\n");
+    tu_write(f->dir, "app.py", "print('v1')\n");
+    tu_commit(f->dir, "one");
+    tu_commit(f->dir, "empty");
+    c.engine = ENGINE_DOCKER_2010;
+    replay(f, "inline", &c, NULL);
+    /* every step hits; FROM counts as a miss because the base is pulled */
+    assert_string_equal(f->rows[1].steps,
+                        "FROM:miss WORKDIR:hit COPY:hit RUN:hit COPY:hit "
+                        "RUN:hit CMD:none");
+    dockerd_pull = f->rows[1].pulled_layers;
+    c.engine = ENGINE_BUILDKIT;
+    replay(f, "inline", &c, NULL);
+    assert_int_equal(f->rows[1].misses, 0);
+    buildkit_pull = f->rows[1].pulled_layers;
+    /* dockerd 20.10 assembles the image locally: every layer */
+    assert_true(dockerd_pull >= BASE_BYTES);
+    /* a standalone BuildKit pushes by reference: nothing to pull */
+    assert_int_equal(buildkit_pull, 0);
+}
+
+static void strategy__gha_evicts_blobs_beyond_its_size_limit(void **state)
+{
+    struct fx *f = *state;
+    struct sim_config c = cfg_default();
+
+    python_repo(f);
+    tu_write(f->dir, "requirements.txt", "flask==3.1\n");
+    tu_commit(f->dir, "deps");
+    tu_write(f->dir, "requirements.txt", "flask==3.0\n");
+    tu_commit(f->dir, "deps back");
+    replay(f, "gha", &c, NULL);
+    /* with 10 GB the reverted requirements hit again */
+    assert_string_equal(f->rows[4].steps,
+                        "FROM:miss WORKDIR:hit COPY:miss RUN:miss COPY:miss "
+                        "RUN:miss CMD:none");
+    /* one scope, overwritten by each build: the last export decides */
+    c.gha_limit = 20 * 1024 * 1024; /* smaller than the pip layer */
+    replay(f, "gha", &c, NULL);
+    /* the pip layer is evicted, so its record is key-only: the step that
+     * needs it runs again */
+    assert_string_equal(f->rows[1].steps,
+                        "FROM:miss WORKDIR:hit COPY:hit RUN:miss COPY:miss "
+                        "RUN:miss CMD:none");
+}
+
+static void strategy__pool_of_four_runners_loses_hits_against_one(
+    void **state)
+{
+    struct fx *f = *state;
+    struct sim_config c = cfg_default();
+    int one = 0, four = 0;
+
+    python_repo(f);
+    for (int i = 0; i < 5; i++) {
+        char v[64];
+        snprintf(v, sizeof(v), "print('w%d')\n", i);
+        tu_write(f->dir, "app.py", v);
+        tu_commit(f->dir, "more");
+    }
+    replay(f, "local", &c, NULL);
+    for (size_t i = 0; i < f->nrows; i++)
+        one += f->rows[i].hits;
+    c.runners = 4;
+    replay(f, "local", &c, NULL);
+    for (size_t i = 0; i < f->nrows; i++)
+        four += f->rows[i].hits;
+    /* 8 builds: one runner misses only build 0; four runners miss the
+     * first build on each runner */
+    assert_int_equal(one, 4 * 7);
+    assert_int_equal(four, 4 * 4);
+}
+
+static void strategy__failed_build_keeps_the_previous_image(void **state)
+{
+    struct fx *f = *state;
+    struct sim_config c = cfg_default();
+
+    python_repo(f);
+    tu_sh(f->dir, "git rm -q requirements.txt");
+    tu_commit(f->dir, "drop requirements");
+    tu_write(f->dir, "requirements.txt", "flask==3.0\n");
+    tu_commit(f->dir, "restore");
+    replay(f, "inline", &c, NULL);
+    assert_true(f->rows[3].failed);
+    assert_false(f->rows[4].failed);
+    /* the image of build 2 is the previous one for build 4; a full hit
+     * needs no layer at all on a standalone BuildKit */
+    assert_string_equal(f->rows[4].steps,
+                        "FROM:hit WORKDIR:hit COPY:hit RUN:hit COPY:hit "
+                        "RUN:hit CMD:none");
+}
+
+static void strategy__cache_limit_collects_least_recently_used(void **state)
+{
+    struct fx *f = *state;
+    struct sim_config c = cfg_default();
+
+    python_repo(f);
+    c.cache_limit = 1024 * 1024; /* far below the pip layer */
+    replay(f, "local", &c, NULL);
+    assert_string_equal(f->rows[1].steps,
+                        "FROM:hit WORKDIR:hit COPY:hit RUN:miss COPY:miss "
+                        "RUN:miss CMD:none");
+}
+
+static const char multi_df[] = "FROM golang:1.22 AS builder\n"
+                               "WORKDIR /src\n"
+                               "COPY go.mod .\n"
+                               "RUN go mod download\n"
+                               "COPY main.go .\n"
+                               "RUN go build -o /app .\n"
+                               "FROM alpine:3.20\n"
+                               "COPY config.yml /etc/app.yml\n"
+                               "COPY --from=builder /app /app\n"
+                               "CMD [\"/app\"]\n";
+
+static void multi_repo(struct fx *f)
+{
+    tu_write(f->dir, "Dockerfile", multi_df);
+    tu_write(f->dir, ".dockerignore", ".git\n");
+    tu_write(f->dir, "go.mod", "module x\n");
+    tu_write(f->dir, "main.go", "package main\n");
+    tu_write(f->dir, "config.yml", "a: 1\n");
+    tu_commit(f->dir, "one");
+    tu_write(f->dir, "config.yml", "a: 2\n");
+    tu_commit(f->dir, "config");
+}
+
+static void strategy__inline_reruns_builder_when_final_copy_from_misses(
+    void **state)
+{
+    struct fx *f = *state;
+    struct sim_config c = cfg_default();
+
+    multi_repo(f);
+    replay(f, "inline", &c, NULL);
+    /* config.yml changed before COPY --from: the final COPY --from must
+     * run, so the builder's files are needed and its key-only records
+     * cannot give them: the builder stage runs again */
+    assert_string_equal(f->rows[1].steps,
+                        "FROM:miss WORKDIR:miss COPY:miss RUN:miss COPY:miss "
+                        "RUN:miss FROM:miss COPY:miss COPY:miss CMD:none");
+    replay(f, "registry-max", &c, NULL);
+    /* mode=max keeps the builder's layers: only the final stage runs;
+     * the builder's snapshot (down to its base) is pulled to copy from */
+    assert_string_equal(f->rows[1].steps,
+                        "FROM:miss WORKDIR:hit COPY:hit RUN:hit COPY:hit "
+                        "RUN:hit FROM:miss COPY:miss COPY:miss CMD:none");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            strategy__none_misses_every_step_and_pulls_the_base_each_build,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            strategy__local_hits_unchanged_steps_and_pulls_nothing_later,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            strategy__cache_from_legacy_pulls_the_whole_previous_image, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            strategy__cache_from_buildkit_has_no_hits_and_fetches_config,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            strategy__inline_pulls_only_layers_of_matched_steps, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            strategy__inline_full_hit_pulls_every_layer_only_on_dockerd,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            strategy__gha_evicts_blobs_beyond_its_size_limit, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            strategy__pool_of_four_runners_loses_hits_against_one, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            strategy__failed_build_keeps_the_previous_image, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            strategy__cache_limit_collects_least_recently_used, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            strategy__inline_reruns_builder_when_final_copy_from_misses,
+            setup, teardown),
+    };
+    return cmocka_run_group_tests_name("strategy", tests, NULL, NULL);
+}
