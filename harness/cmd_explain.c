@@ -10,87 +10,27 @@
 #include "buf.h"
 #include "cli.h"
 #include "cmd.h"
-#include "dmap.h"
 #include "explain.h"
 #include "plan.h"
 #include "strategy.h"
-
-struct runner_view {
-    struct dmap keys;  /* keys the runner holds */
-    struct dmap bases; /* base layers it has */
-};
-
-static int rv_lookup(void *arg, const unsigned char *key, struct sim_rec *rec)
-{
-    struct runner_view *rv = arg;
-
-    if (!dmap_get(&rv->keys, key))
-        return 0;
-    memset(rec, 0, sizeof(*rec));
-    rec->has_layer = 1;
-    return 1;
-}
-
-static int rv_has_base(void *arg, const unsigned char *digest)
-{
-    struct runner_view *rv = arg;
-    return dmap_get(&rv->bases, digest) != NULL;
-}
-
-/* The runner's store after building `old`. */
-static void runner_from(struct runner_view *rv, const struct sim_config *cfg,
-                        const struct key_build *old)
-{
-    size_t i;
-
-    dmap_init(&rv->keys, 1);
-    dmap_init(&rv->bases, 1);
-    for (i = 0; old && i < old->nsteps; i++) {
-        const struct key_step *s = &old->steps[i];
-        if (!s->built || !s->vertex)
-            continue;
-        if (old->failed && (int)i >= old->failed_step)
-            break;
-        if (s->kind == DF_FROM && key_step_part(s, "base")) {
-            struct image_layer l;
-            sim_base_layer(cfg, s, &l);
-            dmap_put(&rv->bases, l.digest, NULL);
-        } else {
-            dmap_put(&rv->keys, s->key, NULL);
-        }
-    }
-}
 
 static void report(struct buf *out, int json, enum builder b,
                    const struct plan *old, const struct plan *now,
                    const struct sim_config *cfg)
 {
-    struct runner_view rv;
-    struct sim_view v = { .lookup = rv_lookup, .has_base = rv_has_base,
-                          .arg = &rv };
-    struct sim_build sb = { now->kb[b], 1, 0 };
     struct sim_result r;
-    struct explain_side before = { old->kb[b], old->df, old->ctx };
-    struct explain_side after = { now->kb[b], now->df, now->ctx };
     size_t i;
 
-    runner_from(&rv, cfg, old->failed ? NULL : old->kb[b]);
-    sim_result_init(&r, now->kb[b]->nsteps);
-    sim_execute(cfg, &sb, &v, 0, &r);
+    explain_build(&r, cfg, old, now, b);
     if (json)
         buf_printf(out, "{\"builder\":\"%s\",\"steps\":[", builder_name(b));
     else
         buf_printf(out, "%s:\n", builder_name(b));
     for (i = 0; i < now->kb[b]->nsteps; i++) {
         const struct key_step *s = &now->kb[b]->steps[i];
-        struct sim_step *o = &r.steps[i];
+        const struct sim_step *o = &r.steps[i];
         char label[64];
 
-        if (o->outcome == OUTCOME_MISS && !o->reason[0] &&
-            !explain_miss(o->reason, sizeof(o->reason),
-                          old->failed ? NULL : &before, &after, r.steps, i))
-            snprintf(o->reason, sizeof(o->reason),
-                     "not in the runner's cache");
         explain_label(label, sizeof(label), now->df, s);
         if (json) {
             buf_printf(out,
@@ -113,8 +53,6 @@ static void report(struct buf *out, int json, enum builder b,
     if (json)
         buf_adds(out, "]}");
     sim_result_release(&r);
-    dmap_release(&rv.keys);
-    dmap_release(&rv.bases);
 }
 
 int cmd_explain(int argc, char **argv)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "dmap.h"
 
 static const char *part_value(const struct key_step *s, const char *name)
 {
@@ -258,4 +259,82 @@ void explain_label(char *out, size_t n, const struct df_file *df,
         return;
     }
     snprintf(out, n, "%.*s...", (int)(n - 4), text);
+}
+
+/* ---- a runner that built the old commit ---- */
+
+struct runner_view {
+    struct dmap keys;  /* keys the runner holds */
+    struct dmap bases; /* base layers it has */
+};
+
+static int rv_lookup(void *arg, const unsigned char *key, struct sim_rec *rec)
+{
+    struct runner_view *rv = arg;
+
+    if (!dmap_get(&rv->keys, key))
+        return 0;
+    memset(rec, 0, sizeof(*rec));
+    rec->has_layer = 1;
+    return 1;
+}
+
+static int rv_has_base(void *arg, const unsigned char *digest)
+{
+    struct runner_view *rv = arg;
+    return dmap_get(&rv->bases, digest) != NULL;
+}
+
+/* The runner's store after building `old` (NULL: nothing built). */
+static void runner_from(struct runner_view *rv, const struct sim_config *cfg,
+                        const struct key_build *old)
+{
+    size_t i;
+
+    dmap_init(&rv->keys, 1);
+    dmap_init(&rv->bases, 1);
+    for (i = 0; old && i < old->nsteps; i++) {
+        const struct key_step *s = &old->steps[i];
+        if (old->failed && (int)i >= old->failed_step)
+            break;
+        if (!s->built || !s->vertex)
+            continue;
+        if (s->kind == DF_FROM && key_step_part(s, "base")) {
+            struct image_layer l;
+            sim_base_layer(cfg, s, &l);
+            dmap_put(&rv->bases, l.digest, NULL);
+        } else {
+            dmap_put(&rv->keys, s->key, NULL);
+        }
+    }
+}
+
+void explain_build(struct sim_result *out, const struct sim_config *cfg,
+                   const struct plan *old, const struct plan *now,
+                   enum builder b)
+{
+    const struct key_build *kb = now->kb[b];
+    const struct key_build *okb = old->failed ? NULL : old->kb[b];
+    struct runner_view rv;
+    struct sim_view v = { .lookup = rv_lookup, .has_base = rv_has_base,
+                          .arg = &rv };
+    struct sim_build sb = { kb, 1, 0 };
+    struct explain_side before = { okb, old->df, old->ctx };
+    struct explain_side after = { kb, now->df, now->ctx };
+    size_t i;
+
+    runner_from(&rv, cfg, okb);
+    sim_result_init(out, kb->nsteps);
+    sim_execute(cfg, &sb, &v, 0, out);
+    for (i = 0; i < kb->nsteps; i++) {
+        struct sim_step *o = &out->steps[i];
+        if (o->outcome == OUTCOME_MISS && !o->reason[0] &&
+            !explain_miss(o->reason, sizeof(o->reason),
+                          okb ? &before : NULL, &after, out->steps, i))
+            snprintf(o->reason, sizeof(o->reason),
+                     "not in the runner's cache");
+    }
+    sim_result_count(out);
+    dmap_release(&rv.keys);
+    dmap_release(&rv.bases);
 }

@@ -17,7 +17,9 @@
 #include "context.h"
 #include "dockerfile.h"
 #include "keys.h"
+#include "plan.h"
 #include "sim.h"
+#include "strategy.h"
 
 /* One side of a comparison: its keys, its Dockerfile, its context. */
 struct explain_side {
@@ -36,6 +38,23 @@ struct explain_side {
 int explain_miss(char *out, size_t n, const struct explain_side *before,
                  const struct explain_side *now,
                  const struct sim_step *steps, size_t i);
+
+/*
+ * Decide a build of `now` under builder b on a persistent runner that
+ * built `old` and kept everything: its store holds every key the build of
+ * old produced (up to a failure) and its base images.  Each step of
+ * now->kb[b] gets its outcome in out->steps[i] and, for a miss, the first
+ * reason (explain_miss(), else "not in the runner's cache").  An old plan
+ * that failed leaves the runner empty ("first build").  This is what
+ * `harness explain OLD NEW` prints.
+ *
+ * Preconditions: now is not failed and now->kb[b] is set.  out is
+ * initialised here (sim_result_init); the caller releases it with
+ * sim_result_release().
+ */
+void explain_build(struct sim_result *out, const struct sim_config *cfg,
+                   const struct plan *old, const struct plan *now,
+                   enum builder b);
 
 /* "COPY . ." (the instruction as written, shortened to fit n). */
 void explain_label(char *out, size_t n, const struct df_file *df,
