@@ -13,10 +13,30 @@ static const char *part_value(const struct key_step *s, const char *name)
     return p ? p->value : NULL;
 }
 
-static const char *step_text(const struct key_step *s)
+/* Everything a step is keyed on but its parent: equal signatures mean
+ * the same instruction with the same inputs. */
+static void step_sig(struct buf *out, const struct key_step *s)
 {
-    const char *t = part_value(s, "instruction");
-    return t ? t : part_value(s, "command");
+    size_t i;
+
+    buf_reset(out);
+    buf_printf(out, "%d", (int)s->kind);
+    for (i = 0; i < s->nparts; i++)
+        if (strcmp(s->parts[i].name, "parent"))
+            buf_printf(out, "\n%s=%s", s->parts[i].name, s->parts[i].value);
+}
+
+static int same_sig(const struct key_step *a, const struct key_step *b)
+{
+    struct buf x = BUF_INIT, y = BUF_INIT;
+    int same;
+
+    step_sig(&x, a);
+    step_sig(&y, b);
+    same = !strcmp(buf_cstr(&x), buf_cstr(&y));
+    buf_release(&x);
+    buf_release(&y);
+    return same;
 }
 
 /* The step of `before` that `now`'s step i should be compared with. */
@@ -195,18 +215,12 @@ static int kind_reason(char *out, size_t n, const struct key_build *before,
     const char *legacy = now->builder == BUILDER_LEGACY
                              ? " changes every later legacy step"
                              : "";
-    const char *next_now =
-        i + 1 < now->nsteps ? step_text(&now->steps[i + 1]) : NULL;
-    const char *otext = step_text(o);
     size_t oi = (size_t)(o - before->steps);
-    const char *next_old =
-        oi + 1 < before->nsteps ? step_text(&before->steps[oi + 1]) : NULL;
-    const char *stext = step_text(s);
 
-    if (next_now && otext && !strcmp(next_now, otext))
+    if (i + 1 < now->nsteps && same_sig(&now->steps[i + 1], o))
         snprintf(out, n, "%s inserted at line %d%s", df_kind_name(s->kind),
                  s->line, legacy);
-    else if (next_old && stext && !strcmp(next_old, stext))
+    else if (oi + 1 < before->nsteps && same_sig(&before->steps[oi + 1], s))
         snprintf(out, n, "%s removed before line %d%s",
                  df_kind_name(o->kind), s->line, legacy);
     else
