@@ -11,11 +11,11 @@
  * Memoization.  The cache holds two open-addressing tables keyed by 32-byte
  * keys.  Folders: key = H(tree id, and only when rules apply: the
  * .dockerignore digest with the folder's context path, the --exclude
- * digest with its source-relative path); value = digest, file count, bytes,
- * visible entries.  Without rules the key is the tree id alone, so a folder
- * that did not change between commits, wherever it moved, costs one
- * lookup.  Files: key = blob id + mode; value = digest and size (the size
- * comes from the object header, never from the content).  A commit
+ * digest with its source-relative path, in a 96-bit FNV hash);  value = digest,
+ * file count, bytes, visible entries.  Without rules the key is the tree id
+ * alone, so a folder that did not change between commits, wherever it moved,
+ * costs one lookup.  Files: key = blob id + mode; value = digest and size (the
+ * size comes from the object header, never from the content).  A commit
  * therefore reads only the trees that changed, as `git log --raw` does.
  */
 #include "context.h"
@@ -376,21 +376,44 @@ static int file_val(struct ctx_cache *cc, const struct node *nd,
     return 0;
 }
 
+/* FNV-1a, 64 bits, continuing from h. */
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/*
+ * The memo key of a folder: its tree id, then 96 bits hashing the rules
+ * and paths that apply (zero without rules).  This runs on every folder of
+ * every commit, so it avoids SHA-256; a collision needs the same tree id.
+ */
 static void dir_key(const struct scope *sc, const struct oid *tree,
                     const char *path, unsigned char key[SHA256_LEN])
 {
-    struct sha256 h;
-    sha256_init(&h);
-    sha256_update(&h, tree->id, 20);
+    uint64_t a = 0xcbf29ce484222325ULL, b = 0x84222325cbf29ce4ULL;
+    memset(key, 0, SHA256_LEN);
+    memcpy(key, tree->id, 20);
+    if (!sc->c->ig && !sc->ex)
+        return;
     if (sc->c->ig) {
-        sha256_update(&h, sc->c->igd, SHA256_LEN);
-        sha256_field(&h, path);
+        a = fnv(a, sc->c->igd, SHA256_LEN);
+        a = fnv(a, path, strlen(path) + 1);
+        b = fnv(b, path, strlen(path) + 1);
+        b = fnv(b, sc->c->igd, SHA256_LEN);
     }
     if (sc->ex) {
-        sha256_update(&h, sc->exd, SHA256_LEN);
-        sha256_field(&h, strlen(path) >= sc->exbase ? path + sc->exbase : "");
+        const char *rel = strlen(path) >= sc->exbase ? path + sc->exbase : "";
+        a = fnv(a, sc->exd, SHA256_LEN);
+        a = fnv(a, rel, strlen(rel) + 1);
+        b = fnv(b, rel, strlen(rel) + 1);
+        b = fnv(b, sc->exd, SHA256_LEN);
     }
-    sha256_final(&h, key);
+    b ^= 1; /* never all zero: keys without rules end in zeros */
+    memcpy(key + 20, &a, 8);
+    memcpy(key + 28, &b, 4);
 }
 
 static int dir_val(const struct scope *sc, const struct oid *tree,
