@@ -60,6 +60,9 @@ demo: $(BIN)
 conformance: $(BIN)
 	HARNESS=$(abspath $(BIN)) ci/conformance
 
+man: $(BIN)
+	HARNESS=$(abspath $(BIN)) ci/gen-man
+
 install: $(BIN)
 	install -Dm755 $(BIN) $(DESTDIR)$(PREFIX)/bin/harness
 	install -Dm644 doc/harness.1 $(DESTDIR)$(PREFIX)/share/man/man1/harness.1
@@ -70,5 +73,5 @@ format-check:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all test sanitize bench fuzz demo conformance install format-check clean
+.PHONY: all test sanitize bench fuzz demo conformance man install format-check clean
 -include $(OBJ:.o=.d)
