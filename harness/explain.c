@@ -242,11 +242,18 @@ int explain_miss(char *out, size_t n, const struct explain_side *before,
     }
     if (key_build_find(before->kb, s->key) >= 0)
         return 0;
-    if (s->parent >= 0 && key_step_part(s, "parent") &&
-        steps[s->parent].outcome == OUTCOME_MISS) {
-        snprintf(out, n, "follows a miss at line %d",
-                 now->kb->steps[s->parent].line);
-        return 1;
+    if (s->parent >= 0 && key_step_part(s, "parent")) {
+        int p = s->parent;
+        /* A COPY --link that hit still merges onto the state before it:
+         * look through it for the miss that changed that state. */
+        while (now->kb->steps[p].link && now->kb->steps[p].parent >= 0 &&
+               steps[p].outcome != OUTCOME_MISS)
+            p = now->kb->steps[p].parent;
+        if (steps[p].outcome == OUTCOME_MISS) {
+            snprintf(out, n, "follows a miss at line %d",
+                     now->kb->steps[p].line);
+            return 1;
+        }
     }
     o = counterpart(before->kb, now->kb, i);
     if (!o) {

@@ -317,6 +317,34 @@ static void fail_step(struct kctx *k, int idx, const char *fmt, ...)
     va_end(ap);
 }
 
+/*
+ * The key of the state a step leaves for the steps after it.  Usually its
+ * own key; for a BuildKit COPY --link it is the merge op of the copy (keyed
+ * on its source only) with the state before it, so a change before the
+ * copy still reaches every later step (cache-semantics.md §5: "A later RUN
+ * still misses if anything before it changed").
+ */
+static void result_key_hex(const struct kctx *k, int i,
+                           char out[7 + SHA256_HEX])
+{
+    const struct key_step *s = &k->kb->steps[i];
+    unsigned char d[SHA256_LEN];
+    char below[7 + SHA256_HEX];
+    struct sha256 h;
+
+    if (!s->link || s->parent < 0) {
+        memcpy(out, s->key_hex, sizeof(s->key_hex));
+        return;
+    }
+    result_key_hex(k, s->parent, below);
+    sha256_init(&h);
+    sha256_field(&h, "merge");
+    sha256_field(&h, below);
+    sha256_field(&h, s->key_hex);
+    sha256_final(&h, d);
+    digest_hex(d, out);
+}
+
 static void key_from(struct kctx *k, struct key_step *s,
                      const struct df_instr *in)
 {
@@ -327,9 +355,11 @@ static void key_from(struct kctx *k, struct key_step *s,
         /* FROM <stage>: starts from that stage's result. */
         const struct key_step *src =
             &k->kb->steps[k->stage_last[st->base_stage]];
+        char hex[7 + SHA256_HEX];
         s->parent = k->stage_last[st->base_stage];
         s->vertex = k->o->builder == BUILDER_LEGACY;
-        part_add(s, "stage", in->line, "%s", src->key_hex);
+        result_key_hex(k, k->stage_last[st->base_stage], hex);
+        part_add(s, "stage", in->line, "%s", hex);
         memcpy(s->content, src->content, SHA256_LEN);
         step_seal(s, k->o->builder);
         return;
@@ -348,9 +378,12 @@ static void key_from(struct kctx *k, struct key_step *s,
 
 static void add_parent(struct kctx *k, struct key_step *s)
 {
-    if (s->parent >= 0)
-        part_add(s, "parent", k->kb->steps[s->parent].line, "%s",
-                 k->kb->steps[s->parent].key_hex);
+    char hex[7 + SHA256_HEX];
+
+    if (s->parent < 0)
+        return;
+    result_key_hex(k, s->parent, hex);
+    part_add(s, "parent", k->kb->steps[s->parent].line, "%s", hex);
 }
 
 static void parent_content(struct kctx *k, const struct key_step *s,
@@ -583,6 +616,7 @@ static int key_copy(struct kctx *k, struct key_step *s,
     }
     if (link && flag_present(in, "chmod"))
         link = 0; /* the frontend drops --link when --chmod is set */
+    s->link = link;
     if (!link)
         add_parent(k, s);
     dest_path(&dest, in);

@@ -86,6 +86,9 @@ struct key_step {
     size_t nfiles;  /* COPY/ADD: files selected */
     uint64_t bytes; /* COPY/ADD: their total size */
     int git_dir;    /* COPY/ADD selection includes the per-checkout .git */
+    int link;       /* BuildKit COPY --link: its key leaves out `parent`;
+                       later steps start from the merge of both, keyed
+                       "merge" (parent part value) */
     struct key_part *parts;
     size_t nparts;
 };
