@@ -6,14 +6,38 @@
 
 #include "buf.h"
 
+/*
+ * A slot is [value | key | used flag], padded to a multiple of 16 bytes so
+ * that every value is aligned for any type (malloc'd memory is).
+ */
+static size_t value_size(const struct dmap *m)
+{
+    return (m->vsize + 15) & ~(size_t)15;
+}
+
 static size_t slot_size(const struct dmap *m)
 {
-    return 1 + DMAP_KEY + m->vsize;
+    return value_size(m) + DMAP_KEY + 16;
 }
 
 static unsigned char *slot(const struct dmap *m, size_t i)
 {
     return m->slots + i * slot_size(m);
+}
+
+static unsigned char *slot_key(const struct dmap *m, unsigned char *s)
+{
+    return s + value_size(m);
+}
+
+static int slot_used(const struct dmap *m, unsigned char *s)
+{
+    return s[value_size(m) + DMAP_KEY];
+}
+
+static void slot_set_used(const struct dmap *m, unsigned char *s, int used)
+{
+    s[value_size(m) + DMAP_KEY] = (unsigned char)used;
 }
 
 static size_t home(const struct dmap *m, const unsigned char *key)
@@ -45,10 +69,10 @@ void *dmap_get(const struct dmap *m, const unsigned char *key)
         return NULL;
     for (i = home(m, key);; i = (i + 1) & (m->cap - 1)) {
         unsigned char *s = slot(m, i);
-        if (!s[0])
+        if (!slot_used(m, s))
             return NULL;
-        if (!memcmp(s + 1, key, DMAP_KEY))
-            return s + 1 + DMAP_KEY;
+        if (!memcmp(slot_key(m, s), key, DMAP_KEY))
+            return s;
     }
 }
 
@@ -63,9 +87,8 @@ static void grow(struct dmap *m)
     for (i = 0; i < old.cap; i++) {
         unsigned char *s = slot(&old, i);
         int created;
-        if (s[0])
-            memcpy(dmap_put(m, s + 1, &created), s + 1 + DMAP_KEY,
-                   m->vsize);
+        if (slot_used(&old, s))
+            memcpy(dmap_put(m, slot_key(&old, s), &created), s, m->vsize);
     }
     free(old.slots);
 }
@@ -78,19 +101,19 @@ void *dmap_put(struct dmap *m, const unsigned char *key, int *created)
         grow(m);
     for (i = home(m, key);; i = (i + 1) & (m->cap - 1)) {
         unsigned char *s = slot(m, i);
-        if (!s[0]) {
-            s[0] = 1;
-            memcpy(s + 1, key, DMAP_KEY);
-            memset(s + 1 + DMAP_KEY, 0, m->vsize);
+        if (!slot_used(m, s)) {
+            slot_set_used(m, s, 1);
+            memcpy(slot_key(m, s), key, DMAP_KEY);
+            memset(s, 0, m->vsize);
             m->n++;
             if (created)
                 *created = 1;
-            return s + 1 + DMAP_KEY;
+            return s;
         }
-        if (!memcmp(s + 1, key, DMAP_KEY)) {
+        if (!memcmp(slot_key(m, s), key, DMAP_KEY)) {
             if (created)
                 *created = 0;
-            return s + 1 + DMAP_KEY;
+            return s;
         }
     }
 }
@@ -101,19 +124,19 @@ int dmap_del(struct dmap *m, const unsigned char *key)
 
     if (!dmap_get(m, key))
         return 0;
-    for (i = home(m, key); memcmp(slot(m, i) + 1, key, DMAP_KEY);
+    for (i = home(m, key); memcmp(slot_key(m, slot(m, i)), key, DMAP_KEY);
          i = (i + 1) & mask)
         ;
     /* Backward shift: move later entries of the cluster into the hole
      * when their home position allows it. */
-    for (j = (i + 1) & mask; slot(m, j)[0]; j = (j + 1) & mask) {
-        size_t h = home(m, slot(m, j) + 1);
+    for (j = (i + 1) & mask; slot_used(m, slot(m, j)); j = (j + 1) & mask) {
+        size_t h = home(m, slot_key(m, slot(m, j)));
         if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
             memcpy(slot(m, i), slot(m, j), slot_size(m));
             i = j;
         }
     }
-    slot(m, i)[0] = 0;
+    slot_set_used(m, slot(m, i), 0);
     m->n--;
     return 1;
 }
@@ -122,11 +145,11 @@ void *dmap_next(const struct dmap *m, size_t *pos, const unsigned char **key)
 {
     for (; *pos < m->cap; (*pos)++) {
         unsigned char *s = slot(m, *pos);
-        if (s[0]) {
+        if (slot_used(m, s)) {
             (*pos)++;
             if (key)
-                *key = s + 1;
-            return s + 1 + DMAP_KEY;
+                *key = slot_key(m, s);
+            return s;
         }
     }
     return NULL;

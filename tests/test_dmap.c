@@ -1,0 +1,86 @@
+/*
+ * test_dmap.c - the digest-keyed hash map against a plain array model.
+ */
+#include "testutil.h"
+
+#include "dmap.h"
+
+static void key_of(unsigned char k[DMAP_KEY], unsigned n)
+{
+    memset(k, 0, DMAP_KEY);
+    /* few distinct low bytes: many collisions in the home slot */
+    k[0] = (unsigned char)(n % 7);
+    k[1] = (unsigned char)(n % 3);
+    memcpy(k + 8, &n, sizeof(n));
+}
+
+static void dmap__random_puts_and_deletes_match_a_model(void **state)
+{
+    struct dmap m;
+    unsigned model[512] = { 0 }; /* value+1 when present */
+    uint64_t rng = 42;
+    (void)state;
+
+    dmap_init(&m, sizeof(uint64_t));
+    for (int step = 0; step < 20000; step++) {
+        unsigned char k[DMAP_KEY];
+        rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        unsigned n = (unsigned)(rng >> 33) % 512;
+        key_of(k, n);
+        if ((rng >> 20) & 1) {
+            int created;
+            uint64_t *v = dmap_put(&m, k, &created);
+            assert_int_equal(created, model[n] == 0);
+            *v = n * 3;
+            model[n] = n * 3 + 1;
+        } else {
+            assert_int_equal(dmap_del(&m, k), model[n] != 0);
+            model[n] = 0;
+        }
+        if (step % 997 == 0) {
+            size_t count = 0;
+            for (unsigned i = 0; i < 512; i++) {
+                unsigned char kk[DMAP_KEY];
+                key_of(kk, i);
+                uint64_t *v = dmap_get(&m, kk);
+                if (model[i]) {
+                    assert_non_null(v);
+                    assert_int_equal(*v, model[i] - 1);
+                    count++;
+                } else {
+                    assert_null(v);
+                }
+            }
+            assert_int_equal(m.n, count);
+        }
+    }
+    size_t pos = 0, seen = 0;
+    const unsigned char *key;
+    while (dmap_next(&m, &pos, &key))
+        seen++;
+    assert_int_equal(seen, m.n);
+    dmap_release(&m);
+}
+
+static void dmap__values_are_aligned(void **state)
+{
+    struct dmap m;
+    unsigned char k[DMAP_KEY];
+    (void)state;
+
+    dmap_init(&m, 1); /* odd value size */
+    for (unsigned i = 0; i < 100; i++) {
+        key_of(k, i);
+        assert_int_equal((uintptr_t)dmap_put(&m, k, NULL) % 16, 0);
+    }
+    dmap_release(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(dmap__random_puts_and_deletes_match_a_model),
+        cmocka_unit_test(dmap__values_are_aligned),
+    };
+    return cmocka_run_group_tests_name("dmap", tests, NULL, NULL);
+}
