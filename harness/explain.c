@@ -105,7 +105,7 @@ static void describe_change(char *out, size_t n, const struct ctx_change *c)
 static void source_reason(char *out, size_t n,
                           const struct explain_side *before,
                           const struct explain_side *now,
-                          const struct key_step *s)
+                          const struct key_step *s, const struct key_step *o)
 {
     const struct df_instr *in = &now->df->instrs[s->instr];
     const char **srcs = xcalloc(in->nargs + 1, sizeof(*srcs));
@@ -127,6 +127,10 @@ static void source_reason(char *out, size_t n,
     else if (s->git_dir)
         snprintf(out, n, ".git is in the context and is not in "
                          ".dockerignore");
+    else if (strcmp(before->df->instrs[o->instr].original, in->original))
+        /* same files, other sources named (legacy keys their paths) */
+        snprintf(out, n, "%s changed (line %d)", df_kind_name(s->kind),
+                 s->line);
     else
         snprintf(out, n, "the files it copies changed");
     free(srcs);
@@ -165,7 +169,7 @@ static int part_reason(char *out, size_t n, const struct explain_side *before,
             snprintf(out, n, "ENV %s %s (line %d)", name + 4,
                      q ? "changed" : "added", p->line);
         } else if (!strcmp(name, "source")) {
-            source_reason(out, n, before, now, s);
+            source_reason(out, n, before, now, s, o);
         } else if (!strcmp(name, "from-content")) {
             snprintf(out, n, "the files it copies from stage '%s' changed",
                      part_value(s, "from") ? part_value(s, "from") : "?");

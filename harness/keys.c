@@ -209,6 +209,26 @@ static int env_has(const struct df_state *st, const char *name)
     return 0;
 }
 
+/* BuildKit: 1 if a valued ARG `name` of the stage was declared after the
+ * last ENV of that name (0 if either is missing), so its value, not the
+ * ENV's, is what the state's env holds.  An ENV inherited from a parent
+ * stage counts as declared before every ARG of this stage. */
+static int arg_after_env(const struct kctx *k, size_t upto, int stage,
+                         const char *name)
+{
+    const struct df_state *st = &k->df->instrs[upto].state;
+    size_t i;
+    int valued = 0;
+
+    for (i = 0; i < st->nargs; i++)
+        if (!strcmp(st->args[i].name, name) && st->args[i].value)
+            valued = 1;
+    if (!valued || !env_has(st, name))
+        return 0;
+    return decl_line(k->df, upto, stage, DF_ARG, name) >
+           decl_line(k->df, upto, stage, DF_ENV, name);
+}
+
 static int cmp_var(const void *a, const void *b)
 {
     const struct df_var *x = a, *y = b;
@@ -412,12 +432,15 @@ static void key_run(struct kctx *k, struct key_step *s,
     part_add(s, "command", in->line, "%s", buf_cstr(&cmd));
     sha256_init(&mh);
 
-    /* Valued ARGs (legacy: those not shadowed by ENV, as "|N K=V"). */
+    /* Valued ARGs (legacy: those not shadowed by ENV, as "|N K=V";
+     * BuildKit: ARG and ENV both set the state's one env list, so of an
+     * ARG and an ENV of the same name the later declaration wins). */
     vars = xcalloc(st->nargs + st->nenv + 1, sizeof(*vars));
     for (i = 0; i < st->nargs; i++)
-        if (st->args[i].value &&
-            (k->o->builder == BUILDER_BUILDKIT ||
-             !env_has(st, st->args[i].name)))
+        if (st->args[i].value && !env_has(st, st->args[i].name))
+            vars[n++] = st->args[i];
+        else if (st->args[i].value && k->o->builder == BUILDER_BUILDKIT &&
+                 arg_after_env(k, idx, in->stage, st->args[i].name))
             vars[n++] = st->args[i];
     qsort(vars, n, sizeof(*vars), cmp_var);
     for (i = 0; i < n; i++) {
@@ -433,6 +456,8 @@ static void key_run(struct kctx *k, struct key_step *s,
     if (k->o->builder == BUILDER_BUILDKIT) {
         for (i = 0; i < st->nenv; i++) {
             struct buf name = BUF_INIT;
+            if (arg_after_env(k, idx, in->stage, st->env[i].name))
+                continue; /* a later ARG replaced it (keyed as arg:) */
             buf_printf(&name, "env:%s", st->env[i].name);
             part_add(s, buf_cstr(&name),
                      decl_line(k->df, idx, in->stage, DF_ENV,
@@ -565,8 +590,15 @@ static int copy_sources(struct kctx *k, struct key_step *s,
                          k->df->path, in->line);
             goto out;
         }
+        /* Legacy tarsums name each file by its path in the context, so
+         * COPY a/x and COPY b/x with equal content differ; BuildKit keeps
+         * only the basename of a source (and paths under a folder
+         * source).  ctx_select() names matches by their context path when
+         * asked for --parents, which is the legacy naming. */
         rc = ctx_select(k->ctx, ctxsrc, nctx, ex, nex,
-                        flag_present(in, "parents"), sel, k->err);
+                        flag_present(in, "parents") ||
+                            k->o->builder == BUILDER_LEGACY,
+                        sel, k->err);
         if (rc < 0)
             goto out;
         sha256_update(&h, sel->digest, SHA256_LEN);

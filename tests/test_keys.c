@@ -568,6 +568,13 @@ static void keys__stopsignal_change_misses_legacy_only(void **state)
     meta_case("STOPSIGNAL SIGTERM", "STOPSIGNAL SIGINT", "STOPSIGNAL");
 }
 
+static void keys__maintainer_change_misses_legacy_only(void **state)
+{
+    (void)state;
+    meta_case("MAINTAINER a@example.com", "MAINTAINER b@example.com",
+              "MAINTAINER");
+}
+
 static void keys__label_inserted_changes_every_later_legacy_step(void **state)
 {
     (void)state;
@@ -577,6 +584,70 @@ static void keys__label_inserted_changes_every_later_legacy_step(void **state)
          .sh0 = "echo a > app.py", .legacy = "HHMMM", .buildkit = "HHNHH",
          .why_legacy = { 3, "LABEL inserted at line 3 changes every later "
                             "legacy step" });
+}
+
+static void keys__env_after_an_arg_of_the_same_name_shadows_the_build_arg(
+    void **state)
+{
+    (void)state;
+    /* legacy leaves shadowed ARGs out of |N; BuildKit's ENV replaces the
+     * ARG's value in the one env list of the state */
+    CASE(.df0 = "FROM alpine\nARG X=1\nENV X=5\nRUN echo $X\n",
+         .args1 = "X=2", .legacy = "HHHH", .buildkit = "HNNH");
+}
+
+static void keys__user_change_misses_a_later_workdir_under_buildkit(
+    void **state)
+{
+    (void)state;
+    /* BuildKit's WORKDIR mkdir is owned by the current USER */
+    CASE(.df0 = "FROM alpine\nUSER app\nWORKDIR /srv\nRUN ls\n",
+         .df1 = "FROM alpine\nUSER web\nWORKDIR /srv\nRUN ls\n",
+         .legacy = "HMMM", .buildkit = "HNMM",
+         .why_buildkit = { 3, "user changed: 'app' -> 'web'" });
+}
+
+static void keys__heredoc_body_change_misses_the_run(void **state)
+{
+    (void)state;
+    CASE(.df0 = "FROM alpine\nRUN <<EOF\necho a\nEOF\nRUN echo after\n",
+         .df1 = "FROM alpine\nRUN <<EOF\necho b\nEOF\nRUN echo after\n",
+         .legacy = "HMM", .buildkit = "HMM");
+}
+
+static void keys__copy_chmod_still_misses_when_the_host_mode_changes(
+    void **state)
+{
+    (void)state;
+    /* the source mode is in the content checksum (docker/buildx#1311);
+     * legacy does not know --chmod */
+    CASE(.df0 = "FROM alpine\nCOPY --chmod=755 run.sh /bin/\n",
+         .sh0 = "echo 'echo hi' > run.sh", .sh1 = "chmod +x run.sh",
+         .legacy = "HM", .buildkit = "HM",
+         .why_buildkit = { 2, "mode of run.sh changed 0644 -> 0755" },
+         .fails = FAIL_LEGACY, .fail_why = "--chmod flag requires BuildKit");
+}
+
+static void keys__copy_exclude_ignores_changes_to_excluded_files(void **state)
+{
+    (void)state;
+    CASE(.df0 = "FROM alpine\nCOPY --exclude=*.log . /app\n",
+         .sh0 = "echo a > app.py && echo 1 > x.log", .sh1 = "echo 2 > x.log",
+         .no_git_dir = 1, .legacy = "HM", .buildkit = "HH",
+         .fails = FAIL_LEGACY, .fail_why = "--exclude flag requires BuildKit");
+}
+
+static void keys__copy_same_name_from_another_folder(void **state)
+{
+    (void)state;
+    /* legacy's tarsum names the file by its context path; BuildKit keeps
+     * only the basename of the source and checksums the content */
+    CASE(.df0 = "FROM alpine\nCOPY a/conf.ini /etc/\nRUN cat /etc/conf.ini\n",
+         .df1 = "FROM alpine\nCOPY b/conf.ini /etc/\nRUN cat /etc/conf.ini\n",
+         .sh0 = "mkdir a b && echo same > a/conf.ini && "
+                "echo same > b/conf.ini",
+         .legacy = "HMM", .buildkit = "HHH",
+         .why_legacy = { 2, "COPY changed (line 2)" });
 }
 
 /* ==== Dockerfile-only edits and the Dockerfile in the context ==== */
@@ -987,7 +1058,17 @@ int main(void)
         cmocka_unit_test(keys__healthcheck_change_misses_legacy_only),
         cmocka_unit_test(keys__volume_change_misses_legacy_only),
         cmocka_unit_test(keys__stopsignal_change_misses_legacy_only),
+        cmocka_unit_test(keys__maintainer_change_misses_legacy_only),
         cmocka_unit_test(keys__label_inserted_changes_every_later_legacy_step),
+        cmocka_unit_test(
+            keys__env_after_an_arg_of_the_same_name_shadows_the_build_arg),
+        cmocka_unit_test(
+            keys__user_change_misses_a_later_workdir_under_buildkit),
+        cmocka_unit_test(keys__heredoc_body_change_misses_the_run),
+        cmocka_unit_test(
+            keys__copy_chmod_still_misses_when_the_host_mode_changes),
+        cmocka_unit_test(keys__copy_exclude_ignores_changes_to_excluded_files),
+        cmocka_unit_test(keys__copy_same_name_from_another_folder),
         cmocka_unit_test(keys__comment_only_edit_hits_everything),
         cmocka_unit_test(
             keys__comment_edit_misses_copy_dot_that_copies_the_dockerfile),
