@@ -3,7 +3,7 @@
 # hostile shapes: harness parse must end with 0 or 4, never a signal.
 set -u
 fail=0
-for f in "$FIXTURES"/dockerfiles/fuzz-crashes/*; do
+for f in "$FIXTURES"/dockerfiles/fuzz-crashes/*.Dockerfile "$FIXTURES"/../fuzz/corpus/*; do
     [ -e "$f" ] || continue
     "$HARNESS" parse "$f" >/dev/null 2>&1; rc=$?
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ]; then echo "$(basename "$f"): exit $rc"; fail=1; fi
