@@ -219,10 +219,12 @@ int scenario_parse(struct scenario *s, const char *path, const char *text,
     if (!root) {
         err_set_at(err, ERR_PARSE, path, je.line > 0 ? je.line : 1,
                    "not valid JSON: %s", je.text);
+        scenario_release(s);
         return ERR_PARSE;
     }
     if (!json_is_object(root)) {
         json_decref(root);
+        scenario_release(s);
         return err_set_at(err, ERR_PARSE, path, 1,
                           "a scenario must be a JSON object");
     }
