@@ -2,12 +2,11 @@
  * synth.c - generate a deterministic git history (see synth.h).
  *
  * Includes <git2.h>: this is the module that writes repositories.  It
- * never goes through an index or a work tree while generating: blobs are
- * written to the object database, trees are written from an in-memory
- * model in which only folders touched by a commit are rewritten, and
- * commits are raw commit objects.  One checkout at the end fills the work
- * tree.  Strict object creation is switched off for the duration (every
- * id we insert was just written by us), which saves a lookup per entry.
+ * never goes through an index or a work tree while generating: blobs,
+ * trees (serialised from an in-memory model in which only the folders a
+ * commit touches are rewritten) and raw commit objects are appended to a
+ * pack file of our own, which libgit2 indexes (git_odb_write_pack) every
+ * PACK_BYTES.  One checkout at the end fills the work tree.
  *
  * All randomness comes from one splitmix64 stream seeded with the seed, and
  * only integer arithmetic is used, so ids do not depend on the C library.

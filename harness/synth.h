@@ -3,9 +3,10 @@
  * benchmarks and the demo (`harness synth`).
  *
  * synth.c includes <git2.h>: it is the one module that *writes*
- * repositories (repo.c reads them).  Objects are written straight into the
- * object database (blobs, trees from an in-memory tree model, commits as
- * raw text); the work tree is checked out once at the end.
+ * repositories (repo.c reads them).  Objects go into uncompressed pack
+ * files written directly (no index, no work tree while generating); the
+ * work tree is checked out once at the end.  Run `git gc` on the result
+ * to compress it (about 150 MB for 10,000 commits of 3,000 files).
  *
  * Determinism: the same options (seed included) give the same commit ids,
  * on any machine.  Author, committer and timestamps come from the seed and
