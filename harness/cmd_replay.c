@@ -11,8 +11,10 @@
 #include "buf.h"
 #include "cli.h"
 #include "cmd.h"
+#include "record.h"
 #include "replay.h"
 #include "store.h"
+#include "synth.h"
 
 struct replay_args {
     struct cli_build b;
@@ -23,12 +25,96 @@ struct replay_args {
     const char *cache_limit;
     const char *db;
     const char *format;
+    const char *scenario;
     long runners;
     long seed;
     long keep_tags;
     int reproducible;
     int quiet;
 };
+
+#define UNSET (-1)
+
+/* Take from the scenario every option the command line left unset. */
+static void merge_scenario(struct replay_args *a, const struct scenario *sc,
+                           char **repo, char **db)
+{
+    size_t i;
+
+    if (!a->b.repo && sc->repo)
+        a->b.repo = *repo = scenario_path(sc, sc->repo);
+    if (!a->db && sc->db)
+        a->db = *db = scenario_path(sc, sc->db);
+#define TAKE(field, from)                                                          if (!(field) && (from))                                                        (field) = (from)
+    TAKE(a->range, sc->range);
+    TAKE(a->b.dockerfile, sc->dockerfile);
+    TAKE(a->b.context, sc->context);
+    TAKE(a->b.target, sc->target);
+    TAKE(a->strategy, sc->strategies);
+    TAKE(a->engine, sc->engine);
+    TAKE(a->assign, sc->assign);
+    TAKE(a->cache_limit, sc->cache_limit);
+#undef TAKE
+    if (a->runners == UNSET && sc->runners >= 0)
+        a->runners = sc->runners;
+    if (a->seed == UNSET && sc->seed >= 0)
+        a->seed = sc->seed;
+    if (a->keep_tags == UNSET && sc->keep_tags >= 0)
+        a->keep_tags = sc->keep_tags;
+    if (!a->reproducible && sc->reproducible > 0)
+        a->reproducible = 1;
+    if (!a->b.no_git_dir && sc->no_git_dir > 0)
+        a->b.no_git_dir = 1;
+    if (!a->b.first_parent && sc->first_parent > 0)
+        a->b.first_parent = 1;
+    if (!a->b.build_args.n)
+        for (i = 0; i < sc->nbuild_args; i++) {
+            XGROW(a->b.build_args.items, a->b.build_args.cap,
+                  a->b.build_args.n + 1);
+            a->b.build_args.items[a->b.build_args.n++] = sc->build_args[i];
+        }
+    if (!a->b.bases.n)
+        for (i = 0; i < sc->nbases; i++) {
+            XGROW(a->b.bases.items, a->b.bases.cap, a->b.bases.n + 1);
+            a->b.bases.items[a->b.bases.n++] = sc->bases[i];
+        }
+}
+
+/* A scenario's "synth": generate the repository if it does not exist. */
+static int scenario_synth(const struct scenario *sc, const char *repo,
+                          struct err *err)
+{
+    struct synth_options so;
+    struct synth_result res;
+    FILE *probe;
+    struct buf head = BUF_INIT;
+    int rc;
+
+    buf_printf(&head, "%s/.git/HEAD", repo);
+    probe = fopen(buf_cstr(&head), "r");
+    buf_release(&head);
+    if (probe) {
+        fclose(probe);
+        return 0;
+    }
+    synth_options_init(&so);
+    so.out = repo;
+    if (sc->synth_commits >= 0)
+        so.commits = sc->synth_commits;
+    if (sc->synth_files >= 0)
+        so.files = sc->synth_files;
+    if (sc->synth_seed >= 0)
+        so.seed = (uint64_t)sc->synth_seed;
+    if (sc->synth_template &&
+        synth_template_parse(sc->synth_template, &so.template_id) < 0)
+        return err_set(err, ERR_INVALID,
+                       "scenario: unknown synth template '%s'",
+                       sc->synth_template);
+    fprintf(stderr, "replay: generating %ld commits into %s\n", so.commits,
+            repo);
+    rc = synth_run(&so, &res, err);
+    return rc;
+}
 
 static volatile sig_atomic_t stop_flag;
 
@@ -245,12 +331,16 @@ int cmd_replay(int argc, char **argv)
     struct buf json = BUF_INIT;
     struct progress prog;
     char **args = NULL;
-    int nargs, rc;
+    struct scenario sc;
+    char *sc_repo = NULL, *sc_db = NULL;
+    int nargs, rc, have_sc = 0;
 
+    memset(&sc, 0, sizeof(sc));
     memset(&a, 0, sizeof(a));
     memset(&o, 0, sizeof(o));
-    a.runners = 1;
-    a.seed = 1;
+    a.runners = UNSET;
+    a.seed = UNSET;
+    a.keep_tags = UNSET;
     {
         const struct opt opts[] = {
             CLI_BUILD_OPTS(a.b),
@@ -278,6 +368,8 @@ int cmd_replay(int argc, char **argv)
               "summary as text, json or csv (default: text)" },
             { "quiet", 'q', OPT_BOOL, &a.quiet, NULL,
               "no progress line and no summary" },
+            { "scenario", 0, OPT_STRING, &a.scenario, "FILE",
+              "read options from a scenario file (the command line wins)" },
             OPT_END_ENTRY,
         };
         const struct opt_cmd cmd = {
@@ -296,6 +388,27 @@ int cmd_replay(int argc, char **argv)
         if (rc >= 0)
             return rc;
         sim_config_defaults(&o.cfg);
+        if (a.scenario) {
+            if (scenario_load(&sc, a.scenario, &err) < 0) {
+                err_print(&err);
+                rc = err_exit_code(err.code);
+                goto out;
+            }
+            have_sc = 1;
+            merge_scenario(&a, &sc, &sc_repo, &sc_db);
+            if (sc.has_synth && a.b.repo &&
+                scenario_synth(&sc, a.b.repo, &err) < 0) {
+                err_print(&err);
+                rc = err_exit_code(err.code);
+                goto out;
+            }
+        }
+        if (a.runners == UNSET)
+            a.runners = 1;
+        if (a.seed == UNSET)
+            a.seed = 1;
+        if (a.keep_tags == UNSET)
+            a.keep_tags = 0;
         if (check_args(&a, &o, &err) < 0) {
             err_print(&err);
             opt_print_usage(&cmd);
@@ -341,5 +454,9 @@ out:
     buf_release(&json);
     free(args);
     cli_build_release(&a.b);
+    if (have_sc)
+        scenario_release(&sc);
+    free(sc_repo);
+    free(sc_db);
     return rc;
 }
