@@ -233,12 +233,28 @@ static int kind_reason(char *out, size_t n, const struct key_build *before,
     return 1;
 }
 
-int explain_miss(char *out, size_t n, const struct explain_side *before,
-                 const struct explain_side *now,
-                 const struct sim_step *steps, size_t i)
+/* Why step i's own inputs differ from its counterpart in `before`: this
+ * depends only on the two builds, not on the outcomes. */
+static void why_changed(char *out, size_t n, const struct explain_side *before,
+                        const struct explain_side *now, size_t i)
 {
     const struct key_step *s = &now->kb->steps[i];
-    const struct key_step *o;
+    const struct key_step *o = counterpart(before->kb, now->kb, i);
+
+    if (!o)
+        snprintf(out, n, "%s at line %d is new", df_kind_name(s->kind),
+                 s->line);
+    else if (o->kind != s->kind)
+        kind_reason(out, n, before->kb, now->kb, i, o);
+    else if (!part_reason(out, n, before, now, s, o))
+        snprintf(out, n, "its cache key changed");
+}
+
+int explain_miss_memo(char *out, size_t n, const struct explain_side *before,
+                      const struct explain_side *now,
+                      const struct sim_step *steps, size_t i, char **memo)
+{
+    const struct key_step *s = &now->kb->steps[i];
 
     if (!before || !before->kb) {
         snprintf(out, n, "first build: nothing cached");
@@ -248,9 +264,11 @@ int explain_miss(char *out, size_t n, const struct explain_side *before,
         return 0;
     if (s->parent >= 0 && key_step_part(s, "parent")) {
         int p = s->parent;
-        /* A COPY --link that hit still merges onto the state before it:
-         * look through it for the miss that changed that state. */
-        while (now->kb->steps[p].link && now->kb->steps[p].parent >= 0 &&
+        /* A COPY --link that hit still merges onto the state before it,
+         * and FROM <stage> is that stage's result: look through both for
+         * the miss that changed the state. */
+        while ((now->kb->steps[p].link || now->kb->steps[p].kind == DF_FROM) &&
+               now->kb->steps[p].parent >= 0 &&
                steps[p].outcome != OUTCOME_MISS)
             p = now->kb->steps[p].parent;
         if (steps[p].outcome == OUTCOME_MISS) {
@@ -259,18 +277,21 @@ int explain_miss(char *out, size_t n, const struct explain_side *before,
             return 1;
         }
     }
-    o = counterpart(before->kb, now->kb, i);
-    if (!o) {
-        snprintf(out, n, "%s at line %d is new", df_kind_name(s->kind),
-                 s->line);
+    if (memo && *memo) {
+        snprintf(out, n, "%s", *memo);
         return 1;
     }
-    if (o->kind != s->kind)
-        return kind_reason(out, n, before->kb, now->kb, i, o);
-    if (part_reason(out, n, before, now, s, o))
-        return 1;
-    snprintf(out, n, "its cache key changed");
+    why_changed(out, n, before, now, i);
+    if (memo)
+        *memo = xstrdup(out);
     return 1;
+}
+
+int explain_miss(char *out, size_t n, const struct explain_side *before,
+                 const struct explain_side *now,
+                 const struct sim_step *steps, size_t i)
+{
+    return explain_miss_memo(out, n, before, now, steps, i, NULL);
 }
 
 void explain_label(char *out, size_t n, const struct df_file *df,

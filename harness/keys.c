@@ -265,6 +265,30 @@ static char *mount_field(const char *spec, const char *key)
     return NULL;
 }
 
+/* The mount spec as the ExecOp key sees it: a cache mount's id= and
+ * sharing= are cleared from the key (cache-semantics.md §1.2), so they
+ * are left out; every other field stays. */
+static void mount_part(struct key_step *s, int line, const char *spec,
+                       const char *type)
+{
+    struct buf b = BUF_INIT;
+    const char *p = spec;
+
+    if (!type || strcmp(type, "cache")) {
+        part_add(s, "mount", line, "%s", spec);
+        return;
+    }
+    while (p && *p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (strncmp(p, "id=", 3) && strncmp(p, "sharing=", 8))
+            buf_printf(&b, "%s%.*s", b.len ? "," : "", (int)len, p);
+        p = end ? end + 1 : NULL;
+    }
+    part_add(s, "mount", line, "%s", buf_cstr(&b));
+    buf_release(&b);
+}
+
 static const char *base_digest(const struct kctx *k, const char *image)
 {
     size_t i;
@@ -478,8 +502,8 @@ static void key_run(struct kctx *k, struct key_step *s,
             char *type, *from, *source;
             if (strcmp(in->flags[i].name, "mount"))
                 continue;
-            part_add(s, "mount", in->line, "%s", spec);
             type = mount_field(spec, "type");
+            mount_part(s, in->line, spec, type);
             from = mount_field(spec, "from");
             source = mount_field(spec, "source");
             if (!source)

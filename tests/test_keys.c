@@ -908,6 +908,51 @@ static void keys__copy_from_changed_output_misses(void **state)
 
 /* ==== BuildKit-only features ==== */
 
+static void keys__from_an_earlier_stage_follows_its_changes(void **state)
+{
+    (void)state;
+    /* FROM <stage> looks nothing up: it is that stage's result (legacy
+     * reuses the image, BuildKit has no vertex for it) */
+    CASE(.df0 = "FROM alpine AS base\nRUN echo a\nFROM base\nRUN echo b\n",
+         .df1 = "FROM alpine AS base\nRUN echo A\nFROM base\nRUN echo b\n",
+         .legacy = "HMHM", .buildkit = "HMNM",
+         .why_legacy = { 4, "follows a miss at line 2" },
+         .why_buildkit = { 4, "follows a miss at line 2" });
+}
+
+static void keys__global_arg_in_from_changes_the_base(void **state)
+{
+    (void)state;
+    CASE(.df0 = "ARG TAG=3.18\nFROM alpine:$TAG\nRUN echo a\n",
+         .args1 = "TAG=3.19", .legacy = "MM", .buildkit = "MM",
+         .why_legacy = { 2, "alpine:3.19" },
+         .why_buildkit = { 2, "alpine:3.19" });
+}
+
+static void keys__cache_mount_id_and_sharing_are_not_in_the_key(void **state)
+{
+    (void)state;
+    /* BuildKit clears non-default cache-mount id/sharing from the key */
+    CASE(.df0 = "FROM alpine\n"
+                "RUN --mount=type=cache,target=/root/.cache,id=a pip install\n",
+         .df1 = "FROM alpine\n"
+                "RUN --mount=type=cache,target=/root/.cache,id=b,"
+                "sharing=locked pip install\n",
+         .legacy = "HM", .buildkit = "HH", .fails = FAIL_LEGACY,
+         .fail_why = "--mount flag requires BuildKit");
+}
+
+static void keys__cache_mount_target_is_in_the_key(void **state)
+{
+    (void)state;
+    CASE(.df0 = "FROM alpine\n"
+                "RUN --mount=type=cache,target=/root/.cache pip install\n",
+         .df1 = "FROM alpine\n"
+                "RUN --mount=type=cache,target=/var/cache pip install\n",
+         .legacy = "HM", .buildkit = "HM", .fails = FAIL_LEGACY,
+         .why_buildkit = { 2, "/var/cache" });
+}
+
 static void keys__copy_link_does_not_depend_on_earlier_steps(void **state)
 {
     (void)state;
@@ -1095,6 +1140,10 @@ int main(void)
         cmocka_unit_test(keys__target_stage_skips_the_stages_after_it),
         cmocka_unit_test(keys__copy_from_identical_output_still_hits),
         cmocka_unit_test(keys__copy_from_changed_output_misses),
+        cmocka_unit_test(keys__from_an_earlier_stage_follows_its_changes),
+        cmocka_unit_test(keys__global_arg_in_from_changes_the_base),
+        cmocka_unit_test(keys__cache_mount_id_and_sharing_are_not_in_the_key),
+        cmocka_unit_test(keys__cache_mount_target_is_in_the_key),
         cmocka_unit_test(keys__copy_link_does_not_depend_on_earlier_steps),
         cmocka_unit_test(keys__copy_link_change_misses_it_and_later_runs),
         cmocka_unit_test(keys__run_mount_bind_content_change_misses_the_run),
