@@ -56,6 +56,15 @@ void explain_build(struct sim_result *out, const struct sim_config *cfg,
                    const struct plan *old, const struct plan *now,
                    enum builder b);
 
+/*
+ * The same, for many strategies building the same pair of commits: the
+ * part of the answer that depends only on the two builds is kept in *memo
+ * (NULL at first; the caller frees it) and reused.
+ */
+int explain_miss_memo(char *out, size_t n, const struct explain_side *before,
+                      const struct explain_side *now,
+                      const struct sim_step *steps, size_t i, char **memo);
+
 /* "COPY . ." (the instruction as written, shortened to fit n). */
 void explain_label(char *out, size_t n, const struct df_file *df,
                    const struct key_step *s);
