@@ -72,6 +72,21 @@ uint64_t registry_put(struct registry *r, const unsigned char *digest,
     return bytes;
 }
 
+static void ref_records(struct registry *r, const struct image *img,
+                        int delta)
+{
+    size_t i;
+
+    for (i = 0; i < img->nrecords; i++) {
+        struct blob_info *b;
+        if (!img->records[i].has_layer)
+            continue;
+        b = dmap_get(&r->blobs, img->records[i].layer.digest);
+        if (b)
+            b->refs += (uint64_t)delta;
+    }
+}
+
 static void ref_image(struct registry *r, const struct image *img, int delta)
 {
     const struct image_layer *all[3];
@@ -89,14 +104,7 @@ static void ref_image(struct registry *r, const struct image *img, int delta)
         if (b)
             b->refs += (uint64_t)delta;
     }
-    for (i = 0; i < img->nrecords; i++) {
-        struct blob_info *b;
-        if (!img->records[i].has_layer)
-            continue;
-        b = dmap_get(&r->blobs, img->records[i].layer.digest);
-        if (b)
-            b->refs += (uint64_t)delta;
-    }
+    ref_records(r, img, delta);
 }
 
 /* Delete blobs no tag references (registry garbage collection). */
@@ -133,6 +141,20 @@ void registry_tag(struct registry *r, const char *tag, struct image *img)
             memset(img, 0, sizeof(*img));
             return;
         }
+    /* Only the newest image is ever read back (as the previous image);
+     * older ones keep what retention needs: their blob references. */
+    if (r->ntags) {
+        struct image *old = &r->tags[r->ntags - 1].img;
+        ref_records(r, old, -1);
+        free(old->records);
+        old->records = NULL;
+        old->nrecords = 0;
+        if (!r->keep) {
+            free(old->layers);
+            old->layers = NULL;
+            old->nlayers = 0;
+        }
+    }
     XGROW(r->tags, r->cap, r->ntags + 1);
     r->tags[r->ntags].tag = xstrdup(tag);
     r->tags[r->ntags].img = *img;

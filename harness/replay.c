@@ -16,6 +16,9 @@ struct replay {
     struct strategy **strats;
     struct plan last_ok; /* the last commit that built, for reasons */
     int have_last_ok;
+    char **memo[2]; /* per builder and step: why its key changed, this
+                       commit (shared by the strategies) */
+    size_t nmemo[2];
     int64_t run_id;
     int resumed;
     struct replay_stats *stats;
@@ -55,8 +58,9 @@ static void explain_misses(struct replay *rp, const struct plan *p,
         struct sim_step *s = &r->steps[i];
         if (s->outcome != OUTCOME_MISS || s->reason[0])
             continue;
-        if (!explain_miss(s->reason, sizeof(s->reason),
-                          before.kb ? &before : NULL, &now, r->steps, i))
+        if (!explain_miss_memo(s->reason, sizeof(s->reason),
+                               before.kb ? &before : NULL, &now, r->steps, i,
+                               i < rp->nmemo[b] ? &rp->memo[b][i] : NULL))
             snprintf(s->reason, sizeof(s->reason), "%s",
                      r->fallback[0] ? r->fallback : "not in the cache");
     }
@@ -152,6 +156,19 @@ static int commit_put(struct replay *rp, const struct repo_commit *c,
     return rc;
 }
 
+static void memo_reset(struct replay *rp, const struct plan *p)
+{
+    size_t b, i;
+
+    for (b = 0; b < 2; b++) {
+        for (i = 0; i < rp->nmemo[b]; i++)
+            free(rp->memo[b][i]);
+        free(rp->memo[b]);
+        rp->nmemo[b] = p && p->kb[b] ? p->kb[b]->nsteps : 0;
+        rp->memo[b] = xcalloc(rp->nmemo[b] + 1, sizeof(char *));
+    }
+}
+
 static int replay_commit(struct replay *rp, const struct oid *id, size_t seq)
 {
     const struct replay_options *o = rp->o;
@@ -168,6 +185,7 @@ static int replay_commit(struct replay *rp, const struct oid *id, size_t seq)
         return rc;
     if ((rc = repo_commit_read(rp->repo, id, &c, rp->err)) < 0)
         goto out;
+    memo_reset(rp, &p);
     if ((rc = commit_put(rp, &c, sha)) < 0) {
         repo_commit_release(&c);
         goto out;
@@ -274,6 +292,9 @@ out:
     free(rp.strats);
     if (rp.have_last_ok)
         plan_release(&rp.last_ok);
+    memo_reset(&rp, NULL);
+    free(rp.memo[0]);
+    free(rp.memo[1]);
     ctx_cache_free(rp.cc);
     free(commits);
     return rc;

@@ -108,6 +108,12 @@ int repo_open(struct repo **out, const char *path, struct err *err)
         if (git_libgit2_init() < 0)
             return err_set(err, ERR_GIT, "cannot initialise libgit2: %s",
                            git_msg());
+        /* libgit2 caches only trees under 4 KiB by default; a replay reads
+         * the same large folders (the root, src/) again for every COPY
+         * and commit, so let it keep trees of any size, within 64 MiB. */
+        git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE,
+                         (size_t)16 << 20);
+        git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)64 << 20);
         git_ready = 1;
     }
     r = xcalloc(1, sizeof(*r));

@@ -48,6 +48,7 @@ struct backend {
     size_t nrecords;
     int exported;
     uint64_t evicted;
+    int64_t oldest; /* no entry was last used before this (lower bound) */
 };
 
 static const struct backend_kind kind_registry_min = { 0, 1, 0, LIMIT_NONE, 0 };
@@ -129,28 +130,33 @@ static void evict_one(struct backend *be)
     be->evicted++;
 }
 
-/* Expire entries unused for longer than the expiry. */
+/* Expire entries unused for longer than the expiry.  be->oldest is a lower
+ * bound of every entry's last use (uses only move forward), so most builds
+ * return at once instead of scanning the whole cache. */
 static void expire(struct backend *be, int64_t now, int64_t expiry)
 {
-    for (;;) {
-        size_t pos = 0;
-        const unsigned char *key;
-        struct blob_use *u;
-        int found = 0;
-        unsigned char k[SHA256_LEN];
+    size_t pos = 0, n = 0, i;
+    const unsigned char *key;
+    struct blob_use *u;
+    unsigned char (*dead)[SHA256_LEN] = NULL;
+    int64_t oldest = now;
 
-        while ((u = dmap_next(&be->blobs, &pos, &key)))
-            if (now - u->used > expiry) {
-                memcpy(k, key, SHA256_LEN);
-                be->bytes -= u->bytes;
-                found = 1;
-                break;
-            }
-        if (!found)
-            return;
-        dmap_del(&be->blobs, k);
-        be->evicted++;
+    if (now - be->oldest <= expiry)
+        return;
+    while ((u = dmap_next(&be->blobs, &pos, &key))) {
+        if (now - u->used > expiry) {
+            dead = xrealloc(dead, (n + 1) * sizeof(*dead));
+            memcpy(dead[n++], key, SHA256_LEN);
+            be->bytes -= u->bytes;
+        } else if (u->used < oldest) {
+            oldest = u->used;
+        }
     }
+    for (i = 0; i < n; i++)
+        dmap_del(&be->blobs, dead[i]);
+    be->evicted += n;
+    be->oldest = oldest;
+    free(dead);
 }
 
 static void import(struct strategy *s, struct backend *be,
@@ -237,6 +243,8 @@ static void export(struct strategy *s, struct backend *be,
                                 l->bytes);
             }
             u->used = b->time;
+            if (created && (be->oldest == 0 || b->time < be->oldest))
+                be->oldest = b->time;
         }
     }
     mdigest[0] = 2;
