@@ -30,6 +30,7 @@
 
 struct memo_val {
     unsigned char digest[SHA256_LEN];
+    unsigned char content[SHA256_LEN]; /* sum of file contents, see below */
     uint64_t bytes;
     uint32_t nfiles;
     uint32_t nentries; /* visible children (folders) */
@@ -326,6 +327,34 @@ static void git_dir_digest(const struct ctx *c, unsigned char out[SHA256_LEN])
 }
 
 /* Digest and size of a file or link, memoized by (blob id, mode). */
+/*
+ * The content sum: the files' contents as a multiset, blind to names,
+ * modes and layout.  Each file adds H(content) as a 256-bit number; a
+ * folder is the sum of its children.  A rename or a chmod keeps it, which
+ * is what lets the cache model assume that a RUN over the same contents
+ * produces the same output (keys.h, "content model").
+ */
+static void content_add(unsigned char acc[SHA256_LEN],
+                        const unsigned char v[SHA256_LEN])
+{
+    unsigned carry = 0;
+    for (int i = 0; i < SHA256_LEN; i++) {
+        carry += (unsigned)acc[i] + v[i];
+        acc[i] = (unsigned char)carry;
+        carry >>= 8;
+    }
+}
+
+static void content_of(unsigned char out[SHA256_LEN], const char *what,
+                       const void *data, size_t len)
+{
+    struct sha256 h;
+    sha256_init(&h);
+    sha256_field(&h, what);
+    sha256_update(&h, data, len);
+    sha256_final(&h, out);
+}
+
 static int file_val(struct ctx_cache *cc, const struct node *nd,
                     struct memo_val *out, struct err *err)
 {
@@ -356,6 +385,7 @@ static int file_val(struct ctx_cache *cc, const struct node *nd,
         put_u64(&h, 0);
         put_u64(&h, len);
         sha256_update(&h, target, len);
+        content_of(out->content, "link", target, len);
         free(target);
         out->bytes = len;
     } else {
@@ -368,6 +398,7 @@ static int file_val(struct ctx_cache *cc, const struct node *nd,
         put_u64(&h, 0);
         put_u64(&h, size);
         sha256_update(&h, nd->id.id, 20);
+        content_of(out->content, "file", nd->id.id, 20);
         out->bytes = size;
     }
     sha256_final(&h, out->digest);
@@ -437,6 +468,7 @@ static int node_val(const struct scope *sc, const struct node *nd,
     case N_GIT:
         memset(out, 0, sizeof(*out));
         git_dir_digest(sc->c, out->digest);
+        memcpy(out->content, out->digest, SHA256_LEN);
         return 0;
     }
     return 0;
@@ -479,6 +511,7 @@ static int dir_val(const struct scope *sc, const struct oid *tree,
             continue;
         sha256_field(&h, node_name(&l, nd));
         sha256_update(&h, cv.digest, SHA256_LEN);
+        content_add(out->content, cv.content);
         out->nfiles += cv.nfiles;
         out->bytes += cv.bytes;
         out->nentries++;
@@ -927,6 +960,7 @@ int ctx_select(struct ctx *c, const char *const *srcs, size_t nsrcs,
                          parents ? m->path : (dir ? "" : base_name(m->path)));
             sha256_field(&h, dir ? "d" : m->nd.kind == N_LINK ? "l" : "f");
             sha256_update(&h, v.digest, SHA256_LEN);
+            content_add(out->content, v.content);
             out->nfiles += v.nfiles;
             out->bytes += v.bytes;
             out->has_git_dir |= with_git;

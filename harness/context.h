@@ -49,6 +49,9 @@ const char *ctx_ignore_file(const struct ctx *c);
 
 struct ctx_selection {
     unsigned char digest[SHA256_LEN]; /* content checksum of the selection */
+    /* The selected files' contents as a multiset: blind to names, modes
+     * and layout (a rename or chmod keeps it). */
+    unsigned char content[SHA256_LEN];
     size_t nfiles;                    /* regular files and links selected */
     uint64_t bytes;                   /* their total size */
     int has_git_dir;                  /* the selection includes .git */

@@ -561,11 +561,12 @@ static int copy_sources(struct kctx *k, struct key_step *s,
     size_t nsrc = in->nargs ? in->nargs - 1 : 0, i, nctx = 0, nex = 0;
     const char **ctxsrc = xcalloc(nsrc + 1, sizeof(*ctxsrc));
     const char **ex = xcalloc(in->nflags + 1, sizeof(*ex));
-    struct sha256 h;
+    struct sha256 h, hc; /* the key's checksum; the content identity */
     int rc = 0;
 
     memset(sel, 0, sizeof(*sel));
     sha256_init(&h);
+    sha256_init(&hc);
     for (i = 0; i < in->nflags; i++)
         if (!strcmp(in->flags[i].name, "exclude"))
             ex[nex++] = in->flags[i].value;
@@ -606,6 +607,7 @@ static int copy_sources(struct kctx *k, struct key_step *s,
             continue;
         }
         sha256_update(&h, d, SHA256_LEN);
+        sha256_update(&hc, d, SHA256_LEN);
     }
     if (nctx) {
         if (!k->ctx) {
@@ -626,8 +628,10 @@ static int copy_sources(struct kctx *k, struct key_step *s,
         if (rc < 0)
             goto out;
         sha256_update(&h, sel->digest, SHA256_LEN);
+        sha256_update(&hc, sel->content, SHA256_LEN);
     }
     sha256_final(&h, sel->digest);
+    sha256_final(&hc, sel->content);
 out:
     free(ctxsrc);
     free(ex);
@@ -710,7 +714,9 @@ static int key_copy(struct kctx *k, struct key_step *s,
         parent_content(k, s, base);
         content_mix(prev, base, "merge", "", NULL);
     }
-    content_mix(s->content, prev, buf_cstr(&dest), "copy", sel.digest);
+    /* the files it adds, as contents: a rename or chmod in the sources
+     * keeps what a later RUN would produce (see "content model") */
+    content_mix(s->content, prev, buf_cstr(&dest), "copy", sel.content);
     buf_release(&dest);
     return 0;
 }

@@ -187,17 +187,6 @@ static double run_seconds(const struct sim_config *cfg,
     }
 }
 
-static void need_inputs(const struct key_build *kb, size_t i, int *need,
-                        int with_source)
-{
-    const struct key_step *s = &kb->steps[i];
-
-    if (s->parent >= 0)
-        need[s->parent] = 1;
-    if (with_source && s->source >= 0)
-        need[s->source] = 1;
-}
-
 /* Pass 1: what the view says of each step. */
 static void tentative(const struct sim_build *b, const struct sim_view *v,
                       const struct sim_config *cfg, struct sim_rec *recs,
@@ -245,9 +234,13 @@ static void tentative(const struct sim_build *b, const struct sim_view *v,
     }
 }
 
-/* Pass 2: which results the build needs. */
+/* Pass 2: which results the build needs.  exec[i]: a step that runs reads
+ * step i's files, so i must be a hit with a layer or run itself; pull[i]:
+ * step i's layer must be present locally (as the lower layer of something
+ * used, or to assemble the image in dockerd's store). */
 static void needs(const struct sim_config *cfg, const struct key_build *kb,
-                  struct sim_rec *recs, struct sim_result *out, int *need)
+                  struct sim_rec *recs, struct sim_result *out, int *exec,
+                  int *pull)
 {
     size_t i = kb->nsteps;
 
@@ -256,33 +249,47 @@ static void needs(const struct sim_config *cfg, const struct key_build *kb,
         if (out->steps[j].outcome == OUTCOME_SKIPPED)
             continue;
         if (kb->builder == BUILDER_LEGACY && is_external_from(s))
-            need[j] = 1; /* legacy always starts a container from it */
+            pull[j] = 1; /* legacy always starts a container from it */
         if (cfg->engine == ENGINE_DOCKER_2010 && !kb->failed && s->in_final)
-            need[j] = 1;
+            pull[j] = 1;
     }
     while (i-- > 0) {
         struct sim_step *o = &out->steps[i];
         const struct key_step *s = &kb->steps[i];
+        int parent = s->parent;
+
         if (o->outcome == OUTCOME_SKIPPED)
             continue;
-        if (o->outcome == OUTCOME_MISS || o->outcome == OUTCOME_NONE) {
-            if (o->outcome == OUTCOME_MISS)
-                need_inputs(kb, i, need, 1);
-            else if (need[i])
-                need_inputs(kb, i, need, 0);
+        if (o->outcome == OUTCOME_MISS) {
+            if (parent >= 0)
+                exec[parent] = 1;
+            if (s->source >= 0)
+                exec[s->source] = 1;
             continue;
         }
-        if (!need[i])
+        if (o->outcome == OUTCOME_NONE) {
+            if (parent >= 0) {
+                exec[parent] |= exec[i];
+                pull[parent] |= pull[i];
+            }
             continue;
-        if (!recs[i].has_layer) {
+        }
+        if (exec[i] && !recs[i].has_layer) {
             o->outcome = OUTCOME_MISS;
             snprintf(o->reason, sizeof(o->reason),
                      "its cache record has no layer (only final-image "
                      "layers are cached) and a later step needs its files");
-            need_inputs(kb, i, need, 1);
-        } else if (s->kind != DF_FROM || !is_external_from(s)) {
-            need_inputs(kb, i, need, 0);
+            if (parent >= 0)
+                exec[parent] = 1;
+            if (s->source >= 0)
+                exec[s->source] = 1;
+            continue;
         }
+        if (exec[i])
+            pull[i] = 1;
+        /* a layer is only usable on top of the layers below it */
+        if (pull[i] && parent >= 0 && !is_external_from(s))
+            pull[parent] = 1;
     }
 }
 
@@ -293,12 +300,13 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
     const struct key_build *kb = b->kb;
     struct sim_rec *recs = xcalloc(kb->nsteps + 1, sizeof(*recs));
     int *need = xcalloc(kb->nsteps + 1, sizeof(*need));
+    int *exec = xcalloc(kb->nsteps + 1, sizeof(*exec));
     struct dmap pulled;
     size_t i;
 
     dmap_init(&pulled, 1);
     tentative(b, v, cfg, recs, out);
-    needs(cfg, kb, recs, out, need);
+    needs(cfg, kb, recs, out, exec, need);
     out->failed = kb->failed;
     if (kb->failed)
         snprintf(out->error, sizeof(out->error), "%s", kb->error);
@@ -312,6 +320,7 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
             o->layer_bytes = recs[i].layer.bytes;
             memcpy(o->layer, recs[i].layer.digest, SHA256_LEN);
             o->seconds = cfg->model.cached_step;
+            o->from_layer = recs[i].has_layer;
             if ((need[i] || (v->eager && !is_external_from(s))) &&
                 recs[i].remote && recs[i].layer.bytes) {
                 dmap_put(&pulled, recs[i].layer.digest, &created);
@@ -348,6 +357,7 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
     dmap_release(&pulled);
     free(recs);
     free(need);
+    free(exec);
 }
 
 static void put_blob(struct registry *reg, struct sim_result *r,
@@ -370,15 +380,49 @@ static void add_record(struct image *img, const struct key_step *s,
     memset(c, 0, sizeof(*c));
     memcpy(c->key, s->key, SHA256_LEN);
     c->has_layer = with_layer;
-    if (with_layer) {
-        memcpy(c->layer.digest, o->layer, SHA256_LEN);
-        c->layer.bytes = o->layer_bytes;
-    }
+    /* a key-only record still names the layer the image holds, so that
+     * assembling the image can fetch it */
+    memcpy(c->layer.digest, o->layer, SHA256_LEN);
+    c->layer.bytes = o->layer_bytes;
+}
+
+/* The last vertex of the target stage: "the build's last step". */
+static int last_vertex(const struct key_build *kb)
+{
+    size_t i = kb->nsteps;
+
+    while (i-- > 0)
+        if (kb->steps[i].stage == kb->target && kb->steps[i].vertex &&
+            kb->steps[i].built)
+            return (int)i;
+    return -1;
+}
+
+/* Whether an inline record of final-image step i carries its layer.
+ * BuildKit exports every final-image layer.  The BuildKit embedded in
+ * dockerd 20.10 links layers only to the steps it executed in this build,
+ * unless the build's last step was a hit, in which case the records keep
+ * what was imported (doc/conformance.md, moby/buildkit#3730, #2274): the
+ * cache "works every second time". */
+static int inline_with_layer(const struct sim_config *cfg,
+                             const struct key_build *kb,
+                             const struct sim_result *r, size_t i)
+{
+    int last = last_vertex(kb);
+
+    if (!kb->steps[i].in_final)
+        return 0;
+    if (cfg->engine != ENGINE_DOCKER_2010)
+        return 1;
+    if (last >= 0 && r->steps[last].outcome == OUTCOME_HIT)
+        return r->steps[i].outcome == OUTCOME_MISS || r->steps[i].from_layer;
+    return r->steps[i].outcome == OUTCOME_MISS;
 }
 
 /* Inline records: final-image steps with their layers, and the vertices
  * they depend on through COPY --from / FROM <stage>, key only. */
-static void inline_records(const struct key_build *kb,
+static void inline_records(const struct sim_config *cfg,
+                           const struct key_build *kb,
                            const struct sim_result *r, struct image *img)
 {
     int *want = xcalloc(kb->nsteps + 1, sizeof(int));
@@ -401,7 +445,7 @@ static void inline_records(const struct key_build *kb,
         const struct key_step *s = &kb->steps[i];
         if (!want[i] || !s->vertex || !s->built || is_external_from(s))
             continue;
-        add_record(img, s, &r->steps[i], s->in_final);
+        add_record(img, s, &r->steps[i], inline_with_layer(cfg, kb, r, i));
     }
     free(want);
 }
@@ -441,7 +485,7 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
         sha256_update(&h, l.digest, SHA256_LEN);
     }
     if (inline_cache)
-        inline_records(kb, r, img);
+        inline_records(cfg, kb, r, img);
     else if (kb->builder == BUILDER_LEGACY)
         for (i = 0; i < kb->nsteps; i++)
             if (kb->steps[i].stage == kb->target && kb->steps[i].vertex)

@@ -42,6 +42,7 @@ struct sim_step {
     uint64_t layer_bytes; /* size of the layer it produced or reused */
     uint64_t bytes_pulled;
     unsigned char layer[SHA256_LEN]; /* layer digest, zero if none */
+    int from_layer; /* a hit whose record carried its layer */
     char reason[512];                /* why it missed (or "") */
 };
 
