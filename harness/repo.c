@@ -114,6 +114,11 @@ int repo_open(struct repo **out, const char *path, struct err *err)
         git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE,
                          (size_t)16 << 20);
         git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)64 << 20);
+        /* Pack files are read through mmap windows; by default libgit2
+         * keeps gigabytes mapped, which a replay of a large history turns
+         * into resident memory.  Keep at most 64 MiB mapped. */
+        git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)16 << 20);
+        git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)64 << 20);
         git_ready = 1;
     }
     r = xcalloc(1, sizeof(*r));
