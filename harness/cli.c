@@ -29,14 +29,24 @@ int cli_build_resolve(struct cli_build *c, struct err *err)
             c->vars[i].value = env ? xstrdup(env) : NULL;
         }
     }
+    c->base_list = xcalloc(c->bases.n + 1, sizeof(*c->base_list));
     for (i = 0; i < c->bases.n; i++) {
         const char *a = c->bases.items[i];
         const char *eq = strrchr(a, '=');
+        const char *at;
+        struct cli_base *cb = &c->base_list[i];
         if (!eq || eq == a || !eq[1])
             return err_set(err, ERR_USAGE,
-                           "--base needs IMAGE=DIGEST, not '%s'", a);
-        c->keybases[i].image = xstrndup(a, (size_t)(eq - a));
-        c->keybases[i].digest = eq + 1;
+                           "--base needs IMAGE=DIGEST[@REV], not '%s'", a);
+        cb->image = xstrndup(a, (size_t)(eq - a));
+        at = strchr(eq + 1, '@');
+        if (at && !at[1])
+            return err_set(err, ERR_USAGE,
+                           "--base '%s': a revision must follow '@'", a);
+        cb->digest = at ? xstrndup(eq + 1, (size_t)(at - eq - 1))
+                        : xstrdup(eq + 1);
+        cb->since = at ? xstrdup(at + 1) : NULL;
+        cb->active = !at;
     }
     memset(&c->plan, 0, sizeof(c->plan));
     c->plan.dockerfile = c->dockerfile;
@@ -46,7 +56,8 @@ int cli_build_resolve(struct cli_build *c, struct err *err)
     c->plan.nbuild_args = c->build_args.n;
     c->plan.target = c->target;
     c->plan.bases = c->keybases;
-    c->plan.nbases = c->bases.n;
+    c->plan.nbases = 0;
+    cli_bases_at(c, NULL);
     c->plan.remote_changes = c->remote_changes;
     return 0;
 }
@@ -60,13 +71,60 @@ void cli_build_release(struct cli_build *c)
             free(c->vars[i].name);
             free(c->vars[i].value);
         }
-    if (c->keybases)
-        for (i = 0; i < c->bases.n; i++)
-            free((char *)c->keybases[i].image);
+    if (c->base_list)
+        for (i = 0; i < c->bases.n; i++) {
+            free(c->base_list[i].image);
+            free(c->base_list[i].digest);
+            free(c->base_list[i].since);
+        }
+    free(c->base_list);
     free(c->vars);
     free(c->keybases);
     opt_list_release(&c->build_args);
     opt_list_release(&c->bases);
+}
+
+int cli_bases_resolve(struct cli_build *c, struct repo *r, struct err *err)
+{
+    size_t i;
+
+    for (i = 0; i < c->bases.n; i++) {
+        struct cli_base *cb = &c->base_list[i];
+        if (cb->since && repo_resolve(r, cb->since, &cb->since_id, err) < 0) {
+            err_hint(err, "--base %s=%s@%s names a revision that is not in "
+                          "the repository",
+                     cb->image, cb->digest, cb->since);
+            return err->code;
+        }
+    }
+    return 0;
+}
+
+void cli_bases_at(struct cli_build *c, const struct oid *id)
+{
+    size_t i, j, n = 0;
+
+    for (i = 0; i < c->bases.n; i++)
+        if (id && c->base_list[i].since &&
+            oid_equal(&c->base_list[i].since_id, id))
+            c->base_list[i].active = 1;
+    /* per image, the last active entry wins */
+    for (i = c->bases.n; i-- > 0;) {
+        const struct cli_base *cb = &c->base_list[i];
+        int seen = 0;
+        if (!cb->active)
+            continue;
+        for (j = 0; j < n; j++)
+            if (!strcmp(c->keybases[j].image, cb->image))
+                seen = 1;
+        if (seen)
+            continue;
+        c->keybases[n].image = cb->image;
+        c->keybases[n].digest = cb->digest;
+        n++;
+    }
+    c->plan.bases = c->keybases;
+    c->plan.nbases = n;
 }
 
 int cli_open_repo(struct repo **out, const struct cli_build *c,

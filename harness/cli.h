@@ -27,8 +27,19 @@ struct cli_build {
     int first_parent;
     /* filled by cli_build_resolve() */
     struct df_var *vars;
-    struct key_base *keybases;
+    struct cli_base *base_list; /* every --base, in the order given */
+    struct key_base *keybases;  /* those in force at the current commit */
     struct plan_options plan;
+};
+
+/* One --base IMAGE=DIGEST[@REV]: from REV on (in replay order), or from
+ * the start without @REV. */
+struct cli_base {
+    char *image;
+    char *digest;
+    char *since; /* REV or NULL */
+    struct oid since_id;
+    int active;
 };
 
 /* Option table entries for struct cli_build c (no terminator). */
@@ -44,7 +55,7 @@ struct cli_build {
     { "target", 0, OPT_STRING, &(c).target, "STAGE",                           \
       "build this stage (default: the last)" },                                \
     { "base", 0, OPT_LIST, &(c).bases, "IMAGE=DIGEST",                         \
-      "identity of a base image, e.g. python:3.12=sha256:ab.. (repeatable)" }, \
+      "base image identity IMAGE=DIGEST[@REV]: from REV on (repeatable)" },  \
     { "no-git-dir", 0, OPT_BOOL, &(c).no_git_dir, NULL,                        \
       "the checkout has no .git folder (default: CI checkouts have one)" },    \
     { "remote-changes", 0, OPT_BOOL, &(c).remote_changes, NULL,               \
@@ -55,6 +66,14 @@ struct cli_build {
 /* Parse build args and bases into c->plan.  ERR_USAGE with a message. */
 int cli_build_resolve(struct cli_build *c, struct err *err);
 void cli_build_release(struct cli_build *c);
+
+/* Resolve the @REV of every --base against repository r. */
+int cli_bases_resolve(struct cli_build *c, struct repo *r, struct err *err);
+
+/* Move to commit id (commits must come in replay order): bases whose REV
+ * is this commit take effect, and c->plan.bases lists, per image, the one
+ * in force. */
+void cli_bases_at(struct cli_build *c, const struct oid *id);
 
 /* Open c->repo (or "."), with a clear error. */
 int cli_open_repo(struct repo **out, const struct cli_build *c,

@@ -113,14 +113,16 @@ int cmd_explain(int argc, char **argv)
     json = format && !strcmp(format, "json");
     sim_config_defaults(&cfg);
     if (cli_build_resolve(&b, &err) < 0 || cli_open_repo(&repo, &b, &err) < 0 ||
-        ctx_cache_new(&cc, repo) < 0)
+        cli_bases_resolve(&b, repo, &err) < 0 || ctx_cache_new(&cc, repo) < 0)
         goto fail;
-    for (i = 0; i < 2; i++)
-        if (repo_resolve(repo, args[i], &ids[i], &err) < 0 ||
-            plan_make(&p[i], repo, cc, &ids[i], (uint64_t)i + 1, &b.plan,
-                      PLAN_LEGACY | PLAN_BUILDKIT, (uint64_t)i + 1,
-                      &err) < 0)
+    for (i = 0; i < 2; i++) {
+        if (repo_resolve(repo, args[i], &ids[i], &err) < 0)
             goto fail;
+        cli_bases_at(&b, &ids[i]);
+        if (plan_make(&p[i], repo, cc, &ids[i], (uint64_t)i + 1, &b.plan,
+                      PLAN_LEGACY | PLAN_BUILDKIT, (uint64_t)i + 1, &err) < 0)
+            goto fail;
+    }
     if (p[1].failed) {
         err_set(&err, ERR_BUILD, "the build of %s fails: %s", args[1],
                 p[1].error);

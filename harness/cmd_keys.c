@@ -148,6 +148,7 @@ int cmd_keys(int argc, char **argv)
     json = a.format ? !strcmp(a.format, "json") : a.range != NULL;
     if (cli_build_resolve(&a.b, &err) < 0 ||
         cli_open_repo(&repo, &a.b, &err) < 0 ||
+        cli_bases_resolve(&a.b, repo, &err) < 0 ||
         ctx_cache_new(&cc, repo) < 0)
         goto fail;
     if (a.rev) {
@@ -163,6 +164,7 @@ int cmd_keys(int argc, char **argv)
         struct plan p;
         char sha[OID_HEX];
 
+        cli_bases_at(&a.b, &commits[i]);
         if (plan_make(&p, repo, cc, &commits[i], i + 1, &a.b.plan,
                       1u << builder, i + 1, &err) < 0)
             goto fail;

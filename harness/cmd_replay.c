@@ -118,6 +118,11 @@ static int scenario_synth(const struct scenario *sc, const char *repo,
 
 static volatile sig_atomic_t stop_flag;
 
+static void bases_at(void *arg, const struct oid *commit)
+{
+    cli_bases_at(arg, commit);
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -419,7 +424,9 @@ int cmd_replay(int argc, char **argv)
     o.repo_label = a.b.repo ? a.b.repo : ".";
     o.range = a.range;
     o.first_parent = a.b.first_parent;
-    o.plan = a.b.plan;
+    o.plan = &a.b.plan;
+    o.on_commit = bases_at;
+    o.on_commit_arg = &a.b;
     options_json(&json, &a, &o);
     o.options_json = buf_cstr(&json);
     o.stop = &stop_flag;
@@ -431,6 +438,7 @@ int cmd_replay(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     if (cli_open_repo(&repo, &a.b, &err) < 0 ||
+        cli_bases_resolve(&a.b, repo, &err) < 0 ||
         store_open(&st, a.db ? a.db : "harness.db", &err) < 0 ||
         replay_run(st, repo, &o, &stats, &err) < 0 ||
         store_summary(st, stats.run_id, &sum, &nsum, &err) < 0) {

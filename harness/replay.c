@@ -179,7 +179,9 @@ static int replay_commit(struct replay *rp, const struct oid *id, size_t seq)
     int rc;
 
     oid_hex(id, sha);
-    rc = plan_make(&p, rp->repo, rp->cc, id, seq + 1, &o->plan,
+    if (o->on_commit)
+        o->on_commit(o->on_commit_arg, id);
+    rc = plan_make(&p, rp->repo, rp->cc, id, seq + 1, o->plan,
                    builder_mask(o), seq + 1, rp->err);
     if (rc < 0)
         return rc;
@@ -257,7 +259,7 @@ int replay_run(struct store *st, struct repo *r,
         return rc;
     memset(&run, 0, sizeof(run));
     run.repo = o->repo_label;
-    run.dockerfile = o->plan.dockerfile ? o->plan.dockerfile : "Dockerfile";
+    run.dockerfile = o->plan->dockerfile ? o->plan->dockerfile : "Dockerfile";
     run.options = o->options_json;
     run.tool_version = HARNESS_VERSION;
     if ((rc = store_run_find_or_create(st, &run, &rp.run_id, &rp.resumed,

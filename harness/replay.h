@@ -30,7 +30,11 @@ struct replay_options {
     const char *repo_label; /* runs.repo */
     const char *range;      /* NULL: HEAD and its ancestors */
     int first_parent;
-    struct plan_options plan;
+    const struct plan_options *plan; /* may change between commits */
+    /* Called before each commit is planned (may be NULL): e.g. to put the
+     * --base digests in force from that commit on into *plan. */
+    void (*on_commit)(void *arg, const struct oid *commit);
+    void *on_commit_arg;
     const struct strategy_ops **strategies;
     size_t nstrategies;
     struct sim_config cfg;
