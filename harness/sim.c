@@ -369,14 +369,14 @@ static void put_blob(struct registry *reg, struct sim_result *r,
         sim_result_xfer(r, XFER_PUSH, kind, l->digest, up);
 }
 
-static void add_record(struct image *img, const struct key_step *s,
-                       const struct sim_step *o, int with_layer)
+void sim_record_add(struct cache_record **recs, size_t *n,
+                    const struct key_step *s, const struct sim_step *o,
+                    int with_layer)
 {
     struct cache_record *c;
 
-    img->records =
-        xrealloc(img->records, (img->nrecords + 1) * sizeof(*img->records));
-    c = &img->records[img->nrecords++];
+    *recs = xrealloc(*recs, (*n + 1) * sizeof(**recs));
+    c = &(*recs)[(*n)++];
     memset(c, 0, sizeof(*c));
     memcpy(c->key, s->key, SHA256_LEN);
     c->has_layer = with_layer;
@@ -445,7 +445,8 @@ static void inline_records(const struct sim_config *cfg,
         const struct key_step *s = &kb->steps[i];
         if (!want[i] || !s->vertex || !s->built || is_external_from(s))
             continue;
-        add_record(img, s, &r->steps[i], inline_with_layer(cfg, kb, r, i));
+        sim_record_add(&img->records, &img->nrecords, s, &r->steps[i],
+                       inline_with_layer(cfg, kb, r, i));
     }
     free(want);
 }
@@ -489,7 +490,8 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
     else if (kb->builder == BUILDER_LEGACY)
         for (i = 0; i < kb->nsteps; i++)
             if (kb->steps[i].stage == kb->target && kb->steps[i].vertex)
-                add_record(img, &kb->steps[i], &r->steps[i], 1);
+                sim_record_add(&img->records, &img->nrecords, &kb->steps[i],
+                               &r->steps[i], 1);
     for (i = 0; i < img->nrecords; i++)
         sha256_update(&h, img->records[i].key, SHA256_LEN);
     sha256_field(&h, "config");

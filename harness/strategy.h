@@ -146,6 +146,13 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
                     const struct sim_build *b, int inline_cache,
                     struct sim_result *r, struct image *img);
 
+/* Append a cache record for step s (result o) to *recs; with_layer: the
+ * record can give the step's files, else it is key-only (the layer digest
+ * is kept either way, for assembling an image). */
+void sim_record_add(struct cache_record **recs, size_t *n,
+                    const struct key_step *s, const struct sim_step *o,
+                    int with_layer);
+
 /* Pull every blob of an image that is not in the local set (legacy
  * `docker pull`), recording transfers; returns the bytes pulled. */
 uint64_t sim_pull_image(const struct sim_config *cfg, const struct image *img,

@@ -183,23 +183,6 @@ static void import(struct strategy *s, struct backend *be,
     (void)b;
 }
 
-static void add_record(struct cache_record **recs, size_t *n,
-                       const struct key_step *st, const struct sim_step *o,
-                       int with_layer)
-{
-    struct cache_record *c;
-
-    *recs = xrealloc(*recs, (*n + 1) * sizeof(**recs));
-    c = &(*recs)[(*n)++];
-    memset(c, 0, sizeof(*c));
-    memcpy(c->key, st->key, SHA256_LEN);
-    c->has_layer = with_layer;
-    if (with_layer) {
-        memcpy(c->layer.digest, o->layer, SHA256_LEN);
-        c->layer.bytes = o->layer_bytes;
-    }
-}
-
 static void export(struct strategy *s, struct backend *be,
                    const struct sim_build *b, struct sim_result *out)
 {
@@ -213,7 +196,7 @@ static void export(struct strategy *s, struct backend *be,
         for (i = 0; i < kb->nsteps; i++) {
             const struct key_step *st = &kb->steps[i];
             if (st->vertex && st->built && st->kind != DF_FROM)
-                add_record(&recs, &n, st, &out->steps[i], 1);
+                sim_record_add(&recs, &n, st, &out->steps[i], 1);
         }
     } else {
         /* min: the same records inline cache would carry */
@@ -221,7 +204,7 @@ static void export(struct strategy *s, struct backend *be,
             const struct key_step *st = &kb->steps[i];
             if (st->vertex && st->built && st->kind != DF_FROM &&
                 (st->in_final || st->stage == kb->target))
-                add_record(&recs, &n, st, &out->steps[i], st->in_final);
+                sim_record_add(&recs, &n, st, &out->steps[i], st->in_final);
         }
     }
     for (i = 0; i < n; i++) {
