@@ -59,6 +59,7 @@ int cli_build_resolve(struct cli_build *c, struct err *err)
     c->plan.nbases = 0;
     cli_bases_at(c, NULL);
     c->plan.remote_changes = c->remote_changes;
+    c->plan.cache = plan_cache_new();
     return 0;
 }
 
@@ -78,6 +79,8 @@ void cli_build_release(struct cli_build *c)
             free(c->base_list[i].since);
         }
     free(c->base_list);
+    plan_cache_free(c->plan.cache);
+    c->plan.cache = NULL;
     free(c->vars);
     free(c->keybases);
     opt_list_release(&c->build_args);

@@ -6,21 +6,92 @@
 
 #include "buf.h"
 
+/* A parsed Dockerfile shared by the plans of consecutive commits whose
+ * Dockerfile blob is the same (most commits do not touch it). */
+struct plan_df {
+    struct df_file *df;
+    int refs;
+};
+
+struct plan_cache {
+    struct oid blob;
+    struct plan_df *pd;
+};
+
+struct plan_cache *plan_cache_new(void)
+{
+    return xcalloc(1, sizeof(struct plan_cache));
+}
+
+static void plan_df_unref(struct plan_df *pd)
+{
+    if (pd && --pd->refs == 0) {
+        df_file_free(pd->df);
+        free(pd);
+    }
+}
+
+void plan_cache_free(struct plan_cache *pc)
+{
+    if (!pc)
+        return;
+    plan_df_unref(pc->pd);
+    free(pc);
+}
+
+/* Read and parse the Dockerfile of a commit into p (sharing it through
+ * o->cache when the blob did not change).  ERR_NOTFOUND / ERR_PARSE with
+ * err set, or another error. */
+static int read_dockerfile(struct plan *p, struct repo *r,
+                           const struct oid *commit,
+                           const struct plan_options *o, const char *path,
+                           struct err *err)
+{
+    struct df_options dfo = { o->build_args, o->nbuild_args };
+    struct plan_cache *pc = o->cache;
+    struct oid blob;
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    if ((rc = repo_path_blob(r, commit, path, &blob, err)) < 0)
+        return rc;
+    if (pc && pc->pd && oid_equal(&pc->blob, &blob)) {
+        p->dfref = pc->pd;
+        pc->pd->refs++;
+        p->df = pc->pd->df;
+        return 0;
+    }
+    if ((rc = repo_blob_read(r, &blob, &text, &len, err)) < 0)
+        return rc;
+    rc = df_parse(&p->df, path, text, len, &dfo, err);
+    free(text);
+    if (rc < 0)
+        return rc;
+    p->dfref = xcalloc(1, sizeof(*p->dfref));
+    p->dfref->df = p->df;
+    p->dfref->refs = 1;
+    if (pc) {
+        plan_df_unref(pc->pd);
+        pc->pd = p->dfref;
+        pc->pd->refs++;
+        pc->blob = blob;
+    }
+    return 0;
+}
+
 int plan_make(struct plan *p, struct repo *r, struct ctx_cache *cc,
               const struct oid *commit, uint64_t checkout,
               const struct plan_options *o, unsigned mask, uint64_t nonce,
               struct err *err)
 {
     const char *dockerfile = o->dockerfile ? o->dockerfile : "Dockerfile";
-    struct df_options dfo = { o->build_args, o->nbuild_args };
     struct ctx_options co;
-    char *text = NULL;
-    size_t len = 0;
     int rc, b;
 
     memset(p, 0, sizeof(*p));
     p->commit = *commit;
-    rc = repo_read_file(r, commit, dockerfile, &text, &len, err);
+    rc = read_dockerfile(p, r, commit, o, dockerfile, err);
     if (rc == ERR_NOTFOUND) {
         char hex[OID_HEX];
         oid_hex(commit, hex);
@@ -30,10 +101,6 @@ int plan_make(struct plan *p, struct repo *r, struct ctx_cache *cc,
         err_clear(err);
         return 0;
     }
-    if (rc < 0)
-        return rc;
-    rc = df_parse(&p->df, dockerfile, text, len, &dfo, err);
-    free(text);
     if (rc == ERR_PARSE) {
         p->failed = 1;
         snprintf(p->error, sizeof(p->error), "%s", err->msg);
@@ -48,7 +115,7 @@ int plan_make(struct plan *p, struct repo *r, struct ctx_cache *cc,
     co.no_git_dir = o->no_git_dir;
     co.checkout = checkout;
     rc = ctx_open(&p->ctx, cc, commit, &co, err);
-    if (rc == ERR_NOTFOUND) {
+    if (rc == ERR_NOTFOUND || rc == ERR_BUILD) {
         p->failed = 1;
         snprintf(p->error, sizeof(p->error), "%s", err->msg);
         err_clear(err);
@@ -82,6 +149,6 @@ void plan_release(struct plan *p)
     key_build_free(p->kb[0]);
     key_build_free(p->kb[1]);
     ctx_free(p->ctx);
-    df_file_free(p->df);
+    plan_df_unref(p->dfref);
     memset(p, 0, sizeof(*p));
 }

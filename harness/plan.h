@@ -23,6 +23,12 @@
 #include "keys.h"
 #include "repo.h"
 
+/* Parsed Dockerfiles reused across commits while the blob is unchanged.
+ * One per command; the build options must not change while it is used. */
+struct plan_cache;
+struct plan_cache *plan_cache_new(void);
+void plan_cache_free(struct plan_cache *pc);
+
 struct plan_options {
     const char *dockerfile; /* path in the repository; "Dockerfile" */
     const char *context;    /* folder in the repository; "" = root */
@@ -33,6 +39,7 @@ struct plan_options {
     const struct key_base *bases;
     size_t nbases;
     int remote_changes;
+    struct plan_cache *cache; /* may be NULL */
 };
 
 #define PLAN_LEGACY (1u << BUILDER_LEGACY)
@@ -40,7 +47,8 @@ struct plan_options {
 
 struct plan {
     struct oid commit;
-    struct df_file *df;
+    struct df_file *df; /* borrowed from dfref */
+    struct plan_df *dfref;
     struct ctx *ctx;
     struct key_build *kb[2]; /* indexed by enum builder; NULL if not asked */
     int failed;              /* Dockerfile missing or malformed */

@@ -116,9 +116,10 @@ int repo_open(struct repo **out, const char *path, struct err *err)
         git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)64 << 20);
         /* Pack files are read through mmap windows; by default libgit2
          * keeps gigabytes mapped, which a replay of a large history turns
-         * into resident memory.  Keep at most 64 MiB mapped. */
-        git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)16 << 20);
-        git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)64 << 20);
+         * into resident memory.  Keep at most 128 MiB mapped, in 32 MiB
+         * windows. */
+        git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)32 << 20);
+        git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)128 << 20);
         git_ready = 1;
     }
     r = xcalloc(1, sizeof(*r));
@@ -639,6 +640,36 @@ static int blob_content(struct repo *r, const git_oid *g, char **out,
     *len = n;
     git_blob_free(b);
     return 0;
+}
+
+int repo_path_blob(struct repo *r, const struct oid *commit, const char *path,
+                   struct oid *out, struct err *err)
+{
+    git_tree *t = NULL;
+    git_tree_entry *e = NULL;
+    char hex[OID_HEX];
+    int rc;
+
+    if ((rc = commit_tree(r, commit, &t, err)) < 0)
+        goto out;
+    oid_hex(commit, hex);
+    int grc = git_tree_entry_bypath(&e, t, path);
+    if (grc == GIT_ENOTFOUND ||
+        (grc == 0 && git_tree_entry_type(e) != GIT_OBJECT_BLOB)) {
+        rc = err_set(err, ERR_NOTFOUND, "no file at commit %.12s '%s'", hex,
+                     path);
+        goto out;
+    }
+    if (grc < 0) {
+        rc = err_set(err, ERR_GIT, "cannot read '%s' at commit %.12s: %s", path,
+                     hex, git_msg());
+        goto out;
+    }
+    memcpy(out->id, git_tree_entry_id(e)->id, sizeof(out->id));
+out:
+    git_tree_entry_free(e);
+    git_tree_free(t);
+    return rc;
 }
 
 int repo_read_file(struct repo *r, const struct oid *commit, const char *path,

@@ -61,6 +61,10 @@ void repo_commit_release(struct repo_commit *c);
  * tree.  ERR_NOTFOUND (with a message) if it is not there.  *out is
  * NUL-terminated and the caller's.
  */
+/* The blob id of the file at `path` in a commit (ERR_NOTFOUND). */
+int repo_path_blob(struct repo *r, const struct oid *commit, const char *path,
+                   struct oid *out, struct err *err);
+
 int repo_read_file(struct repo *r, const struct oid *commit, const char *path,
                    char **out, size_t *len, struct err *err);
 
