@@ -1,37 +1,61 @@
 #!/usr/bin/env bash
-# Fuzz the Dockerfile front end with libFuzzer for SECONDS (default 600).
-#   tests/fuzz/run.sh [SECONDS]
-# Builds build-fuzz/fuzz_dockerfile with clang -fsanitize=fuzzer,address,
-# undefined; the working corpus is build-fuzz/corpus, seeded from the
-# committed minimized corpus (tests/fuzz/corpus) and the good Dockerfiles.
-# Crash reproducers land in build-fuzz/artifacts/; copy them to
-# tests/fixtures/dockerfiles/fuzz-crashes/ once fixed.  MERGE=1 afterwards
-# minimizes the working corpus back into tests/fuzz/corpus.
+# Fuzz a parser with libFuzzer for SECONDS (default 600).
+#   tests/fuzz/run.sh [TARGET] [SECONDS]
+# TARGET is dockerfile (default: the Dockerfile front end) or buildlog (the
+# build log and docker history parsers).  Builds build-fuzz/fuzz_TARGET with
+# clang -fsanitize=fuzzer,address,undefined.  The working corpus is
+# build-fuzz/corpus (dockerfile) or build-fuzz/corpus-TARGET, seeded from
+# the committed minimized corpus (tests/fuzz/corpus, or
+# tests/fuzz/corpus-TARGET) and the real-world fixtures.  Crash reproducers
+# land in build-fuzz/artifacts/ (artifacts-TARGET/); copy them to the
+# fixtures once fixed.  MERGE=1 afterwards minimizes the working corpus back
+# into the committed one.
 set -eu
+target=dockerfile
+case ${1:-} in
+'' | *[!0-9]*) [ $# -gt 0 ] && { target=$1; shift; } ;;
+esac
 secs=${1:-600}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$root/build-fuzz
 CLANG=${CLANG:-$(command -v clang-14 || command -v clang)}
-mkdir -p "$out/corpus" "$out/artifacts"
+common=("$root/harness/buf.c" "$root/harness/err.c")
+case $target in
+dockerfile)
+    corpus=$out/corpus committed=$root/tests/fuzz/corpus
+    artifacts=$out/artifacts
+    srcs=("$root/harness/dockerfile.c" "$root/harness/shlex.c")
+    seeds=("$root"/tests/fixtures/dockerfiles/good/*.Dockerfile)
+    ;;
+buildlog)
+    corpus=$out/corpus-buildlog committed=$root/tests/fuzz/corpus-buildlog
+    artifacts=$out/artifacts-buildlog
+    srcs=("$root/harness/buildlog.c" "$root/harness/dockerfile.c"
+          "$root/harness/shlex.c")
+    seeds=("$root"/tests/fixtures/real/*.log "$root"/tests/fixtures/real/*.txt)
+    ;;
+*) echo "fuzz: unknown target '$target' (dockerfile or buildlog)" >&2; exit 2 ;;
+esac
+mkdir -p "$corpus" "$artifacts"
 "$CLANG" -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -I"$root/harness" -o "$out/fuzz_dockerfile" \
-    "$root/tests/fuzz/fuzz_dockerfile.c" "$root/harness/dockerfile.c" \
-    "$root/harness/shlex.c" "$root/harness/buf.c" "$root/harness/err.c"
-cp -n "$root"/tests/fuzz/corpus/* "$out/corpus/" 2>/dev/null || true
-for f in "$root"/tests/fixtures/dockerfiles/good/*.Dockerfile; do
-    [ -e "$f" ] && cp -n "$f" "$out/corpus/seed-$(basename "$f")"
+    -I"$root/harness" -o "$out/fuzz_$target" \
+    "$root/tests/fuzz/fuzz_$target.c" "${srcs[@]}" "${common[@]}" -lm
+cp -n "$committed"/* "$corpus/" 2>/dev/null || true
+for f in "${seeds[@]}"; do
+    [ -e "$f" ] && cp -n "$f" "$corpus/seed-$(basename "$f")"
 done
-"$out/fuzz_dockerfile" -max_total_time="$secs" -max_len=8192 -timeout=10 \
+"$out/fuzz_$target" -max_total_time="$secs" -max_len=8192 -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 \
-    -dict="$root/tests/fuzz/dockerfile.dict" \
-    -artifact_prefix="$out/artifacts/" "$out/corpus"
+    -dict="$root/tests/fuzz/$target.dict" \
+    -artifact_prefix="$artifacts/" "$corpus"
 if [ "${MERGE:-0}" = 1 ]; then
-    mkdir -p "$out/min"
-    "$out/fuzz_dockerfile" -merge=1 "$out/min" "$out/corpus"
+    rm -rf "$out/min-$target"
+    mkdir -p "$out/min-$target" "$committed"
+    "$out/fuzz_$target" -merge=1 "$out/min-$target" "$corpus"
     # keep the committed corpus modest: the 200 smallest merged inputs
-    rm -f "$root"/tests/fuzz/corpus/*
-    ls -S -r "$out/min" | head -200 | while read -r f; do
-        cp "$out/min/$f" "$root/tests/fuzz/corpus/"
+    rm -f "$committed"/*
+    ls -S -r "$out/min-$target" | head -200 | while read -r f; do
+        cp "$out/min-$target/$f" "$committed/"
     done
 fi
