@@ -78,6 +78,27 @@ static const char *const migrations[] = {
     "CREATE INDEX builds_run_seq ON builds (run_id, seq);"
     "PRAGMA application_id = 1213353555;" /* STORE_APPLICATION_ID */
     "PRAGMA user_version = 1;",
+    /* 1 -> 2: real builds recorded by `harness verify` */
+    "CREATE TABLE real_builds ("
+    " id INTEGER PRIMARY KEY,"
+    " run_id INTEGER NOT NULL REFERENCES runs(id),"
+    " commit_sha TEXT NOT NULL CHECK (length(commit_sha) = 40),"
+    " strategy TEXT NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),"
+    " seconds REAL NOT NULL,"
+    " bytes_pulled INTEGER,"
+    " bytes_pushed INTEGER,"
+    " log_path TEXT NOT NULL);"
+    "CREATE TABLE real_steps ("
+    " real_build_id INTEGER NOT NULL REFERENCES real_builds(id),"
+    " line INTEGER,"
+    " instruction TEXT NOT NULL,"
+    " outcome TEXT NOT NULL CHECK (outcome IN ('hit', 'miss', 'none')),"
+    " seconds REAL);"
+    "CREATE INDEX real_builds_run ON real_builds (run_id, strategy,"
+    " commit_sha);"
+    "CREATE INDEX real_steps_build ON real_steps (real_build_id);"
+    "PRAGMA user_version = 2;",
 };
 
 _Static_assert(STORE_APPLICATION_ID == 1213353555, "migrations[0] sets it");
@@ -100,6 +121,10 @@ enum {
     Q_SAVEPOINT,
     Q_RELEASE,
     Q_ROLLBACK_TO,
+    Q_REAL_BUILD_PUT,
+    Q_REAL_STEP_PUT,
+    Q_SIM_BUILD_GET,
+    Q_SIM_STEPS_GET,
     Q_COUNT
 };
 
@@ -133,6 +158,18 @@ static const char *const queries[Q_COUNT] = {
     [Q_SAVEPOINT] = "SAVEPOINT build",
     [Q_RELEASE] = "RELEASE build",
     [Q_ROLLBACK_TO] = "ROLLBACK TO build",
+    [Q_REAL_BUILD_PUT] = "INSERT INTO real_builds (run_id, commit_sha,"
+                         " strategy, status, seconds, bytes_pulled,"
+                         " bytes_pushed, log_path)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [Q_REAL_STEP_PUT] = "INSERT INTO real_steps (real_build_id, line,"
+                        " instruction, outcome, seconds)"
+                        " VALUES (?, ?, ?, ?, ?)",
+    [Q_SIM_BUILD_GET] = "SELECT id, seq, status, seconds, bytes_pulled,"
+                        " bytes_pushed FROM builds WHERE run_id = ?"
+                        " AND strategy = ? AND commit_sha = ?",
+    [Q_SIM_STEPS_GET] = "SELECT line, stage, instruction, outcome, seconds"
+                        " FROM steps WHERE build_id = ? ORDER BY step_index",
 };
 
 struct store {
@@ -744,6 +781,160 @@ int store_summary(struct store *s, int64_t run_id, struct store_summary **out,
         e->seconds = sqlite3_column_double(st, 5);
         e->bytes_pulled = sqlite3_column_int64(st, 6);
         e->bytes_pushed = sqlite3_column_int64(st, 7);
+    }
+    if (rc != SQLITE_DONE)
+        db_error(s, err);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) {
+        free(arr);
+        return err->code;
+    }
+    *out = arr;
+    *n = len;
+    return 0;
+}
+
+/* ---- real builds (harness verify) ---- */
+
+static int put_real_step(struct store *s, int64_t id,
+                         const struct store_real_step *p, struct err *err)
+{
+    sqlite3_stmt *st = s->stmt[Q_REAL_STEP_PUT];
+
+    sqlite3_bind_int64(st, 1, id);
+    if (p->line > 0)
+        sqlite3_bind_int64(st, 2, p->line);
+    else
+        sqlite3_bind_null(st, 2);
+    bind_text(st, 3, p->instruction ? p->instruction : "");
+    bind_text(st, 4, store_outcome_name(p->outcome));
+    if (p->seconds >= 0)
+        sqlite3_bind_double(st, 5, p->seconds);
+    else
+        sqlite3_bind_null(st, 5);
+    return step_done(s, st, err);
+}
+
+static void bind_opt_int(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v >= 0)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int store_real_build_put(struct store *s, const struct store_real_build *b,
+                         const struct store_real_step *steps, size_t n,
+                         int64_t *id, struct err *err)
+{
+    sqlite3_stmt *st = s->stmt[Q_REAL_BUILD_PUT];
+    int64_t rid;
+    size_t i;
+
+    if (!is_sha(b->commit_sha))
+        return err_set(err, ERR_INVALID, "%s: malformed commit id '%s'",
+                       s->path, b->commit_sha ? b->commit_sha : "");
+    for (i = 0; i < n; i++)
+        if (steps[i].outcome == STORE_OUTCOME_SKIPPED)
+            return err_set(err, ERR_INVALID,
+                           "%s: a real step cannot be 'skipped'", s->path);
+    if (store_batch_begin(s, err))
+        return err->code;
+    if (step_done(s, s->stmt[Q_SAVEPOINT], err))
+        return err->code;
+    sqlite3_bind_int64(st, 1, b->run_id);
+    bind_text(st, 2, b->commit_sha);
+    bind_text(st, 3, b->strategy ? b->strategy : "");
+    bind_text(st, 4, store_status_name(b->status));
+    sqlite3_bind_double(st, 5, b->seconds);
+    bind_opt_int(st, 6, b->bytes_pulled);
+    bind_opt_int(st, 7, b->bytes_pushed);
+    bind_text(st, 8, b->log_path ? b->log_path : "");
+    if (step_done(s, st, err))
+        goto fail;
+    rid = sqlite3_last_insert_rowid(s->db);
+    for (i = 0; i < n; i++)
+        if (put_real_step(s, rid, &steps[i], err))
+            goto fail;
+    if (step_done(s, s->stmt[Q_RELEASE], err))
+        goto fail;
+    if (id)
+        *id = rid;
+    return store_batch_commit(s, err);
+fail:
+    sqlite3_step(s->stmt[Q_ROLLBACK_TO]);
+    sqlite3_reset(s->stmt[Q_ROLLBACK_TO]);
+    sqlite3_step(s->stmt[Q_RELEASE]);
+    sqlite3_reset(s->stmt[Q_RELEASE]);
+    return err->code;
+}
+
+static int sim_build_row(struct store *s, int64_t run_id,
+                         const char *strategy, const char *sha,
+                         struct store_sim_build *b, struct err *err)
+{
+    sqlite3_stmt *st = s->stmt[Q_SIM_BUILD_GET];
+    int rc;
+
+    sqlite3_bind_int64(st, 1, run_id);
+    bind_text(st, 2, strategy);
+    bind_text(st, 3, sha);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *status = sqlite3_column_text(st, 2);
+        b->id = sqlite3_column_int64(st, 0);
+        b->seq = sqlite3_column_int64(st, 1);
+        b->status = STORE_STATUS_OK;
+        store_status_parse((const char *)status, &b->status);
+        b->seconds = sqlite3_column_double(st, 3);
+        b->bytes_pulled = sqlite3_column_int64(st, 4);
+        b->bytes_pushed = sqlite3_column_int64(st, 5);
+    } else if (rc == SQLITE_DONE) {
+        err_set(err, ERR_NOTFOUND,
+                "%s: no simulated build of run %lld, strategy '%s', commit "
+                "'%s'",
+                s->path, (long long)run_id, strategy ? strategy : "",
+                sha ? sha : "");
+    } else {
+        db_error(s, err);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_ROW ? 0 : err->code;
+}
+
+int store_sim_build_get(struct store *s, int64_t run_id, const char *strategy,
+                        const char *commit_sha, struct store_sim_build *b,
+                        struct store_sim_step **out, size_t *n,
+                        struct err *err)
+{
+    sqlite3_stmt *st = s->stmt[Q_SIM_STEPS_GET];
+    struct store_sim_step *arr = NULL;
+    size_t len = 0, cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    memset(b, 0, sizeof(*b));
+    if (sim_build_row(s, run_id, strategy, commit_sha, b, err))
+        return err->code;
+    sqlite3_bind_int64(st, 1, b->id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_sim_step *e;
+        const unsigned char *ins = sqlite3_column_text(st, 2);
+        const unsigned char *oc = sqlite3_column_text(st, 3);
+
+        XGROW(arr, cap, len + 1);
+        e = &arr[len++];
+        memset(e, 0, sizeof(*e));
+        e->line = sqlite3_column_int64(st, 0);
+        e->stage = sqlite3_column_int64(st, 1);
+        snprintf(e->instruction, sizeof(e->instruction), "%s",
+                 ins ? (const char *)ins : "");
+        e->outcome = STORE_OUTCOME_NONE;
+        store_outcome_parse((const char *)oc, &e->outcome);
+        e->seconds = sqlite3_column_double(st, 4);
     }
     if (rc != SQLITE_DONE)
         db_error(s, err);

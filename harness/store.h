@@ -36,8 +36,9 @@
 
 struct store;
 
-/* Schema version written to PRAGMA user_version (1: doc/schema.md). */
-#define STORE_SCHEMA_VERSION 1
+/* Schema version written to PRAGMA user_version (doc/schema.md); 2 added
+ * real_builds and real_steps. */
+#define STORE_SCHEMA_VERSION 2
 /* PRAGMA application_id of harness databases ("HRNS"). */
 #define STORE_APPLICATION_ID 0x48524e53
 
@@ -228,5 +229,63 @@ int store_summary(struct store *s, int64_t run_id, struct store_summary **out,
 
 /* Schema version of the open database (PRAGMA user_version). */
 int store_schema_version(struct store *s);
+
+/* ---- real builds (harness verify) ---- */
+
+/* A build run for real on a Docker engine, next to the simulated ones. */
+struct store_real_build {
+    int64_t run_id;         /* the run whose simulation it is compared to */
+    const char *commit_sha; /* 40 lowercase hex digits */
+    const char *strategy;
+    enum store_status status;
+    double seconds;       /* wall time: pull + build + push */
+    int64_t bytes_pulled; /* -1: not measured (stored as NULL) */
+    int64_t bytes_pushed; /* -1: not measured (stored as NULL) */
+    const char *log_path; /* the build log kept next to the database */
+};
+
+struct store_real_step {
+    int64_t line;            /* 1-based Dockerfile line; 0: none (NULL) */
+    const char *instruction; /* keyword in capitals: "RUN" */
+    enum store_outcome outcome; /* hit, miss or none (FROM) */
+    double seconds;             /* < 0: the log shows none (NULL) */
+};
+
+/*
+ * Record a real build and its steps atomically, and commit (real builds
+ * take minutes: nothing is left waiting in a batch).  Sets *id (may be
+ * NULL).  Errors: ERR_INVALID (malformed sha, a 'skipped' step), ERR_DB.
+ */
+int store_real_build_put(struct store *s, const struct store_real_build *b,
+                         const struct store_real_step *steps, size_t n,
+                         int64_t *id, struct err *err);
+
+/* A simulated build and its steps, read back for a comparison. */
+struct store_sim_build {
+    int64_t id;
+    int64_t seq;
+    enum store_status status;
+    double seconds;
+    int64_t bytes_pulled;
+    int64_t bytes_pushed;
+};
+
+struct store_sim_step {
+    int64_t line;
+    int64_t stage;
+    char instruction[16];
+    enum store_outcome outcome;
+    double seconds;
+};
+
+/*
+ * The simulated build (run, strategy, commit) and its steps in step order.
+ * *out (caller frees with free()) has *n entries.  ERR_NOTFOUND (with a
+ * message) if the build is not recorded, ERR_DB.
+ */
+int store_sim_build_get(struct store *s, int64_t run_id, const char *strategy,
+                        const char *commit_sha, struct store_sim_build *b,
+                        struct store_sim_step **out, size_t *n,
+                        struct err *err);
 
 #endif

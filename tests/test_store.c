@@ -161,14 +161,15 @@ static void assert_refused_unchanged(const char *path, const char *want)
     free(after);
 }
 
-static void store__new_database_has_schema_version_1(void **state)
+static void store__new_database_has_the_current_schema_version(void **state)
 {
     struct fixture *f = *state;
     struct store *s = open_ok(f->path);
 
     assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
     store_close(s);
-    assert_int_equal(raw_count(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(raw_count(f->path, "PRAGMA user_version"),
+                     STORE_SCHEMA_VERSION);
     assert_int_equal(raw_count(f->path, "PRAGMA application_id"),
                      STORE_APPLICATION_ID);
     assert_int_equal(
@@ -605,12 +606,132 @@ static void store__kill_during_batches_leaves_only_whole_builds(void **state)
     (void)err;
 }
 
+static void store__version_1_file_gains_the_real_build_tables(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f->path);
+    sqlite3 *db;
+
+    new_run(s, "{}");
+    store_close(s);
+    /* make it a version-1 file, as an older harness wrote it */
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE real_steps; DROP TABLE "
+                                  "real_builds; PRAGMA user_version = 1",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    s = open_ok(f->path);
+    assert_int_equal(store_schema_version(s), 2);
+    store_close(s);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM sqlite_schema "
+                                        "WHERE name IN ('real_builds', "
+                                        "'real_steps')"),
+                     2);
+}
+
+static void store__real_build_is_written_with_nulls_for_unknowns(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f->path);
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}"), id = 0;
+    const struct store_real_step steps[] = {
+        { 2, "FROM", STORE_OUTCOME_NONE, 0.5 },
+        { 3, "RUN", STORE_OUTCOME_HIT, -1 },
+        { 0, "COPY", STORE_OUTCOME_MISS, 0.25 },
+    };
+    const struct store_real_build b = { run, sha_a, "inline",
+                                        STORE_STATUS_OK, 3.5, 1070000, -1,
+                                        "h.db.logs/x.log" };
+
+    assert_int_equal(store_real_build_put(s, &b, steps, 3, &id, &err), 0);
+    assert_true(id > 0);
+    store_close(s);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM real_builds "
+                                        "WHERE bytes_pushed IS NULL AND "
+                                        "bytes_pulled = 1070000 AND "
+                                        "strategy = 'inline'"),
+                     1);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM real_steps"), 3);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM real_steps "
+                                        "WHERE line IS NULL AND "
+                                        "outcome = 'miss'"),
+                     1);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM real_steps "
+                                        "WHERE seconds IS NULL AND line = 3"),
+                     1);
+}
+
+static void store__real_build_with_bad_sha_or_skipped_step_is_refused(
+    void **state)
+{
+    struct store *s = open_ok(":memory:");
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}");
+    const struct store_real_step skipped = { 3, "RUN", STORE_OUTCOME_SKIPPED,
+                                             -1 };
+    struct store_real_build b = { run, "abc", "local", STORE_STATUS_OK, 1, -1,
+                                  -1, "x" };
+
+    (void)state;
+    assert_int_equal(store_real_build_put(s, &b, NULL, 0, NULL, &err),
+                     ERR_INVALID);
+    assert_non_null(strstr(err.msg, "malformed commit id 'abc'"));
+    b.commit_sha = sha_a;
+    assert_int_equal(store_real_build_put(s, &b, &skipped, 1, NULL, &err),
+                     ERR_INVALID);
+    store_close(s);
+}
+
+static void store__simulated_build_is_read_back_with_its_steps(void **state)
+{
+    struct store *s = open_ok(":memory:");
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}");
+    struct store_sim_build b;
+    struct store_sim_step *steps = NULL;
+    size_t n = 0;
+
+    (void)state;
+    assert_int_equal(put_build(s, run, "local", sha_a, 4, 3, &err), 0);
+    assert_int_equal(store_batch_commit(s, &err), 0);
+    assert_int_equal(
+        store_sim_build_get(s, run, "local", sha_a, &b, &steps, &n, &err), 0);
+    assert_int_equal(b.seq, 4);
+    assert_int_equal(b.status, STORE_STATUS_OK);
+    assert_float_equal(b.seconds, 12.5, 1e-9);
+    assert_int_equal(n, 3);
+    assert_int_equal(steps[1].line, 2);
+    assert_string_equal(steps[1].instruction, "RUN");
+    assert_int_equal(steps[0].outcome, STORE_OUTCOME_HIT);
+    assert_int_equal(steps[1].outcome, STORE_OUTCOME_MISS);
+    free(steps);
+    assert_int_equal(
+        store_sim_build_get(s, run, "inline", sha_a, &b, &steps, &n, &err),
+        ERR_NOTFOUND);
+    assert_null(steps);
+    assert_non_null(strstr(err.msg, "no simulated build"));
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
-            store__new_database_has_schema_version_1, setup_dir, teardown_dir),
+            store__new_database_has_the_current_schema_version, setup_dir, teardown_dir),
         cmocka_unit_test(store__in_memory_database_works),
+        cmocka_unit_test_setup_teardown(
+            store__version_1_file_gains_the_real_build_tables, setup_dir,
+            teardown_dir),
+        cmocka_unit_test_setup_teardown(
+            store__real_build_is_written_with_nulls_for_unknowns, setup_dir,
+            teardown_dir),
+        cmocka_unit_test(
+            store__real_build_with_bad_sha_or_skipped_step_is_refused),
+        cmocka_unit_test(store__simulated_build_is_read_back_with_its_steps),
         cmocka_unit_test(store__same_run_is_resumed_and_other_options_are_new),
         cmocka_unit_test_setup_teardown(
             store__build_is_written_with_its_steps_and_transfers, setup_dir,
