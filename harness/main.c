@@ -21,6 +21,7 @@ static const struct cmd_spec commands[] = {
     { "keys", cmd_keys, "print the cache key of every step of a commit" },
     { "explain", cmd_explain, "say why each step of NEW hits or misses after OLD" },
     { "replay", cmd_replay, "simulate a commit range under caching strategies" },
+    { "verify", cmd_verify, "build sampled commits for real and compare with the simulation" },
     { "synth", cmd_synth, "write a generated git history for tests and demos" },
     { "version", cmd_version, "print the version" },
 };

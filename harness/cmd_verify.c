@@ -1,0 +1,336 @@
+/*
+ * cmd_verify.c - `harness verify`: build sampled commits for real on a
+ * Docker engine, compare them step by step with the simulation
+ * (--engine docker-20.10), record both, and print how far off it was.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "cmd.h"
+#include "replay.h"
+#include "store.h"
+#include "verify.h"
+
+struct verify_args {
+    struct cli_build b;
+    const char *range;
+    const char *strategy;
+    const char *docker_host;
+    const char *registry;
+    const char *db;
+    const char *network;
+    long sample;
+    long timeout;
+    int quiet;
+};
+
+/* The Debian client: a newer one elsewhere on the PATH fails BuildKit
+ * builds without buildx (doc/conformance.md). */
+static const char *docker_client(void)
+{
+    return access("/usr/bin/docker", X_OK) == 0 ? "/usr/bin/docker" : "docker";
+}
+
+static int parse_strategies(const char *list,
+                            const struct verify_strategy ***out, size_t *n,
+                            struct err *err)
+{
+    const struct verify_strategy **v;
+    char *copy, *tok, *save = NULL;
+    size_t i;
+
+    *n = 0;
+    v = xcalloc(verify_strategy_count + 1, sizeof(*v));
+    if (!list || !strcmp(list, "all")) {
+        for (i = 0; i < verify_strategy_count; i++)
+            v[i] = &verify_strategies[i];
+        *n = verify_strategy_count;
+        *out = v;
+        return 0;
+    }
+    copy = xstrdup(list);
+    for (tok = strtok_r(copy, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        const struct verify_strategy *s = verify_strategy_find(tok);
+        if (!s) {
+            struct buf names = BUF_INIT;
+            for (i = 0; i < verify_strategy_count; i++)
+                buf_printf(&names, "%s%s", i ? ", " : "",
+                           verify_strategies[i].name);
+            err_set(err, ERR_USAGE,
+                    "verify: strategy '%s' cannot be run on a Docker 20.10 "
+                    "engine",
+                    tok);
+            err_hint(err, "strategies: %s", buf_cstr(&names));
+            buf_release(&names);
+            free(copy);
+            free(v);
+            return ERR_USAGE;
+        }
+        for (i = 0; i < *n; i++)
+            if (v[i] == s)
+                break;
+        if (i == *n)
+            v[(*n)++] = s;
+    }
+    free(copy);
+    *out = v;
+    return 0;
+}
+
+/* runs.options as `harness replay` writes it for the same options, so
+ * that verify and replay share a run. */
+static void options_json(struct buf *j, const struct verify_args *a,
+                         const struct replay_options *o)
+{
+    size_t i;
+
+    buf_adds(j, "{\"range\":");
+    buf_add_json_str(j, a->range ? a->range : "HEAD");
+    buf_printf(j, ",\"first_parent\":%s,\"dockerfile\":",
+               a->b.first_parent ? "true" : "false");
+    buf_add_json_str(j, a->b.dockerfile ? a->b.dockerfile : "Dockerfile");
+    buf_adds(j, ",\"context\":");
+    buf_add_json_str(j, a->b.context ? a->b.context : "");
+    buf_adds(j, ",\"build_args\":[");
+    for (i = 0; i < a->b.build_args.n; i++) {
+        buf_addch(j, i ? ',' : ' ');
+        buf_add_json_str(j, a->b.build_args.items[i]);
+    }
+    buf_adds(j, "],\"bases\":[");
+    for (i = 0; i < a->b.bases.n; i++) {
+        buf_addch(j, i ? ',' : ' ');
+        buf_add_json_str(j, a->b.bases.items[i]);
+    }
+    buf_adds(j, "],\"target\":");
+    buf_add_json_str(j, a->b.target ? a->b.target : "");
+    buf_printf(j,
+               ",\"no_git_dir\":%s,\"remote_changes\":%s,\"engine\":\"%s\","
+               "\"runners\":%zu,\"assign\":\"round-robin\",\"seed\":%llu,"
+               "\"cache_limit\":0,\"keep_tags\":0,\"reproducible\":false,"
+               "\"strategies\":[",
+               a->b.no_git_dir ? "true" : "false",
+               a->b.remote_changes ? "true" : "false",
+               engine_name(o->cfg.engine), o->cfg.runners,
+               (unsigned long long)o->cfg.seed);
+    for (i = 0; i < o->nstrategies; i++)
+        buf_printf(j, "%s\"%s\"", i ? "," : "", o->strategies[i]->name);
+    buf_adds(j, "]}");
+}
+
+static void bases_at(void *arg, const struct oid *commit)
+{
+    cli_bases_at(arg, commit);
+}
+
+static void print_note(void *arg, const char *line)
+{
+    (void)arg;
+    fprintf(stderr, "%s\n", line);
+}
+
+static int print_result(const struct verify_result *res)
+{
+    size_t i, j, total = 0;
+
+    printf("%zu commits in the range, %zu sampled:", res->commits,
+           res->nsample);
+    for (i = 0; i < res->nsample; i++)
+        printf(" %zu", res->sample[i]);
+    printf("  (simulation: run %lld)\n\n", (long long)res->run_id);
+    printf("%-20s %6s %6s %8s %13s %9s %9s %9s\n", "strategy", "builds",
+           "failed", "compared", "steps agree", "real s", "sim s", "s error");
+    for (i = 0; i < res->nper; i++) {
+        const struct verify_strategy_result *r = &res->per[i];
+        char agree[32], errpct[16];
+        if (r->skipped) {
+            printf("%-20s %s\n", r->s->name, r->note);
+            continue;
+        }
+        snprintf(agree, sizeof(agree), "%zu/%zu", r->agree, r->steps);
+        if (r->real_seconds > 0)
+            snprintf(errpct, sizeof(errpct), "%+.1f%%",
+                     100.0 * (r->sim_seconds - r->real_seconds) /
+                         r->real_seconds);
+        else
+            snprintf(errpct, sizeof(errpct), "-");
+        printf("%-20s %6zu %6zu %8zu %13s %9.1f %9.1f %9s\n", r->s->name,
+               r->builds, r->failed, r->compared, agree, r->real_seconds,
+               r->sim_seconds, errpct);
+        total += r->ndis;
+    }
+    if (total) {
+        printf("\ndisagreements (real vs simulated):\n");
+        for (i = 0; i < res->nper; i++)
+            for (j = 0; j < res->per[i].ndis; j++) {
+                const struct verify_disagreement *d = &res->per[i].dis[j];
+                if (d->line)
+                    printf("  %-20s commit %zu %.7s line %d %s: real %s, "
+                           "simulated %s\n",
+                           res->per[i].s->name, d->index, d->sha, d->line,
+                           d->instruction, d->real, d->sim);
+                else
+                    printf("  %-20s commit %zu %.7s build: real %s, "
+                           "simulated %s\n",
+                           res->per[i].s->name, d->index, d->sha, d->real,
+                           d->sim);
+            }
+    }
+    printf("\nreal build logs: %s\n", res->logs_dir);
+    return total ? EXIT_FINDINGS : EXIT_OK;
+}
+
+static int check_args(struct verify_args *a, struct verify_options *v,
+                      struct replay_options *o, struct err *err)
+{
+    size_t i;
+
+    if (a->sample < 1 || a->sample > 100000)
+        return err_set(err, ERR_USAGE,
+                       "verify: --sample must be between 1 and 100000");
+    if (a->timeout < 1)
+        return err_set(err, ERR_USAGE, "verify: --timeout must be >= 1");
+    if (parse_strategies(a->strategy, &v->strategies, &v->nstrategies, err) < 0)
+        return ERR_USAGE;
+    if (cli_build_resolve(&a->b, err) < 0)
+        return ERR_USAGE;
+    o->strategies = xcalloc(v->nstrategies + 1, sizeof(*o->strategies));
+    for (i = 0; i < v->nstrategies; i++) {
+        o->strategies[i] = strategy_find(v->strategies[i]->name);
+        if (!o->strategies[i])
+            return err_set(err, ERR_USAGE,
+                           "verify: the simulator lacks strategy '%s'",
+                           v->strategies[i]->name);
+    }
+    o->nstrategies = v->nstrategies;
+    return 0;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    struct verify_args a;
+    struct verify_options v;
+    struct replay_options o;
+    struct verify_result res;
+    struct store *st = NULL;
+    struct repo *repo = NULL;
+    struct err err = ERR_INIT;
+    struct buf json = BUF_INIT;
+    char **args = NULL;
+    char version[64] = "";
+    int nargs, rc;
+
+    memset(&a, 0, sizeof(a));
+    memset(&v, 0, sizeof(v));
+    memset(&o, 0, sizeof(o));
+    memset(&res, 0, sizeof(res));
+    a.sample = 5;
+    a.timeout = 3600;
+    {
+        const struct opt opts[] = {
+            CLI_BUILD_OPTS(a.b),
+            { "range", 0, OPT_STRING, &a.range, "RANGE",
+              "commits to simulate and sample from (default: HEAD)" },
+            { "sample", 'k', OPT_INT, &a.sample, "K",
+              "build K commits, evenly spaced, the first included "
+              "(default: 5)" },
+            { "strategy", 's', OPT_STRING, &a.strategy, "LIST",
+              "comma-separated: none, local, local-legacy, "
+              "cache-from-legacy, cache-from-buildkit, inline (default: "
+              "all six)" },
+            { "docker-host", 0, OPT_STRING, &a.docker_host, "URL",
+              "the engine, as DOCKER_HOST (default: the environment's)" },
+            { "registry", 0, OPT_STRING, &a.registry, "HOST:PORT",
+              "registry to push to; without it the cache-from and inline "
+              "strategies are skipped" },
+            { "network", 0, OPT_STRING, &a.network, "MODE",
+              "BuildKit RUN network, docker build --network (default: "
+              "none)" },
+            { "timeout", 0, OPT_INT, &a.timeout, "SECONDS",
+              "limit for each docker or git command (default: 3600)" },
+            { "db", 0, OPT_STRING, &a.db, "FILE",
+              "SQLite database; logs go to FILE.logs/ (default: harness.db)" },
+            { "quiet", 'q', OPT_BOOL, &a.quiet, NULL, "no progress lines" },
+            OPT_END_ENTRY,
+        };
+        const struct opt_cmd cmd = {
+            "verify",
+            "--repo DIR [--range RANGE] [--sample K] [--strategy LIST] "
+            "[--docker-host URL] [--registry HOST:PORT] [--db FILE]",
+            "Build K sampled commits for real on a Docker 20.10 engine, each "
+            "from a fresh\nclone as CI would, under each strategy; compare "
+            "every step with the\nsimulation (replay --engine docker-20.10) "
+            "and record both in the database.\nEphemeral strategies run "
+            "'docker system prune -a -f' before each build: use\nan engine "
+            "of its own (--docker-host).  Persistent strategies and inline "
+            "build\nevery commit up to the last sampled one.  Exit status: "
+            "0 every compared\nstep agrees, 1 a disagreement, 3 no engine.",
+            opts,
+            0,
+            0,
+        };
+        rc = opt_run(&cmd, argc, argv, &args, &nargs);
+        if (rc >= 0)
+            return rc;
+        sim_config_defaults(&o.cfg);
+        engine_parse(&o.cfg.engine, "docker-20.10");
+        o.cfg.runners = 1;
+        if (check_args(&a, &v, &o, &err) < 0) {
+            err_print(&err);
+            opt_print_usage(&cmd);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+    }
+    o.repo_label = a.b.repo ? a.b.repo : ".";
+    o.range = a.range;
+    o.first_parent = a.b.first_parent;
+    o.plan = &a.b.plan;
+    o.on_commit = bases_at;
+    o.on_commit_arg = &a.b;
+    options_json(&json, &a, &o);
+    o.options_json = buf_cstr(&json);
+    v.repo_path = a.b.repo ? a.b.repo : ".";
+    v.docker = docker_client();
+    v.docker_host = a.docker_host;
+    v.registry = a.registry;
+    v.db_path = a.db ? a.db : "harness.db";
+    v.network = a.network;
+    v.build_args = a.b.build_args.items;
+    v.nbuild_args = a.b.build_args.n;
+    v.timeout = (double)a.timeout;
+    v.sample = (size_t)a.sample;
+    v.replay = &o;
+    if (!a.quiet)
+        v.note = print_note;
+    if (cli_open_repo(&repo, &a.b, &err) < 0 ||
+        cli_bases_resolve(&a.b, repo, &err) < 0 ||
+        verify_engine_check(&v, version, sizeof(version), &err) < 0) {
+        err_print(&err);
+        rc = err_exit_code(err.code);
+        goto out;
+    }
+    if (!a.quiet)
+        fprintf(stderr, "verify: engine %s (client %s)\n", version, v.docker);
+    if (store_open(&st, v.db_path, &err) < 0 ||
+        verify_run(st, repo, &v, &res, &err) < 0) {
+        err_print(&err);
+        rc = err_exit_code(err.code);
+        goto out;
+    }
+    rc = print_result(&res);
+out:
+    verify_result_release(&res);
+    store_close(st);
+    repo_free(repo);
+    free(o.strategies);
+    free(v.strategies);
+    buf_release(&json);
+    free(args);
+    cli_build_release(&a.b);
+    return rc;
+}
