@@ -23,7 +23,7 @@ cd ..
     --db v.db > out 2> err
 rc=$?
 [ $rc -eq 0 ] || die "exit $rc: $(cat out err)"
-grep -Eq '^local +2 +0 +2 +8/8 ' out || die "local row: $(cat out)"
+grep -Eq '^local +2 +0 +2 +10/10 ' out || die "local row: $(cat out)"
 grep -Eq '^local-legacy +2 +0 +2 +12/12 ' out || die "local-legacy row: $(cat out)"
 grep -q '^inline .*skipped: needs a registry' out || die "inline not skipped: $(cat out)"
 [ "$(sqlite3 v.db 'SELECT count(*) FROM real_builds')" = 4 ] || die "real_builds"
