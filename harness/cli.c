@@ -130,6 +130,49 @@ void cli_bases_at(struct cli_build *c, const struct oid *id)
     c->plan.nbases = n;
 }
 
+void cli_run_options_json(struct buf *j, const struct cli_build *c,
+                          const char *range, const struct sim_config *cfg,
+                          const struct strategy_ops *const *strategies,
+                          size_t nstrategies)
+{
+    size_t i;
+
+    buf_adds(j, "{\"range\":");
+    buf_add_json_str(j, range ? range : "HEAD");
+    buf_printf(j, ",\"first_parent\":%s,\"dockerfile\":",
+               c->first_parent ? "true" : "false");
+    buf_add_json_str(j, c->dockerfile ? c->dockerfile : "Dockerfile");
+    buf_adds(j, ",\"context\":");
+    buf_add_json_str(j, c->context ? c->context : "");
+    buf_adds(j, ",\"build_args\":[");
+    for (i = 0; i < c->build_args.n; i++) {
+        buf_addch(j, i ? ',' : ' ');
+        buf_add_json_str(j, c->build_args.items[i]);
+    }
+    buf_adds(j, "],\"bases\":[");
+    for (i = 0; i < c->bases.n; i++) {
+        buf_addch(j, i ? ',' : ' ');
+        buf_add_json_str(j, c->bases.items[i]);
+    }
+    buf_adds(j, "],\"target\":");
+    buf_add_json_str(j, c->target ? c->target : "");
+    buf_printf(j,
+               ",\"no_git_dir\":%s,\"remote_changes\":%s,\"engine\":\"%s\","
+               "\"runners\":%zu,\"assign\":\"%s\",\"seed\":%llu,"
+               "\"cache_limit\":%llu,\"keep_tags\":%zu,\"reproducible\":%s,"
+               "\"strategies\":[",
+               c->no_git_dir ? "true" : "false",
+               c->remote_changes ? "true" : "false", engine_name(cfg->engine),
+               cfg->runners,
+               cfg->assign == ASSIGN_RANDOM ? "random" : "round-robin",
+               (unsigned long long)cfg->seed,
+               (unsigned long long)cfg->cache_limit, cfg->keep_tags,
+               cfg->reproducible ? "true" : "false");
+    for (i = 0; i < nstrategies; i++)
+        buf_printf(j, "%s\"%s\"", i ? "," : "", strategies[i]->name);
+    buf_adds(j, "]}");
+}
+
 int cli_open_repo(struct repo **out, const struct cli_build *c,
                   struct err *err)
 {

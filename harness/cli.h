@@ -11,9 +11,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "buf.h"
 #include "keys.h"
 #include "opt.h"
 #include "plan.h"
+#include "strategy.h"
 
 struct cli_build {
     const char *repo;
@@ -74,6 +76,16 @@ int cli_bases_resolve(struct cli_build *c, struct repo *r, struct err *err);
  * is this commit take effect, and c->plan.bases lists, per image, the one
  * in force. */
 void cli_bases_at(struct cli_build *c, const struct oid *id);
+
+/*
+ * The JSON text that identifies a replay run (runs.options): the range,
+ * the build options and the simulation options.  `replay` and `verify`
+ * both use it, so that the same options find the same run.
+ */
+void cli_run_options_json(struct buf *j, const struct cli_build *c,
+                          const char *range, const struct sim_config *cfg,
+                          const struct strategy_ops *const *strategies,
+                          size_t nstrategies);
 
 /* Open c->repo (or "."), with a clear error. */
 int cli_open_repo(struct repo **out, const struct cli_build *c,

@@ -202,48 +202,6 @@ static int parse_strategies(const char *list,
     return 0;
 }
 
-/* The options that identify a run, as JSON (runs.options). */
-static void options_json(struct buf *j, const struct replay_args *a,
-                         const struct replay_options *o)
-{
-    size_t i;
-
-    buf_adds(j, "{\"range\":");
-    buf_add_json_str(j, a->range ? a->range : "HEAD");
-    buf_printf(j, ",\"first_parent\":%s,\"dockerfile\":",
-               a->b.first_parent ? "true" : "false");
-    buf_add_json_str(j, a->b.dockerfile ? a->b.dockerfile : "Dockerfile");
-    buf_adds(j, ",\"context\":");
-    buf_add_json_str(j, a->b.context ? a->b.context : "");
-    buf_adds(j, ",\"build_args\":[");
-    for (i = 0; i < a->b.build_args.n; i++) {
-        buf_addch(j, i ? ',' : ' ');
-        buf_add_json_str(j, a->b.build_args.items[i]);
-    }
-    buf_adds(j, "],\"bases\":[");
-    for (i = 0; i < a->b.bases.n; i++) {
-        buf_addch(j, i ? ',' : ' ');
-        buf_add_json_str(j, a->b.bases.items[i]);
-    }
-    buf_adds(j, "],\"target\":");
-    buf_add_json_str(j, a->b.target ? a->b.target : "");
-    buf_printf(j,
-               ",\"no_git_dir\":%s,\"remote_changes\":%s,\"engine\":\"%s\","
-               "\"runners\":%zu,\"assign\":\"%s\",\"seed\":%llu,"
-               "\"cache_limit\":%llu,\"keep_tags\":%zu,\"reproducible\":%s,"
-               "\"strategies\":[",
-               a->b.no_git_dir ? "true" : "false",
-               a->b.remote_changes ? "true" : "false",
-               engine_name(o->cfg.engine), o->cfg.runners,
-               o->cfg.assign == ASSIGN_RANDOM ? "random" : "round-robin",
-               (unsigned long long)o->cfg.seed,
-               (unsigned long long)o->cfg.cache_limit, o->cfg.keep_tags,
-               o->cfg.reproducible ? "true" : "false");
-    for (i = 0; i < o->nstrategies; i++)
-        buf_printf(j, "%s\"%s\"", i ? "," : "", o->strategies[i]->name);
-    buf_adds(j, "]}");
-}
-
 static void print_summary(const struct store_summary *s, size_t n,
                           const char *format)
 {
@@ -427,7 +385,8 @@ int cmd_replay(int argc, char **argv)
     o.plan = &a.b.plan;
     o.on_commit = bases_at;
     o.on_commit_arg = &a.b;
-    options_json(&json, &a, &o);
+    cli_run_options_json(&json, &a.b, a.range, &o.cfg, o.strategies,
+                         o.nstrategies);
     o.options_json = buf_cstr(&json);
     o.stop = &stop_flag;
     if (!a.quiet && cli_is_tty()) {
