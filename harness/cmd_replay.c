@@ -213,36 +213,43 @@ static void print_summary(const struct store_summary *s, size_t n,
             printf("%s{\"strategy\":\"%s\",\"builds\":%lld,\"ok\":%lld,"
                    "\"steps_hit\":%lld,\"steps_miss\":%lld,"
                    "\"seconds\":%.1f,\"bytes_pulled\":%lld,"
-                   "\"bytes_pushed\":%lld}",
+                   "\"bytes_pushed\":%lld,\"registry_bytes\":%lld,"
+                   "\"cache_bytes\":%lld}",
                    i ? "," : "", s[i].strategy, (long long)s[i].builds,
                    (long long)s[i].builds_ok, (long long)s[i].steps_hit,
                    (long long)s[i].steps_miss, s[i].seconds,
                    (long long)s[i].bytes_pulled,
-                   (long long)s[i].bytes_pushed);
+                   (long long)s[i].bytes_pushed,
+                   (long long)s[i].registry_bytes,
+                   (long long)s[i].cache_bytes);
         printf("]\n");
         return;
     }
     if (format && !strcmp(format, "csv")) {
         printf("strategy,builds,ok,steps_hit,steps_miss,seconds,"
-               "bytes_pulled,bytes_pushed\n");
+               "bytes_pulled,bytes_pushed,registry_bytes,cache_bytes\n");
         for (i = 0; i < n; i++)
-            printf("%s,%lld,%lld,%lld,%lld,%.1f,%lld,%lld\n", s[i].strategy,
-                   (long long)s[i].builds, (long long)s[i].builds_ok,
-                   (long long)s[i].steps_hit, (long long)s[i].steps_miss,
-                   s[i].seconds, (long long)s[i].bytes_pulled,
-                   (long long)s[i].bytes_pushed);
+            printf("%s,%lld,%lld,%lld,%lld,%.1f,%lld,%lld,%lld,%lld\n",
+                   s[i].strategy, (long long)s[i].builds,
+                   (long long)s[i].builds_ok, (long long)s[i].steps_hit,
+                   (long long)s[i].steps_miss, s[i].seconds,
+                   (long long)s[i].bytes_pulled, (long long)s[i].bytes_pushed,
+                   (long long)s[i].registry_bytes,
+                   (long long)s[i].cache_bytes);
         return;
     }
-    printf("%-20s %7s %7s %9s %11s %10s %10s\n", "strategy", "builds",
-           "failed", "hit rate", "sim. min", "GB pulled", "GB pushed");
+    printf("%-20s %7s %7s %9s %11s %10s %10s %10s\n", "strategy", "builds",
+           "failed", "hit rate", "sim. min", "GB pulled", "GB pushed",
+           "GB stored");
     for (i = 0; i < n; i++) {
         int64_t steps = s[i].steps_hit + s[i].steps_miss;
-        printf("%-20s %7lld %7lld %8.1f%% %11.1f %10.3f %10.3f\n",
+        printf("%-20s %7lld %7lld %8.1f%% %11.1f %10.3f %10.3f %10.3f\n",
                s[i].strategy, (long long)s[i].builds,
                (long long)(s[i].builds - s[i].builds_ok),
                steps ? 100.0 * (double)s[i].steps_hit / (double)steps : 0.0,
                s[i].seconds / 60.0, (double)s[i].bytes_pulled / 1e9,
-               (double)s[i].bytes_pushed / 1e9);
+               (double)s[i].bytes_pushed / 1e9,
+               (double)(s[i].registry_bytes + s[i].cache_bytes) / 1e9);
     }
 }
 

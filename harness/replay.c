@@ -92,6 +92,8 @@ static int write_build(struct replay *rp, const struct plan *p,
     b.steps_hit = r->hits;
     b.steps_miss = r->misses;
     b.error = p->failed ? p->error : r->failed ? r->error : NULL;
+    b.registry_bytes = (int64_t)r->registry_bytes;
+    b.cache_bytes = (int64_t)r->cache_bytes;
     steps = xcalloc(nsteps + 1, sizeof(*steps));
     keys = xcalloc(nsteps + 1, sizeof(*keys));
     for (i = 0; i < nsteps; i++) {
@@ -211,6 +213,8 @@ static int replay_commit(struct replay *rp, const struct oid *id, size_t seq)
         if (!p.failed) {
             strategy_build(s, &sb, &r);
             explain_misses(rp, &p, s->ops->builder, &r);
+        } else {
+            strategy_measure(s, &r);
         }
         if (p.failed || r.failed)
             rp->stats->failed++;

@@ -56,6 +56,8 @@ struct sim_result {
     double seconds;
     uint64_t bytes_pulled, bytes_pushed;
     int hits, misses;
+    uint64_t registry_bytes; /* what the registry stores after the build */
+    uint64_t cache_bytes;    /* what the cache stores outside it */
     /* Why a step missed when its key did not change since the previous
      * build (set by the strategy, e.g. "runner 2 of 4 had not built it"). */
     char fallback[192];

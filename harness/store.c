@@ -99,6 +99,10 @@ static const char *const migrations[] = {
     " commit_sha);"
     "CREATE INDEX real_steps_build ON real_steps (real_build_id);"
     "PRAGMA user_version = 2;",
+    /* 2 -> 3: what each strategy stores after each build */
+    "ALTER TABLE builds ADD COLUMN registry_bytes INTEGER;"
+    "ALTER TABLE builds ADD COLUMN cache_bytes INTEGER;"
+    "PRAGMA user_version = 3;",
 };
 
 _Static_assert(STORE_APPLICATION_ID == 1213353555, "migrations[0] sets it");
@@ -140,8 +144,9 @@ static const char *const queries[Q_COUNT] = {
                      " AND commit_sha = ?",
     [Q_BUILD_PUT] = "INSERT INTO builds (run_id, commit_sha, seq, strategy,"
                     " builder, status, seconds, bytes_pulled, bytes_pushed,"
-                    " steps_hit, steps_miss, error)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " steps_hit, steps_miss, error, registry_bytes,"
+                    " cache_bytes)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [Q_STEP_PUT] = "INSERT INTO steps (build_id, step_index, stage, line,"
                    " instruction, outcome, seconds, layer_bytes,"
                    " bytes_pulled, reason, key)"
@@ -150,8 +155,14 @@ static const char *const queries[Q_COUNT] = {
                        " bytes, kind) VALUES (?, ?, ?, ?, ?)",
     [Q_SUMMARY] = "SELECT strategy, count(*), sum(status = 'ok'),"
                   " sum(steps_hit), sum(steps_miss), total(seconds),"
-                  " sum(bytes_pulled), sum(bytes_pushed)"
-                  " FROM builds WHERE run_id = ?"
+                  " sum(bytes_pulled), sum(bytes_pushed),"
+                  " (SELECT registry_bytes FROM builds l WHERE l.run_id ="
+                  "  b.run_id AND l.strategy = b.strategy ORDER BY seq DESC"
+                  "  LIMIT 1),"
+                  " (SELECT cache_bytes FROM builds l WHERE l.run_id ="
+                  "  b.run_id AND l.strategy = b.strategy ORDER BY seq DESC"
+                  "  LIMIT 1)"
+                  " FROM builds b WHERE run_id = ?"
                   " GROUP BY strategy ORDER BY min(id)",
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
@@ -700,6 +711,10 @@ static int put_build_row(struct store *s, const struct store_build *b,
     sqlite3_bind_int64(st, 10, b->steps_hit);
     sqlite3_bind_int64(st, 11, b->steps_miss);
     bind_text(st, 12, b->error);
+    if (b->registry_bytes >= 0)
+        sqlite3_bind_int64(st, 13, b->registry_bytes);
+    if (b->cache_bytes >= 0)
+        sqlite3_bind_int64(st, 14, b->cache_bytes);
     rc = sqlite3_step(st);
     if (rc == SQLITE_CONSTRAINT &&
         sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE)
@@ -781,6 +796,8 @@ int store_summary(struct store *s, int64_t run_id, struct store_summary **out,
         e->seconds = sqlite3_column_double(st, 5);
         e->bytes_pulled = sqlite3_column_int64(st, 6);
         e->bytes_pushed = sqlite3_column_int64(st, 7);
+        e->registry_bytes = sqlite3_column_int64(st, 8);
+        e->cache_bytes = sqlite3_column_int64(st, 9);
     }
     if (rc != SQLITE_DONE)
         db_error(s, err);

@@ -38,7 +38,7 @@ struct store;
 
 /* Schema version written to PRAGMA user_version (doc/schema.md); 2 added
  * real_builds and real_steps. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* PRAGMA application_id of harness databases ("HRNS"). */
 #define STORE_APPLICATION_ID 0x48524e53
 
@@ -111,6 +111,8 @@ struct store_build {
     int64_t steps_hit;
     int64_t steps_miss;
     const char *error; /* why it failed; NULL when ok */
+    int64_t registry_bytes; /* registry storage after it; -1: unknown */
+    int64_t cache_bytes;    /* cache storage outside the registry; -1 */
 };
 
 struct store_step {
@@ -143,6 +145,8 @@ struct store_summary {
     double seconds;
     int64_t bytes_pulled;
     int64_t bytes_pushed;
+    int64_t registry_bytes; /* after the strategy's last build */
+    int64_t cache_bytes;
 };
 
 /* ---- lifecycle ---- */

@@ -110,6 +110,13 @@ void strategy_build(struct strategy *s, const struct sim_build *b,
 {
     s->ops->build(s, b, out);
     sim_result_count(out);
+    strategy_measure(s, out);
+}
+
+void strategy_measure(const struct strategy *s, struct sim_result *out)
+{
+    out->registry_bytes = registry_bytes(s->reg);
+    out->cache_bytes = s->ops->cache_bytes ? s->ops->cache_bytes(s) : 0;
 }
 
 /* Push the build's image and make it the previous one (strategies call

@@ -70,6 +70,9 @@ struct strategy_ops {
                   struct sim_result *out);
     /* Free s->priv. */
     void (*release)(struct strategy *s);
+    /* Bytes its cache holds outside the registry (runner stores, a cache
+     * folder, gha, s3); NULL: none. */
+    uint64_t (*cache_bytes)(const struct strategy *s);
 };
 
 struct strategy {
@@ -98,6 +101,9 @@ void strategy_free(struct strategy *s);
  * run past the failure. */
 void strategy_build(struct strategy *s, const struct sim_build *b,
                     struct sim_result *out);
+
+/* Fill out's storage figures from the strategy's world as it is now. */
+void strategy_measure(const struct strategy *s, struct sim_result *out);
 
 /* Push the build's image to s->reg (unless the build failed) and make it
  * the previous image.  inline_cache: carry BuildKit inline cache records. */

@@ -292,6 +292,13 @@ static void backend_build(struct strategy *s, const struct sim_build *b,
     dmap_release(&va.recs);
 }
 
+/* A registry cache ref is counted in the registry; the others here. */
+static uint64_t backend_bytes(const struct strategy *s)
+{
+    const struct backend *be = s->priv;
+    return be->bytes;
+}
+
 #define BACKEND(ident, str, kindvar, text)                                     \
     static void ident##_init(struct strategy *s)                               \
     {                                                                          \
@@ -304,6 +311,7 @@ static void backend_build(struct strategy *s, const struct sim_build *b,
         .init = ident##_init,                                                  \
         .build = backend_build,                                                \
         .release = backend_release,                                            \
+        .cache_bytes = backend_bytes,                                          \
     }
 
 BACKEND(registry_min, "registry-min", kind_registry_min,

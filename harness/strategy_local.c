@@ -176,6 +176,18 @@ static void local_build(struct strategy *s, const struct sim_build *b,
     strategy_push(s, b, 0, out);
 }
 
+/* Every runner's store: what the fleet keeps on its disks. */
+static uint64_t pool_bytes(const struct strategy *s)
+{
+    const struct pool *p = s->priv;
+    uint64_t n = 0;
+    size_t i;
+
+    for (i = 0; i < p->n; i++)
+        n += p->runners[i].bytes;
+    return n;
+}
+
 const struct strategy_ops strategy_local = {
     .name = "local",
     .builder = BUILDER_BUILDKIT,
@@ -183,6 +195,7 @@ const struct strategy_ops strategy_local = {
     .init = pool_init,
     .build = local_build,
     .release = pool_release,
+    .cache_bytes = pool_bytes,
 };
 
 const struct strategy_ops strategy_local_legacy = {
@@ -193,4 +206,5 @@ const struct strategy_ops strategy_local_legacy = {
     .init = pool_init,
     .build = local_build,
     .release = pool_release,
+    .cache_bytes = pool_bytes,
 };

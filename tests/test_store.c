@@ -83,7 +83,8 @@ static int put_build(struct store *s, int64_t run, const char *strategy,
     struct store_build b = { run,      sha,        seq,
                              strategy, "buildkit", STORE_STATUS_OK,
                              12.5,     1000,       500,
-                             0,        0,          NULL };
+                             0,        0,          NULL,
+                             -1,       -1 };
     size_t i;
 
     assert_true(nsteps <= 16);
@@ -343,7 +344,8 @@ static void store__failed_build_leaves_the_rest_of_the_batch(void **state)
     struct store_build b = { run,     sha_b,      1,
                              "local", "buildkit", STORE_STATUS_FAILED,
                              0,       0,          0,
-                             0,       1,          "boom" };
+                             0,       1,          "boom",
+                             -1,      -1 };
 
     (void)state;
     store_batch_interval(s, 3600);
@@ -383,7 +385,8 @@ static void store__summary_totals_each_strategy_in_order(void **state)
     struct store_summary *sum = NULL;
     struct store_build failed = {
         run, sha_b, 1, "gha", "buildkit", STORE_STATUS_FAILED,
-        2.0, 7,     0, 0,     0,          "COPY failed: file not found 'x'"
+        2.0, 7,     0, 0,     0,          "COPY failed: file not found 'x'",
+        -1,  -1
     };
     size_t n = 0;
 
@@ -618,13 +621,21 @@ static void store__version_1_file_gains_the_real_build_tables(void **state)
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "DROP TABLE real_steps; DROP TABLE "
-                                  "real_builds; PRAGMA user_version = 1",
+                                  "real_builds; ALTER TABLE builds DROP "
+                                  "COLUMN registry_bytes; ALTER TABLE "
+                                  "builds DROP COLUMN cache_bytes; "
+                                  "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
     s = open_ok(f->path);
-    assert_int_equal(store_schema_version(s), 2);
+    assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
     store_close(s);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM "
+                                        "pragma_table_info('builds') WHERE "
+                                        "name IN ('registry_bytes', "
+                                        "'cache_bytes')"),
+                     2);
     assert_int_equal(raw_count(f->path, "SELECT count(*) FROM runs"), 1);
     assert_int_equal(raw_count(f->path, "SELECT count(*) FROM sqlite_schema "
                                         "WHERE name IN ('real_builds', "
