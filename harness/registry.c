@@ -17,6 +17,8 @@ struct tagged {
 
 struct registry {
     struct dmap blobs; /* digest -> struct blob_info */
+    struct dmap tagset; /* sha256(tag) of every tag: a new tag is found
+                           absent without scanning them all */
     struct tagged *tags;
     size_t ntags, cap;
     size_t keep;
@@ -35,6 +37,7 @@ struct registry *registry_new(size_t keep_tags)
     struct registry *r = xcalloc(1, sizeof(*r));
 
     dmap_init(&r->blobs, sizeof(struct blob_info));
+    dmap_init(&r->tagset, 1);
     r->keep = keep_tags;
     return r;
 }
@@ -51,6 +54,7 @@ void registry_free(struct registry *r)
     }
     free(r->tags);
     dmap_release(&r->blobs);
+    dmap_release(&r->tagset);
     free(r);
 }
 
@@ -128,11 +132,24 @@ static void collect(struct registry *r)
     free(dead);
 }
 
+static void tag_digest(const char *tag, unsigned char out[SHA256_LEN])
+{
+    struct sha256 h;
+
+    sha256_init(&h);
+    sha256_field(&h, tag);
+    sha256_final(&h, out);
+}
+
 void registry_tag(struct registry *r, const char *tag, struct image *img)
 {
+    unsigned char td[SHA256_LEN];
+    int created;
     size_t i;
 
-    for (i = 0; i < r->ntags; i++)
+    tag_digest(tag, td);
+    dmap_put(&r->tagset, td, &created);
+    for (i = created ? r->ntags : 0; i < r->ntags; i++)
         if (!strcmp(r->tags[i].tag, tag)) {
             ref_image(r, &r->tags[i].img, -1);
             image_release(&r->tags[i].img);
@@ -163,6 +180,8 @@ void registry_tag(struct registry *r, const char *tag, struct image *img)
     memset(img, 0, sizeof(*img));
     if (r->keep && r->ntags > r->keep) {
         ref_image(r, &r->tags[0].img, -1);
+        tag_digest(r->tags[0].tag, td);
+        dmap_del(&r->tagset, td);
         free(r->tags[0].tag);
         image_release(&r->tags[0].img);
         memmove(r->tags, r->tags + 1, (r->ntags - 1) * sizeof(*r->tags));
