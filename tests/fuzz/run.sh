@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz a parser with libFuzzer for SECONDS (default 600).
 #   tests/fuzz/run.sh [TARGET] [SECONDS]
-# TARGET is dockerfile (default: the Dockerfile front end) or buildlog (the
-# build log and docker history parsers).  Builds build-fuzz/fuzz_TARGET with
+# TARGET is dockerfile (default: the Dockerfile front end), buildlog (the
+# build log and docker history parsers) or scenario (scenario files).  Builds build-fuzz/fuzz_TARGET with
 # clang -fsanitize=fuzzer,address,undefined.  The working corpus is
 # build-fuzz/corpus (dockerfile) or build-fuzz/corpus-TARGET, seeded from
 # the committed minimized corpus (tests/fuzz/corpus, or
@@ -20,6 +20,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$root/build-fuzz
 CLANG=${CLANG:-$(command -v clang-14 || command -v clang)}
 common=("$root/harness/buf.c" "$root/harness/err.c")
+libs=()
 case $target in
 dockerfile)
     corpus=$out/corpus committed=$root/tests/fuzz/corpus
@@ -34,20 +35,30 @@ buildlog)
           "$root/harness/shlex.c")
     seeds=("$root"/tests/fixtures/real/*.log "$root"/tests/fixtures/real/*.txt)
     ;;
-*) echo "fuzz: unknown target '$target' (dockerfile or buildlog)" >&2; exit 2 ;;
+scenario)
+    corpus=$out/corpus-scenario committed=$root/tests/fuzz/corpus-scenario
+    artifacts=$out/artifacts-scenario
+    srcs=("$root/harness/record.c")
+    seeds=("$root"/scenarios/*.json)
+    libs=(-ljansson)
+    ;;
+*) echo "fuzz: unknown target '$target' (dockerfile, buildlog or scenario)" >&2; exit 2 ;;
 esac
+dict=$root/tests/fuzz/$target.dict
+[ -e "$dict" ] || dict=
 mkdir -p "$corpus" "$artifacts"
 "$CLANG" -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -I"$root/harness" -o "$out/fuzz_$target" \
-    "$root/tests/fuzz/fuzz_$target.c" "${srcs[@]}" "${common[@]}" -lm
+    "$root/tests/fuzz/fuzz_$target.c" "${srcs[@]}" "${common[@]}" -lm \
+    ${libs[@]+"${libs[@]}"}
 cp -n "$committed"/* "$corpus/" 2>/dev/null || true
 for f in "${seeds[@]}"; do
     [ -e "$f" ] && cp -n "$f" "$corpus/seed-$(basename "$f")"
 done
 "$out/fuzz_$target" -max_total_time="$secs" -max_len=8192 -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 \
-    -dict="$root/tests/fuzz/$target.dict" \
+    ${dict:+-dict="$dict"} \
     -artifact_prefix="$artifacts/" "$corpus"
 if [ "${MERGE:-0}" = 1 ]; then
     rm -rf "$out/min-$target"
