@@ -144,6 +144,29 @@ static const char *var_name(const struct explain_side *side,
     return in->nvars ? in->vars[0].name : "";
 }
 
+/* Whether two steps were written the same way in their Dockerfiles. */
+static int same_text(const struct explain_side *before,
+                     const struct explain_side *now, const struct key_step *o,
+                     const struct key_step *s)
+{
+    return !strcmp(before->df->instrs[o->instr].original,
+                   now->df->instrs[s->instr].original);
+}
+
+/* Line of the last SHELL before step s in its stage, or s's own line. */
+static int shell_line(const struct explain_side *side,
+                      const struct key_step *s)
+{
+    int line = s->line;
+    size_t i;
+
+    for (i = 0; i < s->instr; i++)
+        if (side->df->instrs[i].kind == DF_SHELL &&
+            side->df->instrs[i].stage == s->stage)
+            line = side->df->instrs[i].line;
+    return line;
+}
+
 /* Name the first part that differs between s (now) and o (before). */
 static int part_reason(char *out, size_t n, const struct explain_side *before,
                        const struct explain_side *now,
@@ -181,6 +204,11 @@ static int part_reason(char *out, size_t n, const struct explain_side *before,
         } else if (!strcmp(name, "instruction") && s->kind == DF_ENV) {
             snprintf(out, n, "ENV %s changed (line %d)", var_name(now, s),
                      s->line);
+        } else if (!strcmp(name, "command") && s->kind == DF_RUN &&
+                   same_text(before, now, o, s)) {
+            /* the text is the same: the SHELL it runs under changed */
+            snprintf(out, n, "SHELL changed (line %d)",
+                     shell_line(now, s));
         } else if (!strcmp(name, "instruction") ||
                    !strcmp(name, "command")) {
             snprintf(out, n, "%s changed (line %d)", df_kind_name(s->kind),

@@ -504,7 +504,7 @@ static void keys__shell_change_misses_only_shell_form_runs_under_buildkit(
                 "RUN [\"echo\", \"exec\"]\nRUN echo shell\n",
          .sh0 = "echo a > app.py", .legacy = "HMMMM", .buildkit = "HNHHM",
          .why_legacy = { 2, "SHELL changed (line 2)" },
-         .why_buildkit = { 5, "RUN changed (line 5)" });
+         .why_buildkit = { 5, "SHELL changed (line 2)" });
 }
 
 /* A metadata instruction at line 3 changes: legacy misses from it on,
