@@ -47,7 +47,6 @@ struct backend {
     struct cache_record *records; /* the scope's current manifest */
     size_t nrecords;
     int exported;
-    uint64_t evicted;
     int64_t oldest; /* no entry was last used before this (lower bound) */
 };
 
@@ -127,7 +126,6 @@ static void evict_one(struct backend *be)
     memcpy(k, victim_key, SHA256_LEN);
     be->bytes -= victim->bytes;
     dmap_del(&be->blobs, k);
-    be->evicted++;
 }
 
 /* Expire entries unused for longer than the expiry.  be->oldest is a lower
@@ -154,7 +152,6 @@ static void expire(struct backend *be, int64_t now, int64_t expiry)
     }
     for (i = 0; i < n; i++)
         dmap_del(&be->blobs, dead[i]);
-    be->evicted += n;
     be->oldest = oldest;
     free(dead);
 }

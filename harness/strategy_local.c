@@ -23,7 +23,6 @@ struct runner {
     struct dmap store; /* key -> struct entry */
     struct dmap bases; /* base layer digests pulled */
     uint64_t bytes;
-    uint64_t evicted; /* entries dropped by GC */
 };
 
 struct pool {
@@ -114,7 +113,6 @@ static void gc(struct pool *p, struct runner *r, uint64_t limit)
         r->bytes -= victim->layer.bytes;
         dmap_del(&r->store, k);
         dmap_put(&p->evicted, k, NULL);
-        r->evicted++;
     }
 }
 
@@ -140,6 +138,13 @@ static void local_build(struct strategy *s, const struct sim_build *b,
     const struct key_build *kb = b->kb;
 
     sim_execute(s->cfg, b, &v, ri, out);
+    for (i = 0; i < kb->nsteps; i++)
+        if (out->steps[i].outcome == OUTCOME_MISS &&
+            !out->steps[i].reason[0] && kb->steps[i].vertex &&
+            dmap_get(&p->evicted, kb->steps[i].key))
+            snprintf(out->steps[i].reason, sizeof(out->steps[i].reason),
+                     "its cache entry was removed by garbage collection "
+                     "(--cache-limit)");
     for (i = 0; i < kb->nsteps; i++) {
         const struct key_step *st = &kb->steps[i];
         const struct sim_step *o = &out->steps[i];
@@ -171,7 +176,7 @@ static void local_build(struct strategy *s, const struct sim_build *b,
                  ri + 1, p->n);
     else
         snprintf(out->fallback, sizeof(out->fallback),
-                 "removed from the runner's cache by garbage collection");
+                 "not in the runner's cache");
     p->last = ri;
     strategy_push(s, b, 0, out);
 }

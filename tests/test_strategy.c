@@ -13,6 +13,7 @@
 /* What one build did, flattened for assertions. */
 struct outcome_row {
     char steps[512]; /* "FROM:miss WORKDIR:miss ..." (none/skipped too) */
+    char reasons[2048]; /* the strategy's own reasons, "; "-separated */
     uint64_t pulled, pushed;
     uint64_t pulled_layers; /* bytes of layer/cache blobs pulled */
     int hits, misses, failed;
@@ -110,6 +111,11 @@ static void replay(struct fx *f, const char *name, const struct sim_config *cfg,
                        df_kind_name(sb.kb->steps[j].kind),
                        outcome_name(res.steps[j].outcome));
         snprintf(row->steps, sizeof(row->steps), "%s", buf_cstr(&b));
+        buf_reset(&b);
+        for (j = 0; j < res.nsteps; j++)
+            if (res.steps[j].reason[0])
+                buf_printf(&b, "%s; ", res.steps[j].reason);
+        snprintf(row->reasons, sizeof(row->reasons), "%s", buf_cstr(&b));
         row->pulled = res.bytes_pulled;
         row->pushed = res.bytes_pushed;
         row->hits = res.hits;
@@ -338,6 +344,7 @@ static void strategy__cache_limit_collects_least_recently_used(void **state)
     assert_string_equal(f->rows[1].steps,
                         "FROM:hit WORKDIR:hit COPY:hit RUN:miss COPY:miss "
                         "RUN:miss CMD:none");
+    assert_non_null(strstr(f->rows[1].reasons, "removed by garbage collection"));
 }
 
 static const char multi_df[] = "FROM golang:1.22 AS builder\n"
