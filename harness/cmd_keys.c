@@ -146,6 +146,9 @@ int cmd_keys(int argc, char **argv)
         }
     }
     json = a.format ? !strcmp(a.format, "json") : a.range != NULL;
+    /* keys holds nothing else in memory: let a long range map whole
+     * packs instead of remapping windows */
+    repo_set_mapped_limit((size_t)1 << 30);
     if (cli_build_resolve(&a.b, &err) < 0 ||
         cli_open_repo(&repo, &a.b, &err) < 0 ||
         cli_bases_resolve(&a.b, repo, &err) < 0 ||

@@ -95,6 +95,15 @@ static void load_shallow(struct repo *r)
     qsort(r->shallow, r->nshallow, sizeof(*r->shallow), oid_cmp);
 }
 
+/* libgit2's options are process-wide; this is the one knob a command may
+ * turn before the first repo_open(). */
+static size_t mapped_limit;
+
+void repo_set_mapped_limit(size_t bytes)
+{
+    mapped_limit = bytes;
+}
+
 int repo_open(struct repo **out, const char *path, struct err *err)
 {
     /* libgit2 counts its initialisations; one per process is enough and
@@ -119,7 +128,8 @@ int repo_open(struct repo **out, const char *path, struct err *err)
          * into resident memory.  Keep at most 128 MiB mapped, in 32 MiB
          * windows. */
         git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)32 << 20);
-        git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)128 << 20);
+        git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT,
+                         mapped_limit ? mapped_limit : (size_t)128 << 20);
         git_ready = 1;
     }
     r = xcalloc(1, sizeof(*r));

@@ -27,6 +27,11 @@ struct oid {
 void oid_hex(const struct oid *o, char out[OID_HEX]);
 int oid_equal(const struct oid *a, const struct oid *b);
 
+/* How much of the pack files libgit2 may keep mapped (default 128 MiB).
+ * More is faster on large histories and costs resident memory.  Call
+ * before the first repo_open(). */
+void repo_set_mapped_limit(size_t bytes);
+
 /* Open a work tree (any folder inside it) or a bare repository. */
 int repo_open(struct repo **out, const char *path, struct err *err);
 void repo_free(struct repo *r);
