@@ -119,10 +119,10 @@ int repo_open(struct repo **out, const char *path, struct err *err)
                            git_msg());
         /* libgit2 caches only trees under 4 KiB by default; a replay reads
          * the same large folders (the root, src/) again for every COPY
-         * and commit, so let it keep trees of any size, within 64 MiB. */
+         * and commit, so let it keep trees of any size, within 24 MiB. */
         git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE,
                          (size_t)16 << 20);
-        git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)64 << 20);
+        git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)24 << 20);
         /* Pack files are read through mmap windows; by default libgit2
          * keeps gigabytes mapped, which a replay of a large history turns
          * into resident memory.  Keep at most 128 MiB mapped, in 32 MiB

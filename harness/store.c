@@ -493,7 +493,7 @@ int store_open(struct store **out, const char *path, struct err *err)
         goto fail;
     if (exec(s,
              "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-             "PRAGMA foreign_keys = OFF; PRAGMA cache_size = -32768;"
+             "PRAGMA foreign_keys = OFF; PRAGMA cache_size = -8192;"
              "PRAGMA temp_store = MEMORY",
              err))
         goto fail;
