@@ -685,33 +685,14 @@ out:
 int repo_read_file(struct repo *r, const struct oid *commit, const char *path,
                    char **out, size_t *len, struct err *err)
 {
-    git_tree *t = NULL;
-    git_tree_entry *e = NULL;
-    char hex[OID_HEX];
+    struct oid blob;
     int rc;
 
     *out = NULL;
     *len = 0;
-    if ((rc = commit_tree(r, commit, &t, err)) < 0)
-        goto out;
-    oid_hex(commit, hex);
-    int grc = git_tree_entry_bypath(&e, t, path);
-    if (grc == GIT_ENOTFOUND ||
-        (grc == 0 && git_tree_entry_type(e) != GIT_OBJECT_BLOB)) {
-        rc = err_set(err, ERR_NOTFOUND, "no file at commit %.12s '%s'", hex,
-                     path);
-        goto out;
-    }
-    if (grc < 0) {
-        rc = err_set(err, ERR_GIT, "cannot read '%s' at commit %.12s: %s", path,
-                     hex, git_msg());
-        goto out;
-    }
-    rc = blob_content(r, git_tree_entry_id(e), out, len, err);
-out:
-    git_tree_entry_free(e);
-    git_tree_free(t);
-    return rc;
+    if ((rc = repo_path_blob(r, commit, path, &blob, err)) < 0)
+        return rc;
+    return repo_blob_read(r, &blob, out, len, err);
 }
 
 int repo_blob_read(struct repo *r, const struct oid *blob, char **out,
