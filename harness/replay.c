@@ -62,7 +62,10 @@ static void explain_misses(struct replay *rp, const struct plan *p,
                                before.kb ? &before : NULL, &now, r->steps, i,
                                i < rp->nmemo[b] ? &rp->memo[b][i] : NULL))
             snprintf(s->reason, sizeof(s->reason), "%s",
-                     r->fallback[0] ? r->fallback : "not in the cache");
+                     now.kb->steps[i].kind == DF_FROM
+                         ? "the base image is not on the runner: it is pulled"
+                     : r->fallback[0] ? r->fallback
+                                      : "not in the cache");
     }
 }
 
