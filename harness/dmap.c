@@ -7,17 +7,18 @@
 #include "buf.h"
 
 /*
- * A slot is [value | key | used flag], padded to a multiple of 16 bytes so
- * that every value is aligned for any type (malloc'd memory is).
+ * A slot is [value | key | used flag], padded to a multiple of 8 bytes so
+ * that every value is aligned for the integers and pointers it holds.  A
+ * replay keeps millions of slots: every byte here counts.
  */
 static size_t value_size(const struct dmap *m)
 {
-    return (m->vsize + 15) & ~(size_t)15;
+    return (m->vsize + 7) & ~(size_t)7;
 }
 
 static size_t slot_size(const struct dmap *m)
 {
-    return value_size(m) + DMAP_KEY + 16;
+    return value_size(m) + DMAP_KEY + 8;
 }
 
 static unsigned char *slot(const struct dmap *m, size_t i)
@@ -97,7 +98,7 @@ void *dmap_put(struct dmap *m, const unsigned char *key, int *created)
 {
     size_t i;
 
-    if ((m->n + 1) * 4 > m->cap * 3)
+    if ((m->n + 1) * 8 > m->cap * 7) /* load up to 7/8 */
         grow(m);
     for (i = home(m, key);; i = (i + 1) & (m->cap - 1)) {
         unsigned char *s = slot(m, i);

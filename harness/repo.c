@@ -119,17 +119,17 @@ int repo_open(struct repo **out, const char *path, struct err *err)
                            git_msg());
         /* libgit2 caches only trees under 4 KiB by default; a replay reads
          * the same large folders (the root, src/) again for every COPY
-         * and commit, so let it keep trees of any size, within 24 MiB. */
+         * and commit, so let it keep trees of any size, within 16 MiB. */
         git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE,
                          (size_t)16 << 20);
-        git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)24 << 20);
+        git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)16 << 20);
         /* Pack files are read through mmap windows; by default libgit2
          * keeps gigabytes mapped, which a replay of a large history turns
          * into resident memory.  Keep at most 128 MiB mapped, in 32 MiB
          * windows. */
-        git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)32 << 20);
+        git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)8 << 20);
         git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT,
-                         mapped_limit ? mapped_limit : (size_t)128 << 20);
+                         mapped_limit ? mapped_limit : (size_t)32 << 20);
         git_ready = 1;
     }
     r = xcalloc(1, sizeof(*r));

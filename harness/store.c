@@ -375,6 +375,30 @@ static int exec(struct store *s, const char *sql, struct err *err)
     return 0;
 }
 
+/*
+ * exec(), retried while another process holds a lock that SQLite will not
+ * wait for.  Switching a fresh file to WAL and creating the schema need
+ * the lock beyond a read transaction; when two processes open a new file
+ * at once, SQLite returns SQLITE_BUSY at once to one of them (waiting
+ * could deadlock), so the busy timeout alone does not cover it.
+ */
+static int exec_retry(struct store *s, const char *sql, struct err *err)
+{
+    struct timespec pause = { 0, 20 * 1000 * 1000 };
+    int waited_ms = 0, rc;
+
+    for (;;) {
+        rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return 0;
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) ||
+            waited_ms >= BUSY_TIMEOUT_MS)
+            return db_error(s, err);
+        nanosleep(&pause, NULL);
+        waited_ms += 20;
+    }
+}
+
 /* ---- open ---- */
 
 /*
@@ -446,7 +470,7 @@ static int migrate(struct store *s, struct err *err)
 {
     int64_t version;
 
-    if (exec(s, "BEGIN IMMEDIATE", err))
+    if (exec_retry(s, "BEGIN IMMEDIATE", err))
         return err->code;
     /* Again, now that we hold the write lock: another process may have
      * created the schema meanwhile. */
@@ -491,7 +515,7 @@ int store_open(struct store **out, const char *path, struct err *err)
     /* Read-only checks first: nothing is written to a foreign file. */
     if (check_identity(s, &version, err))
         goto fail;
-    if (exec(s,
+    if (exec_retry(s,
              "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
              "PRAGMA foreign_keys = OFF; PRAGMA cache_size = -8192;"
              "PRAGMA temp_store = MEMORY",
