@@ -69,6 +69,22 @@ static void explain_misses(struct replay *rp, const struct plan *p,
     }
 }
 
+/* The simulator's enums as the store spells them (a table, not a string
+ * round trip: this runs for every step of every build). */
+static const enum store_outcome store_outcome_of[] = {
+    [OUTCOME_HIT] = STORE_OUTCOME_HIT,
+    [OUTCOME_MISS] = STORE_OUTCOME_MISS,
+    [OUTCOME_NONE] = STORE_OUTCOME_NONE,
+    [OUTCOME_SKIPPED] = STORE_OUTCOME_SKIPPED,
+};
+
+static const enum store_kind store_kind_of[] = {
+    [XFER_LAYER] = STORE_KIND_LAYER,
+    [XFER_CONFIG] = STORE_KIND_CONFIG,
+    [XFER_MANIFEST] = STORE_KIND_MANIFEST,
+    [XFER_CACHE] = STORE_KIND_CACHE,
+};
+
 static int write_build(struct replay *rp, const struct plan *p,
                        const struct strategy *s, const char *sha,
                        size_t seq, const struct sim_result *r)
@@ -102,8 +118,7 @@ static int write_build(struct replay *rp, const struct plan *p,
     for (i = 0; i < nsteps; i++) {
         const struct key_step *k = &kb->steps[i];
         const struct sim_step *o = &r->steps[i];
-        enum store_outcome so = STORE_OUTCOME_NONE;
-        store_outcome_parse(outcome_name(o->outcome), &so);
+        enum store_outcome so = store_outcome_of[o->outcome];
         steps[i].step_index = (int64_t)i;
         steps[i].stage = k->stage;
         steps[i].line = k->line;
@@ -121,8 +136,7 @@ static int write_build(struct replay *rp, const struct plan *p,
     xf = xcalloc(r->nxfers + 1, sizeof(*xf));
     digests = xcalloc(r->nxfers + 1, sizeof(*digests));
     for (i = 0; i < r->nxfers; i++) {
-        enum store_kind kind = STORE_KIND_LAYER;
-        store_kind_parse(xfer_kind_name(r->xfers[i].kind), &kind);
+        enum store_kind kind = store_kind_of[r->xfers[i].kind];
         xf[i].direction = r->xfers[i].dir == XFER_PULL ? STORE_PULL
                                                        : STORE_PUSH;
         digest_text(digests[i], r->xfers[i].digest);
