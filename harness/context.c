@@ -96,11 +96,39 @@ static void memo_put(struct memo *m, const unsigned char *key,
 
 /* ===== Cache and context ===== */
 
+/* Verdicts of rule sets on paths; see rule_vis(). */
+struct vis_memo {
+    uint64_t *keys; /* two per slot; {0, 0} is empty */
+    unsigned char *vals;
+    size_t n, cap;
+};
+
+/* A parsed .dockerignore, shared by the contexts of every commit that has
+ * the same blob. */
+struct ignore_ref {
+    struct oid blob;
+    struct ignore *ig; /* NULL: no patterns */
+    unsigned char igd[SHA256_LEN];
+    int refs;
+};
+
+#define IGNORE_CACHE 8
+
 struct ctx_cache {
     struct repo *r;
     struct memo dirs;
     struct memo files;
+    struct vis_memo vis;
+    struct ignore_ref *ignores[IGNORE_CACHE]; /* most recent first */
 };
+
+static void ignore_unref(struct ignore_ref *ir)
+{
+    if (ir && --ir->refs == 0) {
+        ignore_free(ir->ig);
+        free(ir);
+    }
+}
 
 int ctx_cache_new(struct ctx_cache **out, struct repo *r)
 {
@@ -115,6 +143,10 @@ void ctx_cache_free(struct ctx_cache *cc)
         return;
     free(cc->dirs.slots);
     free(cc->files.slots);
+    free(cc->vis.keys);
+    free(cc->vis.vals);
+    for (int i = 0; i < IGNORE_CACHE; i++)
+        ignore_unref(cc->ignores[i]);
     free(cc);
 }
 
@@ -122,7 +154,8 @@ struct ctx {
     struct ctx_cache *cc;
     struct oid commit;
     struct oid root;   /* tree of the context folder */
-    struct ignore *ig; /* NULL: no rules */
+    struct ignore_ref *igref;
+    struct ignore *ig; /* NULL: no rules (igref's) */
     unsigned char igd[SHA256_LEN];
     char *ignore_file;
     int has_git;
@@ -143,7 +176,7 @@ void ctx_free(struct ctx *c)
 {
     if (!c)
         return;
-    ignore_free(c->ig);
+    ignore_unref(c->igref);
     free(c->ignore_file);
     free(c);
 }
@@ -186,20 +219,113 @@ struct scope {
     size_t exbase; /* offset in a context path where ex paths begin */
 };
 
-static enum vis rule_vis(const struct ignore *ig, const char *path, int dir)
+/*
+ * The visibility memo: a rule set's verdict on a path does not change from
+ * one commit to the next, and a replay lists the same folders again and
+ * again, so verdicts are kept by a 128-bit hash of (rules digest, path,
+ * folder or not).  Two word-at-a-time hashes with different multipliers
+ * make the key; a false hit needs both to collide.
+ */
+
+static uint64_t mix(uint64_t h, uint64_t w, uint64_t k)
 {
-    if (!ig || !ignore_match(ig, path))
+    h = (h ^ w) * k;
+    return h ^ (h >> 29);
+}
+
+static void vis_key(const unsigned char *digest, const char *path, int dir,
+                    uint64_t key[2])
+{
+    const uint64_t k1 = 0x9e3779b97f4a7c15ULL, k2 = 0xc2b2ae3d27d4eb4fULL;
+    uint64_t a = 0x243f6a8885a308d3ULL, b = 0x13198a2e03707344ULL, w;
+    size_t len = strlen(path), i;
+
+    for (i = 0; i < SHA256_LEN; i += 8) {
+        memcpy(&w, digest + i, 8);
+        a = mix(a, w, k1);
+        b = mix(b, w, k2);
+    }
+    for (i = 0; i + 8 <= len; i += 8) {
+        memcpy(&w, path + i, 8);
+        a = mix(a, w, k1);
+        b = mix(b, w, k2);
+    }
+    w = 0;
+    memcpy(&w, path + i, len - i);
+    w ^= (uint64_t)len << 56 ^ (uint64_t)(dir != 0) << 63;
+    a = mix(mix(a, w, k1), len, k2);
+    b = mix(mix(b, w, k2), len, k1);
+    key[0] = a | 1; /* never {0, 0} */
+    key[1] = b;
+}
+
+static unsigned char *vis_slot(struct vis_memo *m, const uint64_t key[2],
+                               int *found)
+{
+    size_t i = (size_t)(key[0] >> 7) & (m->cap - 1);
+    while (m->keys[2 * i]) {
+        if (m->keys[2 * i] == key[0] && m->keys[2 * i + 1] == key[1]) {
+            *found = 1;
+            return &m->vals[i];
+        }
+        i = (i + 1) & (m->cap - 1);
+    }
+    *found = 0;
+    m->keys[2 * i] = key[0];
+    m->keys[2 * i + 1] = key[1];
+    m->n++;
+    return &m->vals[i];
+}
+
+static void vis_grow(struct vis_memo *m)
+{
+    struct vis_memo old = *m;
+    int found;
+
+    m->cap = old.cap ? 2 * old.cap : 4096;
+    m->keys = xcalloc(2 * m->cap, sizeof(*m->keys));
+    m->vals = xcalloc(m->cap, 1);
+    m->n = 0;
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.keys[2 * i])
+            *vis_slot(m, &old.keys[2 * i], &found) = old.vals[i];
+    free(old.keys);
+    free(old.vals);
+}
+
+static enum vis rule_vis_raw(const struct ignore *ig, const char *path, int dir)
+{
+    if (!ignore_match(ig, path))
         return V_SHOW;
     return dir && ignore_may_include_under(ig, path) ? V_TRANSIT : V_HIDE;
+}
+
+static enum vis rule_vis(struct vis_memo *m, const struct ignore *ig,
+                         const unsigned char *digest, const char *path, int dir)
+{
+    uint64_t key[2];
+    unsigned char *v;
+    int found;
+
+    if (!ig)
+        return V_SHOW;
+    if (4 * (m->n + 1) > 3 * m->cap)
+        vis_grow(m);
+    vis_key(digest, path, dir, key);
+    v = vis_slot(m, key, &found);
+    if (!found)
+        *v = (unsigned char)rule_vis_raw(ig, path, dir);
+    return (enum vis)*v;
 }
 
 /* Visibility of the entry at context path `path` under both rule sets. */
 static enum vis scope_vis(const struct scope *sc, const char *path, int dir)
 {
-    enum vis a = rule_vis(sc->c->ig, path, dir);
+    struct vis_memo *m = &sc->c->cc->vis;
+    enum vis a = rule_vis(m, sc->c->ig, sc->c->igd, path, dir);
     if (a == V_HIDE || !sc->ex || strlen(path) < sc->exbase)
         return a;
-    enum vis b = rule_vis(sc->ex, path + sc->exbase, dir);
+    enum vis b = rule_vis(m, sc->ex, sc->exd, path + sc->exbase, dir);
     return a > b ? a : b;
 }
 
@@ -557,17 +683,6 @@ static int find_path(struct repo *r, const struct oid *root, const char *path,
     return rc;
 }
 
-/* Read a file of the commit if present: 0, ERR_NOTFOUND, or an error. */
-static int read_opt(struct ctx *c, const char *path, char **text, size_t *len,
-                    struct err *err)
-{
-    struct err quiet = ERR_INIT;
-    int rc = repo_read_file(c->cc->r, &c->commit, path, text, len, &quiet);
-    if (rc < 0 && rc != ERR_NOTFOUND)
-        *err = quiet;
-    return rc;
-}
-
 static char *join(const char *dir, const char *name)
 {
     struct buf b = BUF_INIT;
@@ -579,6 +694,50 @@ static char *join(const char *dir, const char *name)
     return buf_detach(&b);
 }
 
+/* The parsed rules of a .dockerignore blob, from the cache or parsed now
+ * (path is for messages).  ERR_BUILD if they do not parse. */
+static int ignore_get(struct ctx_cache *cc, const struct oid *blob,
+                      const char *path, struct ignore_ref **out,
+                      struct err *err)
+{
+    struct ignore_ref *ir = NULL;
+    struct ignore *ig = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    int i, rc;
+
+    for (i = 0; i < IGNORE_CACHE && cc->ignores[i]; i++)
+        if (oid_equal(&cc->ignores[i]->blob, blob))
+            break;
+    if (i < IGNORE_CACHE && cc->ignores[i]) {
+        ir = cc->ignores[i];
+    } else {
+        if ((rc = repo_blob_read(cc->r, blob, &text, &len, err)) < 0)
+            return rc;
+        rc = ignore_parse(&ig, path, text, len, err);
+        free(text);
+        if (rc < 0)
+            return err->code = ERR_BUILD;
+        ir = xcalloc(1, sizeof(*ir));
+        ir->blob = *blob;
+        ir->refs = 1;
+        if (ignore_count(ig)) {
+            ir->ig = ig;
+            ignore_digest(ig, ir->igd);
+        } else {
+            ignore_free(ig);
+        }
+        i = IGNORE_CACHE - 1;
+        ignore_unref(cc->ignores[i]);
+        cc->ignores[i] = ir;
+    }
+    memmove(&cc->ignores[1], &cc->ignores[0], (size_t)i * sizeof(ir));
+    cc->ignores[0] = ir;
+    ir->refs++;
+    *out = ir;
+    return 0;
+}
+
 /* <Dockerfile>.dockerignore next to the Dockerfile wins over the context's
  * .dockerignore (BuildKit's rule). */
 static int load_ignore(struct ctx *c, const char *ctxdir,
@@ -586,8 +745,7 @@ static int load_ignore(struct ctx *c, const char *ctxdir,
 {
     char *df = dockerfile && *dockerfile ? xstrdup(dockerfile)
                                          : join(ctxdir, "Dockerfile");
-    char *cand[2], *text = NULL;
-    size_t len = 0;
+    char *cand[2];
     int rc = ERR_NOTFOUND;
 
     {
@@ -598,26 +756,24 @@ static int load_ignore(struct ctx *c, const char *ctxdir,
     }
     cand[1] = join(ctxdir, ".dockerignore");
     for (int i = 0; i < 2 && rc == ERR_NOTFOUND; i++) {
-        rc = read_opt(c, cand[i], &text, &len, err);
-        if (rc == 0) {
-            c->ignore_file = xstrdup(cand[i]);
-            struct ignore *ig = NULL;
-            rc = ignore_parse(&ig, cand[i], text, len, err);
-            if (rc < 0) {
-                err->code = rc = ERR_BUILD;
-            } else if (ignore_count(ig)) {
-                c->ig = ig;
-                ignore_digest(ig, c->igd);
-            } else {
-                ignore_free(ig);
-            }
+        struct err quiet = ERR_INIT;
+        struct oid blob;
+        rc = repo_path_blob(c->cc->r, &c->commit, cand[i], &blob, &quiet);
+        if (rc < 0) {
+            if (rc != ERR_NOTFOUND)
+                *err = quiet;
+            continue;
         }
+        c->ignore_file = xstrdup(cand[i]);
+        if ((rc = ignore_get(c->cc, &blob, cand[i], &c->igref, err)) < 0)
+            break;
+        c->ig = c->igref->ig;
+        memcpy(c->igd, c->igref->igd, SHA256_LEN);
     }
     if (rc == ERR_NOTFOUND)
         rc = 0;
     if (!c->ignore_file)
         c->ignore_file = xstrdup("");
-    free(text);
     free(cand[0]);
     free(cand[1]);
     free(df);

@@ -61,14 +61,21 @@ static void part_add(struct key_step *s, const char *name, int line,
                      const char *fmt, ...)
 {
     struct buf b = BUF_INIT;
+    char *value;
     va_list ap;
 
     va_start(ap, fmt);
-    buf_vprintf(&b, fmt, ap);
+    if (!strcmp(fmt, "%s")) { /* most parts: no formatting needed */
+        const char *v = va_arg(ap, const char *);
+        value = xstrdup(v ? v : "(null)"); /* as printf prints it */
+    } else {
+        buf_vprintf(&b, fmt, ap);
+        value = buf_detach(&b);
+    }
     va_end(ap);
     s->parts = xrealloc(s->parts, (s->nparts + 1) * sizeof(*s->parts));
     s->parts[s->nparts].name = xstrdup(name);
-    s->parts[s->nparts].value = buf_detach(&b);
+    s->parts[s->nparts].value = value;
     s->parts[s->nparts].line = line;
     s->nparts++;
 }

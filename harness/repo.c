@@ -24,6 +24,10 @@ struct repo {
     struct oid *shallow; /* sorted */
     size_t nshallow;
     char note[256];
+    /* The root tree of the last commit asked for: one build asks for it
+     * several times (Dockerfile, context folder, .dockerignore). */
+    struct oid last_commit;
+    git_tree *last_tree;
 };
 
 struct repo_tree {
@@ -123,6 +127,10 @@ int repo_open(struct repo **out, const char *path, struct err *err)
         git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE,
                          (size_t)16 << 20);
         git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)16 << 20);
+        /* libgit2 re-hashes every object it reads to check its id, which
+         * costs as much as reading it; git does not, and zlib's checksum
+         * still catches a damaged object. */
+        git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
         /* Pack files are read through mmap windows; by default libgit2
          * keeps gigabytes mapped, which a replay of a large history turns
          * into resident memory.  Keep at most 128 MiB mapped, in 32 MiB
@@ -155,6 +163,7 @@ void repo_free(struct repo *r)
 {
     if (!r)
         return;
+    git_tree_free(r->last_tree);
     git_odb_free(r->odb);
     git_repository_free(r->git);
     free(r->shallow);
@@ -601,19 +610,31 @@ void repo_commit_release(struct repo_commit *c)
     c->subject = NULL;
 }
 
+/* The root tree of a commit, owned by the repository (valid until the
+ * next call). */
 static int commit_tree(struct repo *r, const struct oid *commit, git_tree **out,
                        struct err *err)
 {
     git_commit *c = NULL;
+    git_tree *t = NULL;
     git_oid g;
     char hex[OID_HEX];
     int rc = 0;
 
+    if (r->last_tree && oid_equal(&r->last_commit, commit)) {
+        *out = r->last_tree;
+        return 0;
+    }
     to_git(&g, commit);
-    if (git_commit_lookup(&c, r->git, &g) < 0 || git_commit_tree(out, c) < 0) {
+    if (git_commit_lookup(&c, r->git, &g) < 0 || git_commit_tree(&t, c) < 0) {
         oid_hex(commit, hex);
         rc = err_set(err, ERR_GIT, "cannot read the tree of commit '%s': %s",
                      hex, git_msg());
+    } else {
+        git_tree_free(r->last_tree);
+        r->last_tree = t;
+        r->last_commit = *commit;
+        *out = t;
     }
     git_commit_free(c);
     return rc;
@@ -626,7 +647,6 @@ int repo_commit_tree(struct repo *r, const struct oid *commit, struct oid *tree,
     int rc = commit_tree(r, commit, &t, err);
     if (rc == 0)
         from_git(tree, git_tree_id(t));
-    git_tree_free(t);
     return rc;
 }
 
@@ -678,7 +698,6 @@ int repo_path_blob(struct repo *r, const struct oid *commit, const char *path,
     memcpy(out->id, git_tree_entry_id(e)->id, sizeof(out->id));
 out:
     git_tree_entry_free(e);
-    git_tree_free(t);
     return rc;
 }
 
