@@ -26,4 +26,15 @@ void sha256_final(struct sha256 *c, unsigned char out[SHA256_LEN]);
 /* Lower-case hex of a digest into out (SHA256_HEX bytes with NUL). */
 void sha256_hex(const unsigned char d[SHA256_LEN], char out[SHA256_HEX]);
 
+/*
+ * For tests and measurements only.  Digests never depend on it: the
+ * compressor (portable C, or the x86 SHA extensions when cpuid reports them)
+ * is chosen on first use, and HARNESS_SHA256=portable in the environment
+ * forces the portable one.  With on != 0 this forces the portable compressor;
+ * with on == 0 it repeats the automatic choice.  Returns 1 if the SHA
+ * extensions are in use afterwards, else 0.  Not meant to be called while
+ * other threads are hashing (harmless, but they may use either compressor).
+ */
+int sha256_force_portable(int on);
+
 #endif
