@@ -93,7 +93,6 @@ static int write_build(struct replay *rp, const struct plan *p,
     struct store_build b;
     struct store_step *steps = NULL;
     struct store_transfer *xf = NULL;
-    char (*keys)[7 + SHA256_HEX] = NULL;
     char (*digests)[7 + SHA256_HEX] = NULL;
     size_t i, nsteps = p->failed ? 0 : r->nsteps;
     int rc;
@@ -114,7 +113,6 @@ static int write_build(struct replay *rp, const struct plan *p,
     b.registry_bytes = (int64_t)r->registry_bytes;
     b.cache_bytes = (int64_t)r->cache_bytes;
     steps = xcalloc(nsteps + 1, sizeof(*steps));
-    keys = xcalloc(nsteps + 1, sizeof(*keys));
     for (i = 0; i < nsteps; i++) {
         const struct key_step *k = &kb->steps[i];
         const struct sim_step *o = &r->steps[i];
@@ -128,10 +126,6 @@ static int write_build(struct replay *rp, const struct plan *p,
         steps[i].layer_bytes = (int64_t)o->layer_bytes;
         steps[i].bytes_pulled = (int64_t)o->bytes_pulled;
         steps[i].reason = o->reason[0] ? o->reason : NULL;
-        if (k->vertex && k->built) {
-            digest_text(keys[i], k->key);
-            steps[i].key = keys[i];
-        }
     }
     xf = xcalloc(r->nxfers + 1, sizeof(*xf));
     digests = xcalloc(r->nxfers + 1, sizeof(*digests));
@@ -147,7 +141,6 @@ static int write_build(struct replay *rp, const struct plan *p,
     rc = store_build_put(rp->st, &b, steps, nsteps, xf, r->nxfers, NULL,
                          rp->err);
     free(steps);
-    free(keys);
     free(xf);
     free(digests);
     return rc;

@@ -103,6 +103,25 @@ static const char *const migrations[] = {
     "ALTER TABLE builds ADD COLUMN registry_bytes INTEGER;"
     "ALTER TABLE builds ADD COLUMN cache_bytes INTEGER;"
     "PRAGMA user_version = 3;",
+    /* 3 -> 4: a replay writes a million rows; make each one cheaper.  Keys
+     * leave steps (`harness keys` prints them); transfers get their order
+     * as part of a clustered key instead of a rowid and a second index. */
+    "CREATE TABLE transfers_v4 ("
+    " build_id INTEGER NOT NULL REFERENCES builds(id),"
+    " seq INTEGER NOT NULL,"
+    " direction TEXT NOT NULL CHECK (direction IN ('pull', 'push')),"
+    " digest TEXT NOT NULL,"
+    " bytes INTEGER NOT NULL,"
+    " kind TEXT NOT NULL"
+    "  CHECK (kind IN ('layer', 'config', 'manifest', 'cache')),"
+    " PRIMARY KEY (build_id, seq)) WITHOUT ROWID;"
+    "INSERT INTO transfers_v4 SELECT build_id,"
+    " row_number() OVER (PARTITION BY build_id ORDER BY rowid) - 1,"
+    " direction, digest, bytes, kind FROM transfers;"
+    "DROP TABLE transfers;"
+    "ALTER TABLE transfers_v4 RENAME TO transfers;"
+    "ALTER TABLE steps DROP COLUMN key;"
+    "PRAGMA user_version = 4;",
 };
 
 _Static_assert(STORE_APPLICATION_ID == 1213353555, "migrations[0] sets it");
@@ -149,10 +168,10 @@ static const char *const queries[Q_COUNT] = {
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [Q_STEP_PUT] = "INSERT INTO steps (build_id, step_index, stage, line,"
                    " instruction, outcome, seconds, layer_bytes,"
-                   " bytes_pulled, reason, key)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [Q_TRANSFER_PUT] = "INSERT INTO transfers (build_id, direction, digest,"
-                       " bytes, kind) VALUES (?, ?, ?, ?, ?)",
+                   " bytes_pulled, reason)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [Q_TRANSFER_PUT] = "INSERT INTO transfers (build_id, seq, direction,"
+                       " digest, bytes, kind) VALUES (?, ?, ?, ?, ?, ?)",
     [Q_SUMMARY] = "SELECT strategy, count(*), sum(status = 'ok'),"
                   " sum(steps_hit), sum(steps_miss), total(seconds),"
                   " sum(bytes_pulled), sum(bytes_pushed),"
@@ -185,7 +204,8 @@ static const char *const queries[Q_COUNT] = {
 
 struct store {
     sqlite3 *db;
-    sqlite3_stmt *step_batch; /* Q_STEP_PUT with STEP_BATCH rows */
+    sqlite3_stmt *step_batch; /* Q_STEP_PUT with ROW_BATCH rows */
+    sqlite3_stmt *xfer_batch; /* Q_TRANSFER_PUT with ROW_BATCH rows */
     char *path;
     sqlite3_stmt *stmt[Q_COUNT];
     int in_batch;
@@ -289,25 +309,30 @@ static int db_error(struct store *s, struct err *err)
     return err_set(err, ERR_DB, "%s: %s", s->path, sqlite3_errmsg(s->db));
 }
 
-/* Steps are inserted STEP_BATCH rows per statement: per-statement work,
- * not row work, dominated a replay's writes. */
-#define STEP_COLS 11
-#define STEP_BATCH 8
+/* Steps and transfers are inserted ROW_BATCH rows per statement:
+ * per-statement work, not row work, dominated a replay's writes. */
+#define STEP_COLS 10
+#define XFER_COLS 6
+#define ROW_BATCH 8
 
-/* Q_STEP_PUT with STEP_BATCH value tuples. */
-static int prepare_step_batch(struct store *s, struct err *err)
+/* A one-row INSERT repeated as ROW_BATCH value tuples of ncols. */
+static int prepare_batch(struct store *s, const char *one, int ncols,
+                         sqlite3_stmt **out, struct err *err)
 {
-    const char *one = queries[Q_STEP_PUT];
     const char *values = strstr(one, " VALUES ");
     struct buf sql = BUF_INIT;
-    int i, rc;
+    int i, j, rc;
 
     buf_add(&sql, one, (size_t)(values - one));
     buf_adds(&sql, " VALUES ");
-    for (i = 0; i < STEP_BATCH; i++)
-        buf_printf(&sql, "%s(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", i ? ", " : "");
+    for (i = 0; i < ROW_BATCH; i++) {
+        buf_adds(&sql, i ? ", (?" : "(?");
+        for (j = 1; j < ncols; j++)
+            buf_adds(&sql, ", ?");
+        buf_addch(&sql, ')');
+    }
     rc = sqlite3_prepare_v3(s->db, buf_cstr(&sql), -1,
-                            SQLITE_PREPARE_PERSISTENT, &s->step_batch, NULL);
+                            SQLITE_PREPARE_PERSISTENT, out, NULL);
     buf_release(&sql);
     return rc == SQLITE_OK ? 0 : db_error(s, err);
 }
@@ -529,7 +554,10 @@ int store_open(struct store **out, const char *path, struct err *err)
             db_error(s, err);
             goto fail;
         }
-    if (prepare_step_batch(s, err))
+    if (prepare_batch(s, queries[Q_STEP_PUT], STEP_COLS, &s->step_batch,
+                      err) ||
+        prepare_batch(s, queries[Q_TRANSFER_PUT], XFER_COLS, &s->xfer_batch,
+                      err))
         goto fail;
     *out = s;
     return 0;
@@ -549,6 +577,7 @@ void store_close(struct store *s)
     for (i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     sqlite3_finalize(s->step_batch);
+    sqlite3_finalize(s->xfer_batch);
     sqlite3_close(s->db);
     free(s->path);
     free(s);
@@ -668,8 +697,9 @@ void store_batch_interval(struct store *s, double seconds)
 }
 
 static void bind_step(sqlite3_stmt *st, int base, int64_t build_id,
-                      const struct store_step *p)
+                      const struct store_step *p, size_t seq)
 {
+    (void)seq; /* steps carry their own index */
     sqlite3_bind_int64(st, base + 1, build_id);
     sqlite3_bind_int64(st, base + 2, p->step_index);
     sqlite3_bind_int64(st, base + 3, p->stage);
@@ -680,41 +710,55 @@ static void bind_step(sqlite3_stmt *st, int base, int64_t build_id,
     sqlite3_bind_int64(st, base + 8, p->layer_bytes);
     sqlite3_bind_int64(st, base + 9, p->bytes_pulled);
     bind_text(st, base + 10, p->reason);
-    bind_text(st, base + 11, p->key);
 }
 
-static int put_steps(struct store *s, int64_t build_id,
-                     const struct store_step *steps, size_t n,
-                     struct err *err)
+static void bind_transfer(sqlite3_stmt *st, int base, int64_t build_id,
+                          const struct store_transfer *t, size_t seq)
 {
+    sqlite3_bind_int64(st, base + 1, build_id);
+    sqlite3_bind_int64(st, base + 2, (int64_t)seq);
+    bind_text(st, base + 3, store_direction_name(t->direction));
+    bind_text(st, base + 4, t->digest ? t->digest : "");
+    sqlite3_bind_int64(st, base + 5, t->bytes);
+    bind_text(st, base + 6, store_kind_name(t->kind));
+}
+
+typedef void bind_row_fn(sqlite3_stmt *st, int base, int64_t build_id,
+                         const void *row, size_t seq);
+
+static void bind_step_row(sqlite3_stmt *st, int base, int64_t build_id,
+                          const void *row, size_t seq)
+{
+    bind_step(st, base, build_id, row, seq);
+}
+
+static void bind_transfer_row(sqlite3_stmt *st, int base, int64_t build_id,
+                              const void *row, size_t seq)
+{
+    bind_transfer(st, base, build_id, row, seq);
+}
+
+/* Insert the n rows (each size bytes) of a build: ROW_BATCH per statement,
+ * the rest one by one. */
+static int put_rows(struct store *s, sqlite3_stmt *batch, sqlite3_stmt *one,
+                    int cols, bind_row_fn *bind, int64_t build_id,
+                    const void *rows, size_t size, size_t n, struct err *err)
+{
+    const char *p = rows;
     size_t i = 0, j;
 
-    for (; i + STEP_BATCH <= n; i += STEP_BATCH) {
-        for (j = 0; j < STEP_BATCH; j++)
-            bind_step(s->step_batch, (int)j * STEP_COLS, build_id,
-                      &steps[i + j]);
-        if (step_done(s, s->step_batch, err))
+    for (; i + ROW_BATCH <= n; i += ROW_BATCH) {
+        for (j = 0; j < ROW_BATCH; j++)
+            bind(batch, (int)j * cols, build_id, p + (i + j) * size, i + j);
+        if (step_done(s, batch, err))
             return err->code;
     }
     for (; i < n; i++) {
-        bind_step(s->stmt[Q_STEP_PUT], 0, build_id, &steps[i]);
-        if (step_done(s, s->stmt[Q_STEP_PUT], err))
+        bind(one, 0, build_id, p + i * size, i);
+        if (step_done(s, one, err))
             return err->code;
     }
     return 0;
-}
-
-static int put_transfer(struct store *s, int64_t build_id,
-                        const struct store_transfer *t, struct err *err)
-{
-    sqlite3_stmt *st = s->stmt[Q_TRANSFER_PUT];
-
-    sqlite3_bind_int64(st, 1, build_id);
-    bind_text(st, 2, store_direction_name(t->direction));
-    bind_text(st, 3, t->digest ? t->digest : "");
-    sqlite3_bind_int64(st, 4, t->bytes);
-    bind_text(st, 5, store_kind_name(t->kind));
-    return step_done(s, st, err);
 }
 
 static int put_build_row(struct store *s, const struct store_build *b,
@@ -762,7 +806,6 @@ int store_build_put(struct store *s, const struct store_build *b,
                     int64_t *build_id, struct err *err)
 {
     int64_t id = 0;
-    size_t i;
 
     if (!is_sha(b->commit_sha))
         return err_set(err, ERR_INVALID, "%s: malformed commit id '%s'",
@@ -775,11 +818,11 @@ int store_build_put(struct store *s, const struct store_build *b,
         return err->code;
     if (put_build_row(s, b, &id, err))
         goto fail;
-    if (put_steps(s, id, steps, nsteps, err))
+    if (put_rows(s, s->step_batch, s->stmt[Q_STEP_PUT], STEP_COLS,
+                 bind_step_row, id, steps, sizeof(*steps), nsteps, err) ||
+        put_rows(s, s->xfer_batch, s->stmt[Q_TRANSFER_PUT], XFER_COLS,
+                 bind_transfer_row, id, t, sizeof(*t), nt, err))
         goto fail;
-    for (i = 0; i < nt; i++)
-        if (put_transfer(s, id, &t[i], err))
-            goto fail;
     if (step_done(s, s->stmt[Q_RELEASE], err))
         goto fail;
     if (build_id)

@@ -38,7 +38,7 @@ struct store;
 
 /* Schema version written to PRAGMA user_version (doc/schema.md); 2 added
  * real_builds and real_steps. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 /* PRAGMA application_id of harness databases ("HRNS"). */
 #define STORE_APPLICATION_ID 0x48524e53
 
@@ -125,7 +125,6 @@ struct store_step {
     int64_t layer_bytes;
     int64_t bytes_pulled;
     const char *reason; /* why it missed or was skipped; may be NULL */
-    const char *key;    /* cache key (hex) or NULL */
 };
 
 struct store_transfer {

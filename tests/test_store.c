@@ -97,8 +97,7 @@ static int put_build(struct store *s, int64_t run, const char *strategy,
                                  1.0,
                                  100,
                                  10,
-                                 NULL,
-                                 "k" };
+                                 NULL };
         steps[i] = st;
         if (i % 2)
             b.steps_miss++;
@@ -338,8 +337,8 @@ static void store__failed_build_leaves_the_rest_of_the_batch(void **state)
     struct err err = ERR_INIT;
     int64_t run = new_run(s, "{}");
     struct store_step dup[2] = {
-        { 0, 0, 1, "FROM", STORE_OUTCOME_NONE, 0, 0, 0, NULL, NULL },
-        { 0, 0, 2, "RUN", STORE_OUTCOME_MISS, 1, 5, 0, NULL, NULL },
+        { 0, 0, 1, "FROM", STORE_OUTCOME_NONE, 0, 0, 0, NULL },
+        { 0, 0, 2, "RUN", STORE_OUTCOME_MISS, 1, 5, 0, NULL },
     };
     struct store_build b = { run,     sha_b,      1,
                              "local", "buildkit", STORE_STATUS_FAILED,
@@ -624,6 +623,18 @@ static void store__version_1_file_gains_the_real_build_tables(void **state)
                                   "real_builds; ALTER TABLE builds DROP "
                                   "COLUMN registry_bytes; ALTER TABLE "
                                   "builds DROP COLUMN cache_bytes; "
+                                  "ALTER TABLE steps ADD COLUMN key TEXT; "
+                                  "DROP TABLE transfers; "
+                                  "CREATE TABLE transfers (build_id INTEGER "
+                                  "NOT NULL, direction TEXT NOT NULL, "
+                                  "digest TEXT NOT NULL, bytes INTEGER NOT "
+                                  "NULL, kind TEXT NOT NULL); "
+                                  "CREATE INDEX transfers_build ON "
+                                  "transfers (build_id); "
+                                  "INSERT INTO transfers VALUES (7, 'pull', "
+                                  "'sha256:aa', 10, 'layer'), (7, 'push', "
+                                  "'sha256:bb', 20, 'layer'), (8, 'pull', "
+                                  "'sha256:cc', 30, 'config'); "
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -641,6 +652,16 @@ static void store__version_1_file_gains_the_real_build_tables(void **state)
                                         "WHERE name IN ('real_builds', "
                                         "'real_steps')"),
                      2);
+    /* version 4: transfers keep their rows, numbered per build in the
+     * order written; steps lose the key column */
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM transfers"), 3);
+    assert_int_equal(raw_count(f->path, "SELECT sum(seq * bytes) FROM "
+                                        "transfers"),
+                     20);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM "
+                                        "pragma_table_info('steps') WHERE "
+                                        "name = 'key'"),
+                     0);
 }
 
 static void store__real_build_is_written_with_nulls_for_unknowns(void **state)
