@@ -11,12 +11,12 @@ PKGS   := libgit2 sqlite3 jansson
 WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wformat=2 -Wwrite-strings -Wvla -Wundef
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
+ALL_CFLAGS = -std=c11 -pthread -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
              $(SAN) -MMD -MP $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
 ifneq ($(DEVELOPER)$(CI),)
 ALL_CFLAGS += -Werror
 endif
-LDLIBS := $(shell pkg-config --libs $(PKGS)) -lm
+LDLIBS := $(shell pkg-config --libs $(PKGS)) -lm -pthread
 BUILD  ?= build
 SRC    := $(wildcard harness/*.c)
 OBJ    := $(patsubst harness/%.c,$(BUILD)/%.o,$(SRC))

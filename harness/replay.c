@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "cmd.h"
 #include "explain.h"
+#include "writer.h"
 
 struct replay {
     const struct replay_options *o;
@@ -20,7 +21,7 @@ struct replay {
                        commit (shared by the strategies) */
     size_t nmemo[2];
     int64_t run_id;
-    int resumed;
+    struct writer *writer; /* owns the store while the replay runs */
     struct replay_stats *stats;
     struct err *err;
 };
@@ -85,17 +86,17 @@ static const enum store_kind store_kind_of[] = {
     [XFER_CACHE] = STORE_KIND_CACHE,
 };
 
-static int write_build(struct replay *rp, const struct plan *p,
-                       const struct strategy *s, const char *sha,
-                       size_t seq, const struct sim_result *r)
+/* One build's rows into the commit's packet. */
+static void write_build(struct replay *rp, struct wpacket *pk,
+                        const struct plan *p, const struct strategy *s,
+                        const char *sha, size_t seq,
+                        const struct sim_result *r)
 {
     const struct key_build *kb = p->kb[s->ops->builder];
     struct store_build b;
-    struct store_step *steps = NULL;
-    struct store_transfer *xf = NULL;
-    char (*digests)[7 + SHA256_HEX] = NULL;
     size_t i, nsteps = p->failed ? 0 : r->nsteps;
-    int rc;
+    struct store_step *steps = wpacket_alloc(pk, nsteps * sizeof(*steps));
+    struct store_transfer *xf = wpacket_alloc(pk, r->nxfers * sizeof(*xf));
 
     memset(&b, 0, sizeof(b));
     b.run_id = rp->run_id;
@@ -109,50 +110,42 @@ static int write_build(struct replay *rp, const struct plan *p,
     b.bytes_pushed = (int64_t)r->bytes_pushed;
     b.steps_hit = r->hits;
     b.steps_miss = r->misses;
-    b.error = p->failed ? p->error : r->failed ? r->error : NULL;
+    b.error = wpacket_strdup(pk, p->failed  ? p->error
+                                 : r->failed ? r->error
+                                             : NULL);
     b.registry_bytes = (int64_t)r->registry_bytes;
     b.cache_bytes = (int64_t)r->cache_bytes;
-    steps = xcalloc(nsteps + 1, sizeof(*steps));
     for (i = 0; i < nsteps; i++) {
         const struct key_step *k = &kb->steps[i];
         const struct sim_step *o = &r->steps[i];
-        enum store_outcome so = store_outcome_of[o->outcome];
         steps[i].step_index = (int64_t)i;
         steps[i].stage = k->stage;
         steps[i].line = k->line;
         steps[i].instruction = df_kind_name(k->kind);
-        steps[i].outcome = so;
+        steps[i].outcome = store_outcome_of[o->outcome];
         steps[i].seconds = o->seconds;
         steps[i].layer_bytes = (int64_t)o->layer_bytes;
         steps[i].bytes_pulled = (int64_t)o->bytes_pulled;
-        steps[i].reason = o->reason[0] ? o->reason : NULL;
+        steps[i].reason = o->reason[0] ? wpacket_strdup(pk, o->reason) : NULL;
     }
-    xf = xcalloc(r->nxfers + 1, sizeof(*xf));
-    digests = xcalloc(r->nxfers + 1, sizeof(*digests));
     for (i = 0; i < r->nxfers; i++) {
-        enum store_kind kind = store_kind_of[r->xfers[i].kind];
+        char *digest = wpacket_alloc(pk, 7 + SHA256_HEX);
         xf[i].direction = r->xfers[i].dir == XFER_PULL ? STORE_PULL
                                                        : STORE_PUSH;
-        digest_text(digests[i], r->xfers[i].digest);
-        xf[i].digest = digests[i];
+        digest_text(digest, r->xfers[i].digest);
+        xf[i].digest = digest;
         xf[i].bytes = (int64_t)r->xfers[i].bytes;
-        xf[i].kind = kind;
+        xf[i].kind = store_kind_of[r->xfers[i].kind];
     }
-    rc = store_build_put(rp->st, &b, steps, nsteps, xf, r->nxfers, NULL,
-                         rp->err);
-    free(steps);
-    free(xf);
-    free(digests);
-    return rc;
+    wpacket_build(pk, &b, steps, nsteps, xf, r->nxfers);
 }
 
-static int commit_put(struct replay *rp, const struct repo_commit *c,
-                      const char *sha)
+static void commit_put(struct wpacket *pk, const struct repo_commit *c,
+                       const char *sha)
 {
     struct store_commit sc;
     struct buf parents = BUF_INIT;
     size_t i;
-    int rc;
 
     for (i = 0; i < c->nparents; i++) {
         char hex[OID_HEX];
@@ -163,9 +156,8 @@ static int commit_put(struct replay *rp, const struct repo_commit *c,
     sc.parents = buf_cstr(&parents);
     sc.author_time = c->author_time;
     sc.subject = c->subject ? c->subject : "";
-    rc = store_commit_put(rp->st, &sc, rp->err);
+    wpacket_commit(pk, &sc);
     buf_release(&parents);
-    return rc;
 }
 
 static void memo_reset(struct replay *rp, const struct plan *p)
@@ -186,11 +178,12 @@ static int replay_commit(struct replay *rp, const struct oid *id, size_t seq)
     const struct replay_options *o = rp->o;
     struct plan p;
     struct repo_commit c;
-    char sha[OID_HEX];
+    struct wpacket *pk;
+    char hex[OID_HEX], *sha;
     size_t i;
     int rc;
 
-    oid_hex(id, sha);
+    oid_hex(id, hex);
     if (o->on_commit)
         o->on_commit(o->on_commit_arg, id);
     rc = plan_make(&p, rp->repo, rp->cc, id, seq + 1, o->plan,
@@ -200,25 +193,15 @@ static int replay_commit(struct replay *rp, const struct oid *id, size_t seq)
     if ((rc = repo_commit_read(rp->repo, id, &c, rp->err)) < 0)
         goto out;
     memo_reset(rp, &p);
-    if ((rc = commit_put(rp, &c, sha)) < 0) {
-        repo_commit_release(&c);
-        goto out;
-    }
+    pk = wpacket_new();
+    sha = wpacket_strdup(pk, hex);
+    commit_put(pk, &c, sha);
     for (i = 0; i < o->nstrategies; i++) {
         struct strategy *s = rp->strats[i];
         const struct key_build *kb = p.kb[s->ops->builder];
         struct sim_build sb = { kb, seq, c.author_time };
         struct sim_result r;
-        int done = 0;
 
-        if (rp->resumed) {
-            done = store_build_done(rp->st, rp->run_id, s->ops->name, sha,
-                                    rp->err);
-            if (done < 0) {
-                rc = done;
-                break;
-            }
-        }
         sim_result_init(&r, kb ? kb->nsteps : 0);
         if (!p.failed) {
             strategy_build(s, &sb, &r);
@@ -228,15 +211,11 @@ static int replay_commit(struct replay *rp, const struct oid *id, size_t seq)
         }
         if (p.failed || r.failed)
             rp->stats->failed++;
-        if (!done) {
-            rc = write_build(rp, &p, s, sha, seq, &r);
-            rp->stats->written++;
-        }
+        write_build(rp, pk, &p, s, sha, seq, &r);
         sim_result_release(&r);
-        if (rc < 0)
-            break;
     }
     repo_commit_release(&c);
+    rc = writer_push(rp->writer, pk);
 out:
     if (rc == 0 && !p.failed && !(p.kb[0] && p.kb[0]->failed) &&
         !(p.kb[1] && p.kb[1]->failed)) {
@@ -276,17 +255,18 @@ int replay_run(struct store *st, struct repo *r,
     run.dockerfile = o->plan->dockerfile ? o->plan->dockerfile : "Dockerfile";
     run.options = o->options_json;
     run.tool_version = HARNESS_VERSION;
-    if ((rc = store_run_find_or_create(st, &run, &rp.run_id, &rp.resumed,
+    if ((rc = store_run_find_or_create(st, &run, &rp.run_id, &stats->resumed,
                                        err)) < 0)
         goto out;
     stats->run_id = rp.run_id;
-    stats->resumed = rp.resumed;
     stats->total = n;
     if ((rc = ctx_cache_new(&rp.cc, r)) < 0)
         goto out;
     rp.strats = xcalloc(o->nstrategies + 1, sizeof(*rp.strats));
     for (i = 0; i < o->nstrategies; i++)
         rp.strats[i] = strategy_new(o->strategies[i], &o->cfg);
+    if ((rc = writer_start(&rp.writer, st, stats->resumed, err)) < 0)
+        goto out;
     for (i = 0; i < n; i++) {
         if (o->stop && *o->stop) {
             stats->interrupted = 1;
@@ -295,13 +275,19 @@ int replay_run(struct store *st, struct repo *r,
         if ((rc = replay_commit(&rp, &commits[i], i)) < 0)
             break;
         stats->commits++;
-        if ((rc = store_batch_maybe_commit(st, err)) < 0)
-            break;
         if (o->progress)
             o->progress(o->progress_arg, i + 1, n);
     }
-    if (rc == 0)
-        rc = store_batch_commit(st, err);
+    {
+        /* The writer's error wins when it is what stopped the loop (a
+         * refused push leaves err unset). */
+        struct err werr = ERR_INIT;
+        int wrc = writer_finish(rp.writer, &stats->written, &werr);
+        if (wrc < 0 && (rc == 0 || !err->code)) {
+            *err = werr;
+            rc = wrc;
+        }
+    }
 out:
     for (i = 0; rp.strats && i < o->nstrategies; i++)
         strategy_free(rp.strats[i]);

@@ -516,10 +516,18 @@ int store_open(struct store **out, const char *path, struct err *err)
     struct store *s = NULL;
     int64_t version;
     struct stat st;
-    int flags = SQLITE_OPEN_READWRITE;
+    /* A store is used by one thread at a time (a replay hands it to its
+     * writer thread), so neither the connection nor SQLite's allocator
+     * need a mutex on every call. */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    static int configured;
     size_t i;
 
     *out = NULL;
+    if (!configured) {
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* before first use */
+        configured = 1;
+    }
     if (check_header(path, err))
         return err->code;
     if (strcmp(path, ":memory:") && stat(path, &st) < 0)

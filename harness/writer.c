@@ -1,0 +1,253 @@
+#include "writer.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+/* Packets waiting at most; each holds one commit's rows (tens of KiB). */
+#define QUEUE_MAX 64
+#define CHUNK (64 * 1024)
+
+struct chunk {
+    struct chunk *next;
+    size_t used, cap;
+    max_align_t data[]; /* cap bytes */
+};
+
+struct wbuild {
+    struct store_build b;
+    const struct store_step *steps;
+    size_t nsteps;
+    const struct store_transfer *xf;
+    size_t nxf;
+};
+
+struct wpacket {
+    struct wpacket *next;
+    struct chunk *chunks;
+    int has_commit;
+    struct store_commit commit;
+    struct wbuild *builds;
+    size_t nbuilds, cap;
+};
+
+struct writer {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t can_take, can_put;
+    struct wpacket *head, *tail;
+    size_t queued;
+    int closing; /* no more packets will come */
+    int failed;  /* err holds why; packets are dropped */
+    struct err err;
+    struct store *st;
+    int resumed;
+    size_t written;
+};
+
+/* ---- packets ---- */
+
+struct wpacket *wpacket_new(void)
+{
+    return xcalloc(1, sizeof(struct wpacket));
+}
+
+void *wpacket_alloc(struct wpacket *p, size_t size)
+{
+    const size_t align = sizeof(max_align_t);
+    struct chunk *c = p->chunks;
+    size_t need = (size + align - 1) / align * align;
+
+    if (!c || c->cap - c->used < need) {
+        size_t cap = need > CHUNK ? need : CHUNK;
+        c = xmalloc(sizeof(*c) + cap);
+        c->used = 0;
+        c->cap = cap;
+        c->next = p->chunks;
+        p->chunks = c;
+    }
+    void *out = (char *)c->data + c->used;
+    c->used += need;
+    memset(out, 0, size);
+    return out;
+}
+
+char *wpacket_strdup(struct wpacket *p, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    return memcpy(wpacket_alloc(p, n), s, n);
+}
+
+void wpacket_commit(struct wpacket *p, const struct store_commit *c)
+{
+    p->has_commit = 1;
+    p->commit.sha = wpacket_strdup(p, c->sha);
+    p->commit.parents = wpacket_strdup(p, c->parents);
+    p->commit.author_time = c->author_time;
+    p->commit.subject = wpacket_strdup(p, c->subject);
+}
+
+void wpacket_build(struct wpacket *p, const struct store_build *b,
+                   const struct store_step *steps, size_t nsteps,
+                   const struct store_transfer *xf, size_t nxf)
+{
+    XGROW(p->builds, p->cap, p->nbuilds + 1);
+    struct wbuild *w = &p->builds[p->nbuilds++];
+    w->b = *b;
+    w->steps = steps;
+    w->nsteps = nsteps;
+    w->xf = xf;
+    w->nxf = nxf;
+}
+
+static void wpacket_free(struct wpacket *p)
+{
+    while (p->chunks) {
+        struct chunk *c = p->chunks;
+        p->chunks = c->next;
+        free(c);
+    }
+    free(p->builds);
+    free(p);
+}
+
+/* ---- the thread ---- */
+
+/* Write one packet: the commit, then each build not already stored. */
+static int write_packet(struct writer *w, const struct wpacket *p,
+                        struct err *err)
+{
+    int rc;
+
+    if (p->has_commit && (rc = store_commit_put(w->st, &p->commit, err)) < 0)
+        return rc;
+    for (size_t i = 0; i < p->nbuilds; i++) {
+        const struct wbuild *b = &p->builds[i];
+        if (w->resumed) {
+            int done = store_build_done(w->st, b->b.run_id, b->b.strategy,
+                                        b->b.commit_sha, err);
+            if (done < 0)
+                return done;
+            if (done)
+                continue;
+        }
+        rc = store_build_put(w->st, &b->b, b->steps, b->nsteps, b->xf, b->nxf,
+                             NULL, err);
+        if (rc < 0)
+            return rc;
+        w->written++;
+    }
+    return store_batch_maybe_commit(w->st, err);
+}
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    struct err err = ERR_INIT;
+    int failed = 0;
+
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        while (!w->head && !w->closing)
+            pthread_cond_wait(&w->can_take, &w->mu);
+        struct wpacket *p = w->head;
+        if (p) {
+            w->head = p->next;
+            if (!w->head)
+                w->tail = NULL;
+            w->queued--;
+            pthread_cond_signal(&w->can_put);
+        }
+        pthread_mutex_unlock(&w->mu);
+        if (!p)
+            break; /* closing and drained */
+        if (!failed && write_packet(w, p, &err) < 0) {
+            failed = 1;
+            pthread_mutex_lock(&w->mu);
+            w->failed = 1;
+            w->err = err;
+            pthread_cond_broadcast(&w->can_put);
+            pthread_mutex_unlock(&w->mu);
+        }
+        wpacket_free(p);
+    }
+    if (!failed && store_batch_commit(w->st, &err) < 0) {
+        w->failed = 1;
+        w->err = err;
+    }
+    return NULL;
+}
+
+int writer_start(struct writer **out, struct store *st, int resumed,
+                 struct err *err)
+{
+    struct writer *w = xcalloc(1, sizeof(*w));
+    int rc;
+
+    *out = NULL;
+    w->st = st;
+    w->resumed = resumed;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->can_take, NULL);
+    pthread_cond_init(&w->can_put, NULL);
+    if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
+        pthread_cond_destroy(&w->can_put);
+        pthread_cond_destroy(&w->can_take);
+        pthread_mutex_destroy(&w->mu);
+        free(w);
+        return err_set(err, ERR_IO, "cannot start the database writer: %s",
+                       strerror(rc));
+    }
+    *out = w;
+    return 0;
+}
+
+int writer_push(struct writer *w, struct wpacket *p)
+{
+    int code;
+
+    pthread_mutex_lock(&w->mu);
+    while (w->queued >= QUEUE_MAX && !w->failed)
+        pthread_cond_wait(&w->can_put, &w->mu);
+    code = w->failed ? w->err.code : 0;
+    if (!code) {
+        p->next = NULL;
+        if (w->tail)
+            w->tail->next = p;
+        else
+            w->head = p;
+        w->tail = p;
+        w->queued++;
+        pthread_cond_signal(&w->can_take);
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (code)
+        wpacket_free(p);
+    return code;
+}
+
+int writer_finish(struct writer *w, size_t *written, struct err *err)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&w->mu);
+    w->closing = 1;
+    pthread_cond_signal(&w->can_take);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    if (w->failed) {
+        *err = w->err;
+        rc = err->code ? err->code : ERR_DB;
+    }
+    if (written)
+        *written = w->written;
+    pthread_cond_destroy(&w->can_put);
+    pthread_cond_destroy(&w->can_take);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+    return rc;
+}
