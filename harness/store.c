@@ -136,6 +136,7 @@ enum {
     Q_COMMIT_PUT,
     Q_BUILD_DONE,
     Q_BUILD_PUT,
+    Q_BUILD_NEXT_ID,
     Q_STEP_PUT,
     Q_TRANSFER_PUT,
     Q_SUMMARY,
@@ -161,11 +162,12 @@ static const char *const queries[Q_COUNT] = {
                      " author_time, subject) VALUES (?, ?, ?, ?)",
     [Q_BUILD_DONE] = "SELECT 1 FROM builds WHERE run_id = ? AND strategy = ?"
                      " AND commit_sha = ?",
-    [Q_BUILD_PUT] = "INSERT INTO builds (run_id, commit_sha, seq, strategy,"
-                    " builder, status, seconds, bytes_pulled, bytes_pushed,"
-                    " steps_hit, steps_miss, error, registry_bytes,"
-                    " cache_bytes)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [Q_BUILD_PUT] = "INSERT INTO builds (id, run_id, commit_sha, seq,"
+                    " strategy, builder, status, seconds, bytes_pulled,"
+                    " bytes_pushed, steps_hit, steps_miss, error,"
+                    " registry_bytes, cache_bytes)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [Q_BUILD_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM builds",
     [Q_STEP_PUT] = "INSERT INTO steps (build_id, step_index, stage, line,"
                    " instruction, outcome, seconds, layer_bytes,"
                    " bytes_pulled, reason)"
@@ -202,10 +204,25 @@ static const char *const queries[Q_COUNT] = {
                         " FROM steps WHERE build_id = ? ORDER BY step_index",
 };
 
+/*
+ * Rows are inserted many per statement: per-statement work, not row work,
+ * dominated a replay's writes.  An inserter repeats a one-row INSERT's
+ * value tuple; st[k] inserts 1 << k rows and is prepared when first used,
+ * so n rows take at most log2(n) + 1 statements... per 64.
+ */
+#define ROW_SIZES 7 /* 1 to 64 rows per statement */
+
+struct inserter {
+    int query; /* the one-row INSERT in queries[] */
+    int cols;
+    sqlite3_stmt *st[ROW_SIZES];
+};
+
+enum { INS_BUILDS, INS_STEPS, INS_TRANSFERS };
+
 struct store {
     sqlite3 *db;
-    sqlite3_stmt *step_batch; /* Q_STEP_PUT with ROW_BATCH rows */
-    sqlite3_stmt *xfer_batch; /* Q_TRANSFER_PUT with ROW_BATCH rows */
+    struct inserter ins[3]; /* builds, steps, transfers */
     char *path;
     sqlite3_stmt *stmt[Q_COUNT];
     int in_batch;
@@ -307,34 +324,6 @@ static double now_monotonic(void)
 static int db_error(struct store *s, struct err *err)
 {
     return err_set(err, ERR_DB, "%s: %s", s->path, sqlite3_errmsg(s->db));
-}
-
-/* Steps and transfers are inserted ROW_BATCH rows per statement:
- * per-statement work, not row work, dominated a replay's writes. */
-#define STEP_COLS 10
-#define XFER_COLS 6
-#define ROW_BATCH 8
-
-/* A one-row INSERT repeated as ROW_BATCH value tuples of ncols. */
-static int prepare_batch(struct store *s, const char *one, int ncols,
-                         sqlite3_stmt **out, struct err *err)
-{
-    const char *values = strstr(one, " VALUES ");
-    struct buf sql = BUF_INIT;
-    int i, j, rc;
-
-    buf_add(&sql, one, (size_t)(values - one));
-    buf_adds(&sql, " VALUES ");
-    for (i = 0; i < ROW_BATCH; i++) {
-        buf_adds(&sql, i ? ", (?" : "(?");
-        for (j = 1; j < ncols; j++)
-            buf_adds(&sql, ", ?");
-        buf_addch(&sql, ')');
-    }
-    rc = sqlite3_prepare_v3(s->db, buf_cstr(&sql), -1,
-                            SQLITE_PREPARE_PERSISTENT, out, NULL);
-    buf_release(&sql);
-    return rc == SQLITE_OK ? 0 : db_error(s, err);
 }
 
 /* Run a statement that returns no rows we need; reset it after. */
@@ -562,11 +551,9 @@ int store_open(struct store **out, const char *path, struct err *err)
             db_error(s, err);
             goto fail;
         }
-    if (prepare_batch(s, queries[Q_STEP_PUT], STEP_COLS, &s->step_batch,
-                      err) ||
-        prepare_batch(s, queries[Q_TRANSFER_PUT], XFER_COLS, &s->xfer_batch,
-                      err))
-        goto fail;
+    s->ins[INS_BUILDS] = (struct inserter){ Q_BUILD_PUT, 15, { NULL } };
+    s->ins[INS_STEPS] = (struct inserter){ Q_STEP_PUT, 10, { NULL } };
+    s->ins[INS_TRANSFERS] = (struct inserter){ Q_TRANSFER_PUT, 6, { NULL } };
     *out = s;
     return 0;
 fail:
@@ -584,8 +571,9 @@ void store_close(struct store *s)
         sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     for (i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
-    sqlite3_finalize(s->step_batch);
-    sqlite3_finalize(s->xfer_batch);
+    for (i = 0; i < 3; i++)
+        for (int k = 0; k < ROW_SIZES; k++)
+            sqlite3_finalize(s->ins[i].st[k]);
     sqlite3_close(s->db);
     free(s->path);
     free(s);
@@ -704,11 +692,47 @@ void store_batch_interval(struct store *s, double seconds)
     s->interval = seconds < 0 ? 0 : seconds;
 }
 
-static void bind_step(sqlite3_stmt *st, int base, int64_t build_id,
-                      const struct store_step *p, size_t seq)
+/* One row to insert: the build it belongs to, its position, the item. */
+struct row_ref {
+    int64_t build_id;
+    size_t seq;
+    const void *item;
+};
+
+typedef void bind_row_fn(sqlite3_stmt *st, int base, const struct row_ref *r);
+
+static void bind_build(sqlite3_stmt *st, int base, const struct row_ref *r)
 {
-    (void)seq; /* steps carry their own index */
-    sqlite3_bind_int64(st, base + 1, build_id);
+    const struct store_build *b = r->item;
+
+    sqlite3_bind_int64(st, base + 1, r->build_id);
+    sqlite3_bind_int64(st, base + 2, b->run_id);
+    bind_text(st, base + 3, b->commit_sha);
+    sqlite3_bind_int64(st, base + 4, b->seq);
+    bind_text(st, base + 5, b->strategy ? b->strategy : "");
+    bind_text(st, base + 6, b->builder ? b->builder : "");
+    bind_text(st, base + 7, store_status_name(b->status));
+    sqlite3_bind_double(st, base + 8, b->seconds);
+    sqlite3_bind_int64(st, base + 9, b->bytes_pulled);
+    sqlite3_bind_int64(st, base + 10, b->bytes_pushed);
+    sqlite3_bind_int64(st, base + 11, b->steps_hit);
+    sqlite3_bind_int64(st, base + 12, b->steps_miss);
+    bind_text(st, base + 13, b->error);
+    if (b->registry_bytes >= 0)
+        sqlite3_bind_int64(st, base + 14, b->registry_bytes);
+    else
+        sqlite3_bind_null(st, base + 14);
+    if (b->cache_bytes >= 0)
+        sqlite3_bind_int64(st, base + 15, b->cache_bytes);
+    else
+        sqlite3_bind_null(st, base + 15);
+}
+
+static void bind_step(sqlite3_stmt *st, int base, const struct row_ref *r)
+{
+    const struct store_step *p = r->item;
+
+    sqlite3_bind_int64(st, base + 1, r->build_id);
     sqlite3_bind_int64(st, base + 2, p->step_index);
     sqlite3_bind_int64(st, base + 3, p->stage);
     sqlite3_bind_int64(st, base + 4, p->line);
@@ -720,121 +744,150 @@ static void bind_step(sqlite3_stmt *st, int base, int64_t build_id,
     bind_text(st, base + 10, p->reason);
 }
 
-static void bind_transfer(sqlite3_stmt *st, int base, int64_t build_id,
-                          const struct store_transfer *t, size_t seq)
+static void bind_transfer(sqlite3_stmt *st, int base, const struct row_ref *r)
 {
-    sqlite3_bind_int64(st, base + 1, build_id);
-    sqlite3_bind_int64(st, base + 2, (int64_t)seq);
+    const struct store_transfer *t = r->item;
+
+    sqlite3_bind_int64(st, base + 1, r->build_id);
+    sqlite3_bind_int64(st, base + 2, (int64_t)r->seq);
     bind_text(st, base + 3, store_direction_name(t->direction));
     bind_text(st, base + 4, t->digest ? t->digest : "");
     sqlite3_bind_int64(st, base + 5, t->bytes);
     bind_text(st, base + 6, store_kind_name(t->kind));
 }
 
-typedef void bind_row_fn(sqlite3_stmt *st, int base, int64_t build_id,
-                         const void *row, size_t seq);
-
-static void bind_step_row(sqlite3_stmt *st, int base, int64_t build_id,
-                          const void *row, size_t seq)
+/* The statement of an inserter that inserts 1 << k rows. */
+static sqlite3_stmt *inserter_stmt(struct store *s, struct inserter *in, int k,
+                                   struct err *err)
 {
-    bind_step(st, base, build_id, row, seq);
-}
+    const char *one = queries[in->query];
+    const char *values = strstr(one, " VALUES ");
+    struct buf sql = BUF_INIT;
 
-static void bind_transfer_row(sqlite3_stmt *st, int base, int64_t build_id,
-                              const void *row, size_t seq)
-{
-    bind_transfer(st, base, build_id, row, seq);
-}
-
-/* Insert the n rows (each size bytes) of a build: ROW_BATCH per statement,
- * the rest one by one. */
-static int put_rows(struct store *s, sqlite3_stmt *batch, sqlite3_stmt *one,
-                    int cols, bind_row_fn *bind, int64_t build_id,
-                    const void *rows, size_t size, size_t n, struct err *err)
-{
-    const char *p = rows;
-    size_t i = 0, j;
-
-    for (; i + ROW_BATCH <= n; i += ROW_BATCH) {
-        for (j = 0; j < ROW_BATCH; j++)
-            bind(batch, (int)j * cols, build_id, p + (i + j) * size, i + j);
-        if (step_done(s, batch, err))
-            return err->code;
+    if (in->st[k])
+        return in->st[k];
+    buf_add(&sql, one, (size_t)(values - one));
+    buf_adds(&sql, " VALUES ");
+    for (int i = 0; i < 1 << k; i++) {
+        buf_adds(&sql, i ? ", (?" : "(?");
+        for (int j = 1; j < in->cols; j++)
+            buf_adds(&sql, ", ?");
+        buf_addch(&sql, ')');
     }
-    for (; i < n; i++) {
-        bind(one, 0, build_id, p + i * size, i);
-        if (step_done(s, one, err))
+    if (sqlite3_prepare_v3(s->db, buf_cstr(&sql), -1,
+                           SQLITE_PREPARE_PERSISTENT, &in->st[k],
+                           NULL) != SQLITE_OK) {
+        db_error(s, err);
+        in->st[k] = NULL;
+    }
+    buf_release(&sql);
+    return in->st[k];
+}
+
+/* Insert n rows, the largest statements first. */
+static int insert_rows(struct store *s, struct inserter *in, bind_row_fn *bind,
+                       const struct row_ref *rows, size_t n, struct err *err)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        int k = ROW_SIZES - 1;
+        while (((size_t)1 << k) > n - i)
+            k--;
+        sqlite3_stmt *st = inserter_stmt(s, in, k, err);
+        if (!st)
             return err->code;
+        for (size_t j = 0; j < (size_t)1 << k; j++)
+            bind(st, (int)j * in->cols, &rows[i + j]);
+        if (step_done(s, st, err))
+            return err->code;
+        i += (size_t)1 << k;
     }
     return 0;
 }
 
-static int put_build_row(struct store *s, const struct store_build *b,
-                         int64_t *id, struct err *err)
+static int put_builds(struct store *s, const struct store_build_rows *v,
+                      size_t n, int64_t first_id, struct err *err)
 {
-    sqlite3_stmt *st = s->stmt[Q_BUILD_PUT];
+    struct row_ref *refs;
+    size_t nrefs = n, i, j, k = 0;
     int rc;
 
-    sqlite3_bind_int64(st, 1, b->run_id);
-    bind_text(st, 2, b->commit_sha);
-    sqlite3_bind_int64(st, 3, b->seq);
-    bind_text(st, 4, b->strategy ? b->strategy : "");
-    bind_text(st, 5, b->builder ? b->builder : "");
-    bind_text(st, 6, store_status_name(b->status));
-    sqlite3_bind_double(st, 7, b->seconds);
-    sqlite3_bind_int64(st, 8, b->bytes_pulled);
-    sqlite3_bind_int64(st, 9, b->bytes_pushed);
-    sqlite3_bind_int64(st, 10, b->steps_hit);
-    sqlite3_bind_int64(st, 11, b->steps_miss);
-    bind_text(st, 12, b->error);
-    if (b->registry_bytes >= 0)
-        sqlite3_bind_int64(st, 13, b->registry_bytes);
-    if (b->cache_bytes >= 0)
-        sqlite3_bind_int64(st, 14, b->cache_bytes);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_CONSTRAINT &&
-        sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE)
+    for (i = 0; i < n; i++)
+        nrefs += v[i].nsteps + v[i].nxf;
+    refs = xmalloc((nrefs + 1) * sizeof(*refs));
+    for (i = 0; i < n; i++)
+        refs[k++] = (struct row_ref){ first_id + (int64_t)i, 0, &v[i].build };
+    rc = insert_rows(s, &s->ins[INS_BUILDS], bind_build, refs, n, err);
+    if (rc == ERR_DB && sqlite3_extended_errcode(s->db) ==
+                            SQLITE_CONSTRAINT_UNIQUE) {
+        const struct store_build *b = &v[0].build;
         err_set(err, ERR_INVALID,
                 "%s: build already recorded for run %lld, strategy '%s', "
                 "commit '%s'",
                 s->path, (long long)b->run_id, b->strategy, b->commit_sha);
-    else if (rc != SQLITE_DONE)
-        db_error(s, err);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE)
-        return err->code;
-    *id = sqlite3_last_insert_rowid(s->db);
-    return 0;
+        rc = ERR_INVALID;
+    }
+    if (rc < 0)
+        goto out;
+    k = 0;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < v[i].nsteps; j++)
+            refs[k++] = (struct row_ref){ first_id + (int64_t)i, j,
+                                          &v[i].steps[j] };
+    if ((rc = insert_rows(s, &s->ins[INS_STEPS], bind_step, refs, k, err)) < 0)
+        goto out;
+    k = 0;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < v[i].nxf; j++)
+            refs[k++] = (struct row_ref){ first_id + (int64_t)i, j,
+                                          &v[i].xf[j] };
+    rc = insert_rows(s, &s->ins[INS_TRANSFERS], bind_transfer, refs, k, err);
+out:
+    free(refs);
+    return rc;
 }
 
-int store_build_put(struct store *s, const struct store_build *b,
-                    const struct store_step *steps, size_t nsteps,
-                    const struct store_transfer *t, size_t nt,
-                    int64_t *build_id, struct err *err)
+static int next_build_id(struct store *s, int64_t *id, struct err *err)
+{
+    sqlite3_stmt *st = s->stmt[Q_BUILD_NEXT_ID];
+    int rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    else
+        db_error(s, err);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : err->code;
+}
+
+int store_builds_put(struct store *s, const struct store_build_rows *v,
+                     size_t n, int64_t *first_id, struct err *err)
 {
     int64_t id = 0;
+    size_t i;
 
-    if (!is_sha(b->commit_sha))
-        return err_set(err, ERR_INVALID, "%s: malformed commit id '%s'",
-                       s->path, b->commit_sha ? b->commit_sha : "");
+    for (i = 0; i < n; i++)
+        if (!is_sha(v[i].build.commit_sha))
+            return err_set(err, ERR_INVALID, "%s: malformed commit id '%s'",
+                           s->path,
+                           v[i].build.commit_sha ? v[i].build.commit_sha : "");
+    if (!n)
+        return 0;
     if (store_batch_begin(s, err))
         return err->code;
-    /* A savepoint makes the build atomic inside the batch: on any error
-     * its rows are rolled back and earlier builds in the batch stay. */
+    /* A savepoint makes the builds atomic inside the batch: on any error
+     * their rows are rolled back and earlier builds in the batch stay.
+     * Ids are given here, inside the write transaction, so that all rows
+     * can be inserted many per statement. */
     if (step_done(s, s->stmt[Q_SAVEPOINT], err))
         return err->code;
-    if (put_build_row(s, b, &id, err))
-        goto fail;
-    if (put_rows(s, s->step_batch, s->stmt[Q_STEP_PUT], STEP_COLS,
-                 bind_step_row, id, steps, sizeof(*steps), nsteps, err) ||
-        put_rows(s, s->xfer_batch, s->stmt[Q_TRANSFER_PUT], XFER_COLS,
-                 bind_transfer_row, id, t, sizeof(*t), nt, err))
+    if (next_build_id(s, &id, err) || put_builds(s, v, n, id, err))
         goto fail;
     if (step_done(s, s->stmt[Q_RELEASE], err))
         goto fail;
-    if (build_id)
-        *build_id = id;
+    if (first_id)
+        *first_id = id;
     return 0;
 fail:
     sqlite3_step(s->stmt[Q_ROLLBACK_TO]);
@@ -842,6 +895,15 @@ fail:
     sqlite3_step(s->stmt[Q_RELEASE]);
     sqlite3_reset(s->stmt[Q_RELEASE]);
     return err->code;
+}
+
+int store_build_put(struct store *s, const struct store_build *b,
+                    const struct store_step *steps, size_t nsteps,
+                    const struct store_transfer *t, size_t nt,
+                    int64_t *build_id, struct err *err)
+{
+    struct store_build_rows v = { *b, steps, nsteps, t, nt };
+    return store_builds_put(s, &v, 1, build_id, err);
 }
 
 /* ---- queries ---- */

@@ -195,6 +195,24 @@ int store_build_done(struct store *s, int64_t run_id, const char *strategy,
  */
 int store_batch_begin(struct store *s, struct err *err);
 
+/* A build with its rows, for store_builds_put(). */
+struct store_build_rows {
+    struct store_build build;
+    const struct store_step *steps;
+    size_t nsteps;
+    const struct store_transfer *xf;
+    size_t nxf;
+};
+
+/*
+ * Record several builds with their steps and transfers, atomically, in the
+ * current batch (begun if needed), many rows per statement.  first_id:
+ * the id of v[0]; the others follow in order (may be NULL).  On error
+ * nothing of these builds is written and the batch stays usable.
+ */
+int store_builds_put(struct store *s, const struct store_build_rows *v,
+                     size_t n, int64_t *first_id, struct err *err);
+
 /*
  * Record one whole build with its steps and transfers, atomically, in the
  * current batch (one is begun if none is open).  Sets *build_id (may be

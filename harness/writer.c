@@ -16,20 +16,12 @@ struct chunk {
     max_align_t data[]; /* cap bytes */
 };
 
-struct wbuild {
-    struct store_build b;
-    const struct store_step *steps;
-    size_t nsteps;
-    const struct store_transfer *xf;
-    size_t nxf;
-};
-
 struct wpacket {
     struct wpacket *next;
     struct chunk *chunks;
     int has_commit;
     struct store_commit commit;
-    struct wbuild *builds;
+    struct store_build_rows *builds;
     size_t nbuilds, cap;
 };
 
@@ -40,6 +32,7 @@ struct writer {
     struct wpacket *head, *tail;
     size_t queued;
     int closing; /* no more packets will come */
+    int taker_waits, putter_waits; /* signal only a thread that waits */
     int failed;  /* err holds why; packets are dropped */
     struct err err;
     struct store *st;
@@ -96,8 +89,8 @@ void wpacket_build(struct wpacket *p, const struct store_build *b,
                    const struct store_transfer *xf, size_t nxf)
 {
     XGROW(p->builds, p->cap, p->nbuilds + 1);
-    struct wbuild *w = &p->builds[p->nbuilds++];
-    w->b = *b;
+    struct store_build_rows *w = &p->builds[p->nbuilds++];
+    w->build = *b;
     w->steps = steps;
     w->nsteps = nsteps;
     w->xf = xf;
@@ -117,30 +110,30 @@ static void wpacket_free(struct wpacket *p)
 
 /* ---- the thread ---- */
 
-/* Write one packet: the commit, then each build not already stored. */
-static int write_packet(struct writer *w, const struct wpacket *p,
-                        struct err *err)
+/* Write one packet: the commit, then its builds not already stored, all
+ * in one go. */
+static int write_packet(struct writer *w, struct wpacket *p, struct err *err)
 {
+    size_t i, n = 0;
     int rc;
 
     if (p->has_commit && (rc = store_commit_put(w->st, &p->commit, err)) < 0)
         return rc;
-    for (size_t i = 0; i < p->nbuilds; i++) {
-        const struct wbuild *b = &p->builds[i];
+    for (i = 0; i < p->nbuilds; i++) {
+        const struct store_build *b = &p->builds[i].build;
         if (w->resumed) {
-            int done = store_build_done(w->st, b->b.run_id, b->b.strategy,
-                                        b->b.commit_sha, err);
+            int done = store_build_done(w->st, b->run_id, b->strategy,
+                                        b->commit_sha, err);
             if (done < 0)
                 return done;
             if (done)
                 continue;
         }
-        rc = store_build_put(w->st, &b->b, b->steps, b->nsteps, b->xf, b->nxf,
-                             NULL, err);
-        if (rc < 0)
-            return rc;
-        w->written++;
+        p->builds[n++] = p->builds[i];
     }
+    if ((rc = store_builds_put(w->st, p->builds, n, NULL, err)) < 0)
+        return rc;
+    w->written += n;
     return store_batch_maybe_commit(w->st, err);
 }
 
@@ -151,29 +144,35 @@ static void *writer_main(void *arg)
     int failed = 0;
 
     for (;;) {
+        /* Take everything queued at once: one wake-up per batch, not per
+         * packet, keeps the two threads from ping-ponging. */
         pthread_mutex_lock(&w->mu);
-        while (!w->head && !w->closing)
+        while (!w->head && !w->closing) {
+            w->taker_waits = 1;
             pthread_cond_wait(&w->can_take, &w->mu);
-        struct wpacket *p = w->head;
-        if (p) {
-            w->head = p->next;
-            if (!w->head)
-                w->tail = NULL;
-            w->queued--;
-            pthread_cond_signal(&w->can_put);
+            w->taker_waits = 0;
         }
+        struct wpacket *p = w->head;
+        w->head = w->tail = NULL;
+        w->queued = 0;
+        if (w->putter_waits)
+            pthread_cond_signal(&w->can_put);
         pthread_mutex_unlock(&w->mu);
         if (!p)
             break; /* closing and drained */
-        if (!failed && write_packet(w, p, &err) < 0) {
-            failed = 1;
-            pthread_mutex_lock(&w->mu);
-            w->failed = 1;
-            w->err = err;
-            pthread_cond_broadcast(&w->can_put);
-            pthread_mutex_unlock(&w->mu);
+        while (p) {
+            struct wpacket *next = p->next;
+            if (!failed && write_packet(w, p, &err) < 0) {
+                failed = 1;
+                pthread_mutex_lock(&w->mu);
+                w->failed = 1;
+                w->err = err;
+                pthread_cond_broadcast(&w->can_put);
+                pthread_mutex_unlock(&w->mu);
+            }
+            wpacket_free(p);
+            p = next;
         }
-        wpacket_free(p);
     }
     if (!failed && store_batch_commit(w->st, &err) < 0) {
         w->failed = 1;
@@ -211,8 +210,11 @@ int writer_push(struct writer *w, struct wpacket *p)
     int code;
 
     pthread_mutex_lock(&w->mu);
-    while (w->queued >= QUEUE_MAX && !w->failed)
+    while (w->queued >= QUEUE_MAX && !w->failed) {
+        w->putter_waits = 1;
         pthread_cond_wait(&w->can_put, &w->mu);
+        w->putter_waits = 0;
+    }
     code = w->failed ? w->err.code : 0;
     if (!code) {
         p->next = NULL;
@@ -222,7 +224,8 @@ int writer_push(struct writer *w, struct wpacket *p)
             w->head = p;
         w->tail = p;
         w->queued++;
-        pthread_cond_signal(&w->can_take);
+        if (w->taker_waits)
+            pthread_cond_signal(&w->can_take);
     }
     pthread_mutex_unlock(&w->mu);
     if (code)
