@@ -67,14 +67,21 @@ static void part_add(struct key_step *s, const char *name, int line,
     va_start(ap, fmt);
     if (!strcmp(fmt, "%s")) { /* most parts: no formatting needed */
         const char *v = va_arg(ap, const char *);
-        value = xstrdup(v ? v : "(null)"); /* as printf prints it */
+        value = arena_strdup(s->arena, v ? v : "(null)"); /* as printf */
     } else {
         buf_vprintf(&b, fmt, ap);
-        value = buf_detach(&b);
+        value = arena_memdup(s->arena, b.ptr ? b.ptr : "", b.len);
+        buf_release(&b);
     }
     va_end(ap);
-    s->parts = xrealloc(s->parts, (s->nparts + 1) * sizeof(*s->parts));
-    s->parts[s->nparts].name = xstrdup(name);
+    if (s->nparts == s->partcap) {
+        struct key_part *old = s->parts;
+        s->partcap = s->partcap ? 2 * s->partcap : 8;
+        s->parts = arena_alloc(s->arena, s->partcap * sizeof(*s->parts));
+        if (s->nparts)
+            memcpy(s->parts, old, s->nparts * sizeof(*s->parts));
+    }
+    s->parts[s->nparts].name = arena_strdup(s->arena, name);
     s->parts[s->nparts].value = value;
     s->parts[s->nparts].line = line;
     s->nparts++;
@@ -868,6 +875,8 @@ int keys_compute(struct key_build **out, const struct df_file *df,
     kb->target = target;
     kb->failed_step = -1;
     kb->steps = xcalloc(df->ninstrs + 1, sizeof(*kb->steps));
+    for (i = 0; i <= df->ninstrs; i++)
+        kb->steps[i].arena = &kb->arena;
     memset(&k, 0, sizeof(k));
     k.df = df;
     k.ctx = ctx;
@@ -914,17 +923,10 @@ out:
 
 void key_build_free(struct key_build *kb)
 {
-    size_t i, j;
 
     if (!kb)
         return;
-    for (i = 0; i < kb->nsteps; i++) {
-        for (j = 0; j < kb->steps[i].nparts; j++) {
-            free(kb->steps[i].parts[j].name);
-            free(kb->steps[i].parts[j].value);
-        }
-        free(kb->steps[i].parts);
-    }
+    arena_release(&kb->arena);
     free(kb->steps);
     free(kb);
 }

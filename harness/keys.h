@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "context.h"
 #include "dockerfile.h"
 #include "err.h"
@@ -89,11 +90,13 @@ struct key_step {
     int link;       /* BuildKit COPY --link: its key leaves out `parent`;
                        later steps start from the merge of both, keyed
                        "merge" (parent part value) */
-    struct key_part *parts;
-    size_t nparts;
+    struct key_part *parts; /* in the build's arena */
+    size_t nparts, partcap;
+    struct arena *arena;    /* the build's */
 };
 
 struct key_build {
+    struct arena arena; /* parts and their strings */
     enum builder builder;
     struct key_step *steps; /* in Dockerfile order, global ARGs excluded */
     size_t nsteps;

@@ -1,9 +1,6 @@
 /*
  * main.c - global options, the command table, exit.  Nothing else.
  */
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -44,15 +41,6 @@ int main(int argc, char **argv)
 {
     size_t i;
 
-#ifdef M_TRIM_THRESHOLD
-    /* A replay allocates and frees many short-lived buffers of 4-64 KiB
-     * (libgit2's inflate windows, tree listings).  glibc would hand the top
-     * of the heap back to the kernel after each free and fault it in again
-     * on the next allocation; keep 64 MiB of slack instead. */
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
-    mallopt(M_TOP_PAD, 16 << 20);
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-#endif
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

@@ -19,6 +19,7 @@
 #include "strategy.h"
 
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,7 +68,14 @@ const char *xfer_kind_name(enum xfer_kind k)
 void sim_result_init(struct sim_result *r, size_t nsteps)
 {
     memset(r, 0, sizeof(*r));
-    r->steps = xcalloc(nsteps + 1, sizeof(*r->steps));
+    /* Zero each step but its reason buffer (most of a step's size, and
+     * most steps never get a reason): a replay makes a hundred of these
+     * per commit. */
+    r->steps = xmalloc((nsteps + 1) * sizeof(*r->steps));
+    for (size_t i = 0; i <= nsteps; i++) {
+        memset(&r->steps[i], 0, offsetof(struct sim_step, reason));
+        r->steps[i].reason[0] = '\0';
+    }
     r->nsteps = nsteps;
 }
 

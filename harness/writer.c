@@ -4,21 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "buf.h"
 
 /* Packets waiting at most; each holds one commit's rows (tens of KiB). */
 #define QUEUE_MAX 64
-#define CHUNK (64 * 1024)
-
-struct chunk {
-    struct chunk *next;
-    size_t used, cap;
-    max_align_t data[]; /* cap bytes */
-};
-
 struct wpacket {
     struct wpacket *next;
-    struct chunk *chunks;
+    struct arena arena;
     int has_commit;
     struct store_commit commit;
     struct store_build_rows *builds;
@@ -49,30 +42,12 @@ struct wpacket *wpacket_new(void)
 
 void *wpacket_alloc(struct wpacket *p, size_t size)
 {
-    const size_t align = sizeof(max_align_t);
-    struct chunk *c = p->chunks;
-    size_t need = (size + align - 1) / align * align;
-
-    if (!c || c->cap - c->used < need) {
-        size_t cap = need > CHUNK ? need : CHUNK;
-        c = xmalloc(sizeof(*c) + cap);
-        c->used = 0;
-        c->cap = cap;
-        c->next = p->chunks;
-        p->chunks = c;
-    }
-    void *out = (char *)c->data + c->used;
-    c->used += need;
-    memset(out, 0, size);
-    return out;
+    return arena_alloc(&p->arena, size);
 }
 
 char *wpacket_strdup(struct wpacket *p, const char *s)
 {
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    return memcpy(wpacket_alloc(p, n), s, n);
+    return arena_strdup(&p->arena, s);
 }
 
 void wpacket_commit(struct wpacket *p, const struct store_commit *c)
@@ -99,11 +74,7 @@ void wpacket_build(struct wpacket *p, const struct store_build *b,
 
 static void wpacket_free(struct wpacket *p)
 {
-    while (p->chunks) {
-        struct chunk *c = p->chunks;
-        p->chunks = c->next;
-        free(c);
-    }
+    arena_release(&p->arena);
     free(p->builds);
     free(p);
 }

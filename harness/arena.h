@@ -1,0 +1,29 @@
+/*
+ * arena.h - allocate many small objects that die together.
+ *
+ * A replay makes hundreds of short strings per commit (key parts, reasons,
+ * digests); one malloc and free each dominated the profile.  An arena
+ * hands out memory from 64 KiB chunks and frees them all at once.
+ */
+#ifndef HARNESS_ARENA_H
+#define HARNESS_ARENA_H
+
+#include <stddef.h>
+
+struct arena_chunk;
+
+struct arena {
+    struct arena_chunk *chunks; /* newest first */
+};
+
+#define ARENA_INIT {NULL}
+
+/* size bytes, zeroed, aligned for any type; never NULL (dies on OOM). */
+void *arena_alloc(struct arena *a, size_t size);
+/* Copies; arena_strdup(NULL) is NULL. */
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_memdup(struct arena *a, const void *p, size_t len);
+/* Free everything; the arena is empty and usable again. */
+void arena_release(struct arena *a);
+
+#endif
