@@ -109,6 +109,7 @@ struct ignore_ref {
     struct oid blob;
     struct ignore *ig; /* NULL: no patterns */
     unsigned char igd[SHA256_LEN];
+    size_t depth; /* ignore_max_depth() */
     int refs;
 };
 
@@ -156,6 +157,7 @@ struct ctx {
     struct oid root;   /* tree of the context folder */
     struct ignore_ref *igref;
     struct ignore *ig; /* NULL: no rules (igref's) */
+    size_t igdepth;    /* ignore_max_depth(ig) */
     unsigned char igd[SHA256_LEN];
     char *ignore_file;
     int has_git;
@@ -216,6 +218,7 @@ struct scope {
     struct ctx *c;
     const struct ignore *ex; /* --exclude, relative to the source */
     unsigned char exd[SHA256_LEN];
+    size_t exdepth; /* ignore_max_depth(ex) */
     size_t exbase; /* offset in a context path where ex paths begin */
 };
 
@@ -363,6 +366,38 @@ static int node_cmp(const struct listing *l, const struct node *a,
     return strcmp(node_name(l, a), node_name(l, b));
 }
 
+/* Path components of a '/'-separated path ("" has none). */
+static size_t path_depth(const char *p)
+{
+    size_t n = *p != '\0';
+    for (; *p; p++)
+        n += *p == '/';
+    return n;
+}
+
+/*
+ * 1 if every child of the shown folder at `path` (plen bytes) is shown too:
+ * the children lie deeper than any pattern of either rule set can reach,
+ * so their verdict is the folder's (see ignore_max_depth()).
+ */
+static int below_rules(const struct scope *sc, const char *path, size_t plen)
+{
+    size_t depth = path_depth(path) + 1; /* of a child */
+
+    if (sc->c->ig && depth <= sc->c->igdepth)
+        return 0;
+    if (sc->ex) {
+        /* ex paths begin at exbase: the folder must be the source or
+         * below it */
+        if (plen + 1 < sc->exbase)
+            return 0;
+        const char *rel = plen >= sc->exbase ? path + sc->exbase : "";
+        if (path_depth(rel) + 1 <= sc->exdepth)
+            return 0;
+    }
+    return !plen || scope_vis(sc, path, 1) == V_SHOW;
+}
+
 /*
  * The children of a folder that the rules leave visible (or that must be
  * walked for exceptions: V_TRANSIT), sorted by name.  tree NULL: an empty
@@ -380,6 +415,7 @@ static int list_children(const struct scope *sc, const struct oid *tree,
     if (tree && (rc = repo_tree_open(&t, sc->c->cc->r, tree, err)) < 0)
         return rc;
     size_t n = t ? repo_tree_count(t) : 0;
+    int shown = below_rules(sc, path->ptr ? path->ptr : "", plen);
     for (size_t i = 0; i < n + (with_git ? 1 : 0); i++) {
         struct node nd;
         const char *name;
@@ -398,10 +434,14 @@ static int list_children(const struct scope *sc, const struct oid *tree,
         }
         if (nd.kind == N_SUBMODULE)
             nd.mode = 040755;
-        path_push(path, name);
-        nd.vis = scope_vis(sc, path->ptr,
-                           nd.kind == N_DIR || nd.kind == N_SUBMODULE);
-        path_pop(path, plen);
+        if (shown && nd.kind != N_GIT) {
+            nd.vis = V_SHOW;
+        } else {
+            path_push(path, name);
+            nd.vis = scope_vis(sc, path->ptr,
+                               nd.kind == N_DIR || nd.kind == N_SUBMODULE);
+            path_pop(path, plen);
+        }
         if (nd.vis == V_HIDE || (nd.vis == V_TRANSIT && nd.kind != N_DIR))
             continue;
         nd.name = out->names.len;
@@ -724,6 +764,7 @@ static int ignore_get(struct ctx_cache *cc, const struct oid *blob,
         if (ignore_count(ig)) {
             ir->ig = ig;
             ignore_digest(ig, ir->igd);
+            ir->depth = ignore_max_depth(ig);
         } else {
             ignore_free(ig);
         }
@@ -768,6 +809,7 @@ static int load_ignore(struct ctx *c, const char *ctxdir,
         if ((rc = ignore_get(c->cc, &blob, cand[i], &c->igref, err)) < 0)
             break;
         c->ig = c->igref->ig;
+        c->igdepth = c->igref->depth;
         memcpy(c->igd, c->igref->igd, SHA256_LEN);
     }
     if (rc == ERR_NOTFOUND)
@@ -1072,6 +1114,7 @@ static int make_scope(struct ctx *c, const char *const *excludes,
     if (ignore_count(ex)) {
         out->ex = ex;
         ignore_digest(ex, out->exd);
+        out->exdepth = ignore_max_depth(ex);
     } else {
         ignore_free(ex);
     }

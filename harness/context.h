@@ -126,6 +126,12 @@ int ignore_match(const struct ignore *ig, const char *path);
  * with "DIR/", so "!*\/keep" never re-includes "dir/keep".
  */
 int ignore_may_include_under(const struct ignore *ig, const char *dir);
+/*
+ * The most path components any pattern can match (SIZE_MAX when one has
+ * "**" or a class, which can match '/'; 0 without patterns).  Below that
+ * depth an entry's verdict is its folder's: no pattern can tell them apart.
+ */
+size_t ignore_max_depth(const struct ignore *ig);
 /* A digest of the rules, to key memoized checksums. */
 void ignore_digest(const struct ignore *ig, unsigned char out[SHA256_LEN]);
 /* Go's filepath.Clean on a '/'-separated path; the caller frees it. */

@@ -12,6 +12,7 @@
  */
 #include "context.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -367,6 +368,42 @@ int ignore_match(const struct ignore *ig, const char *path)
     }
     free(scratch);
     return matched;
+}
+
+/* How many path components a pattern can match; SIZE_MAX if any. */
+static size_t pat_depth(const struct pat *p)
+{
+    size_t depth = 1;
+
+    if (p->kind == PAT_PREFIX || p->kind == PAT_SUFFIX)
+        return SIZE_MAX;
+    for (size_t t = 0; t < p->ntoks; t++) {
+        switch (p->toks[t].kind) {
+        case T_LIT:
+            depth += p->toks[t].ch == '/';
+            break;
+        case T_ANY:
+        case T_STAR:
+            break; /* never '/' */
+        case T_CLASS: /* "[^a]" matches '/' */
+        case T_DSTAR_MID:
+        case T_DSTAR_END:
+            return SIZE_MAX;
+        }
+    }
+    return depth;
+}
+
+size_t ignore_max_depth(const struct ignore *ig)
+{
+    size_t max = 0;
+
+    for (size_t i = 0; ig && i < ig->n; i++) {
+        size_t d = pat_depth(&ig->pats[i]);
+        if (d > max)
+            max = d;
+    }
+    return max;
 }
 
 int ignore_may_include_under(const struct ignore *ig, const char *dir)

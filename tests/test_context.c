@@ -468,6 +468,38 @@ static void context__exclude_option_drops_files(void **state)
     assert_int_equal(s2.nfiles, 1);
 }
 
+/* Entries deeper than any pattern reaches take their folder's verdict
+ * without a match of their own; exceptions and --exclude still apply. */
+static void context__rules_apply_at_every_depth(void **state)
+{
+    struct fx *f = *state;
+    struct ctx_selection s;
+    struct err err = ERR_INIT;
+    tu_write(f->dir, ".dockerignore", "a/b\n!a/b/keep\n*.log\n");
+    tu_write(f->dir, "top.log", "1\n");
+    tu_write(f->dir, "a/b/x", "2\n");
+    tu_write(f->dir, "a/b/keep/y", "3\n");
+    tu_write(f->dir, "a/b/keep/z/deep", "4\n");
+    tu_write(f->dir, "a/c/d/e.log", "5\n");
+    tu_write(f->dir, "a/c/d/f", "6\n");
+    tu_commit(f->dir, "one");
+    assert_int_equal(fx_select(f, "HEAD", &plain, ".", NULL, &s, &err), 0);
+    /* .dockerignore, a/b/keep/y, a/b/keep/z/deep, a/c/d/e.log, a/c/d/f */
+    assert_int_equal(s.nfiles, 5);
+    assert_int_equal(fx_select(f, "HEAD", &plain, "a", NULL, &s, &err), 0);
+    assert_int_equal(s.nfiles, 4);
+    assert_int_equal(fx_select(f, "HEAD", &plain, "a/c", "d/f", &s, &err), 0);
+    assert_int_equal(s.nfiles, 1);
+    assert_int_equal(fx_select(f, "HEAD", &plain, "a/c", "*/e.log", &s, &err),
+                     0);
+    assert_int_equal(s.nfiles, 1);
+    assert_int_equal(fx_select(f, "HEAD", &plain, "a", "c/*/f", &s, &err), 0);
+    assert_int_equal(s.nfiles, 3);
+    assert_int_equal(fx_select(f, "HEAD", &plain, "a", "**/e.log", &s, &err),
+                     0);
+    assert_int_equal(s.nfiles, 3);
+}
+
 static void context__missing_source_fails_the_build(void **state)
 {
     struct fx *f = *state;
@@ -569,6 +601,7 @@ int main(void)
         T(context__glob_selects_matching_files_only),
         T(context__several_sources_and_order_matter),
         T(context__exclude_option_drops_files),
+        T(context__rules_apply_at_every_depth),
         T(context__missing_source_fails_the_build),
         T(context__escaping_paths_resolve_inside_the_context),
         T(context__memo_gives_the_same_digest_as_a_fresh_cache),
