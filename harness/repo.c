@@ -18,6 +18,8 @@
 
 #include "buf.h"
 
+#define TREE_SLOTS 512
+
 struct repo {
     git_repository *git;
     git_odb *odb;
@@ -28,6 +30,9 @@ struct repo {
      * several times (Dockerfile, context folder, .dockerignore). */
     struct oid last_commit;
     git_tree *last_tree;
+    /* Recently read trees, direct-mapped by id: explaining a miss walks
+     * the trees the commit and its predecessor were just keyed from. */
+    git_tree *recent[TREE_SLOTS];
 };
 
 struct repo_tree {
@@ -164,6 +169,8 @@ void repo_free(struct repo *r)
     if (!r)
         return;
     git_tree_free(r->last_tree);
+    for (size_t i = 0; i < TREE_SLOTS; i++)
+        git_tree_free(r->recent[i]);
     git_odb_free(r->odb);
     git_repository_free(r->git);
     free(r->shallow);
@@ -760,15 +767,24 @@ int repo_tree_open(struct repo_tree **out, struct repo *r,
 
     *out = NULL;
     to_git(&g, tree);
+    git_tree **slot = &r->recent[(g.id[0] | g.id[1] << 8) % TREE_SLOTS];
     if (r->last_tree && git_oid_equal(git_tree_id(r->last_tree), &g)) {
         if (git_object_dup((git_object **)&t, (git_object *)r->last_tree) < 0)
             t = NULL;
+    } else if (*slot && git_oid_equal(git_tree_id(*slot), &g)) {
+        if (git_object_dup((git_object **)&t, (git_object *)*slot) < 0)
+            t = NULL;
     }
-    if (!t && git_tree_lookup(&t, r->git, &g) < 0) {
-        char hex[OID_HEX];
-        oid_hex(tree, hex);
-        return err_set(err, ERR_GIT, "cannot read tree '%s': %s", hex,
-                       git_msg());
+    if (!t) {
+        if (git_tree_lookup(&t, r->git, &g) < 0) {
+            char hex[OID_HEX];
+            oid_hex(tree, hex);
+            return err_set(err, ERR_GIT, "cannot read tree '%s': %s", hex,
+                           git_msg());
+        }
+        git_tree_free(*slot);
+        if (git_object_dup((git_object **)slot, (git_object *)t) < 0)
+            *slot = NULL;
     }
     *out = xmalloc(sizeof(**out));
     (*out)->tree = t;

@@ -145,7 +145,11 @@ static void *writer_main(void *arg)
             p = next;
         }
     }
-    if (!failed && store_batch_commit(w->st, &err) < 0) {
+    /* A failed packet was rolled back to its savepoint; what came before
+     * it is whole and is kept (the first error stays the one reported). */
+    struct err late = ERR_INIT;
+    if (store_batch_commit(w->st, &late) < 0 && !failed) {
+        err = late;
         w->failed = 1;
         w->err = err;
     }

@@ -1,0 +1,206 @@
+/*
+ * test_writer.c - the replay's database writer thread: packets land in
+ * order with all their rows, a resumed run skips what is stored, and a
+ * failure in the thread reaches the producer with its message.
+ */
+#include "testutil.h"
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "writer.h"
+
+struct fixture {
+    char *dir;
+    char path[4200];
+    struct store *st;
+    int64_t run;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct err err = ERR_INIT;
+    struct store_run run = { 1700000000, "/repo", "Dockerfile", "{}", "t" };
+    int resumed;
+
+    f->dir = tu_tmpdir();
+    snprintf(f->path, sizeof(f->path), "%s/w.db", f->dir);
+    assert_int_equal(store_open(&f->st, f->path, &err), 0);
+    assert_int_equal(
+        store_run_find_or_create(f->st, &run, &f->run, &resumed, &err), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    store_close(f->st);
+    tu_rmrf(f->dir);
+    free(f);
+    return 0;
+}
+
+static long long count(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A commit's packet: one build per strategy name, each with nsteps steps
+ * and two transfers, all strings in the packet's arena. */
+static struct wpacket *packet(struct fixture *f, int commit, size_t seq,
+                              const char *const *strategies, size_t n,
+                              size_t nsteps)
+{
+    struct wpacket *p = wpacket_new();
+    char sha[41], digest[80];
+    struct store_commit c;
+
+    snprintf(sha, sizeof(sha), "%040x", (unsigned)commit);
+    c.sha = sha;
+    c.parents = "";
+    c.author_time = 1700000000 + commit;
+    c.subject = "subject";
+    wpacket_commit(p, &c);
+    for (size_t i = 0; i < n; i++) {
+        struct store_build b;
+        struct store_step *steps = wpacket_alloc(p, nsteps * sizeof(*steps));
+        struct store_transfer *xf = wpacket_alloc(p, 2 * sizeof(*xf));
+        memset(&b, 0, sizeof(b));
+        b.run_id = f->run;
+        b.commit_sha = wpacket_strdup(p, sha);
+        b.seq = (int64_t)seq;
+        b.strategy = strategies[i];
+        b.builder = "buildkit";
+        b.seconds = 1.5;
+        b.registry_bytes = -1;
+        b.cache_bytes = 100;
+        for (size_t j = 0; j < nsteps; j++) {
+            steps[j].step_index = (int64_t)j;
+            steps[j].line = (int64_t)j + 1;
+            steps[j].instruction = "RUN";
+            steps[j].outcome = j % 2 ? STORE_OUTCOME_MISS : STORE_OUTCOME_HIT;
+            steps[j].reason = j % 2 ? wpacket_strdup(p, "follows a miss") : NULL;
+        }
+        for (size_t j = 0; j < 2; j++) {
+            snprintf(digest, sizeof(digest), "sha256:%064zu", 10 * i + j);
+            xf[j].direction = j ? STORE_PUSH : STORE_PULL;
+            xf[j].digest = wpacket_strdup(p, digest);
+            xf[j].bytes = 1000 + (int64_t)j;
+            xf[j].kind = STORE_KIND_LAYER;
+        }
+        wpacket_build(p, &b, steps, nsteps, xf, 2);
+    }
+    return p;
+}
+
+static const char *const strategies[] = { "none", "local", "inline" };
+
+static void writer__packets_land_in_order_with_every_row(void **state)
+{
+    struct fixture *f = *state;
+    struct writer *w = NULL;
+    struct err err = ERR_INIT;
+    size_t written = 0;
+
+    assert_int_equal(writer_start(&w, f->st, 0, &err), 0);
+    /* more packets than the queue holds, so the producer waits too; 70
+     * steps take statements of 64, 4 and 2 rows */
+    for (int c = 0; c < 200; c++)
+        assert_int_equal(
+            writer_push(w, packet(f, c, (size_t)c, strategies, 3, 70)), 0);
+    assert_int_equal(writer_finish(w, &written, &err), 0);
+    assert_int_equal(written, 600);
+    assert_int_equal(count(f->path, "SELECT count(*) FROM builds"), 600);
+    assert_int_equal(count(f->path, "SELECT count(*) FROM commits"), 200);
+    assert_int_equal(count(f->path, "SELECT count(*) FROM steps"), 600 * 70);
+    assert_int_equal(count(f->path, "SELECT count(*) FROM transfers"), 1200);
+    /* ids follow the push order; steps and transfers keep theirs */
+    assert_int_equal(count(f->path, "SELECT count(*) FROM builds b1 JOIN "
+                                    "builds b2 ON b2.id = b1.id + 1 WHERE "
+                                    "b2.seq < b1.seq"),
+                     0);
+    assert_int_equal(count(f->path, "SELECT sum(step_index = line - 1) FROM "
+                                    "steps"),
+                     600 * 70);
+    assert_int_equal(count(f->path, "SELECT count(*) FROM steps WHERE "
+                                    "(reason IS NULL) != (outcome = 'hit')"),
+                     0);
+    assert_int_equal(count(f->path, "SELECT count(*) FROM transfers WHERE "
+                                    "(seq = 0) != (direction = 'pull')"),
+                     0);
+    assert_int_equal(count(f->path, "SELECT count(*) FROM builds WHERE "
+                                    "registry_bytes IS NULL AND "
+                                    "cache_bytes = 100"),
+                     600);
+}
+
+static void writer__resumed_run_skips_stored_builds(void **state)
+{
+    struct fixture *f = *state;
+    struct writer *w = NULL;
+    struct err err = ERR_INIT;
+    size_t written = 0;
+
+    assert_int_equal(writer_start(&w, f->st, 0, &err), 0);
+    assert_int_equal(writer_push(w, packet(f, 0, 0, strategies, 2, 3)), 0);
+    assert_int_equal(writer_finish(w, &written, &err), 0);
+    assert_int_equal(written, 2);
+    /* a rerun simulates everything again; only the third strategy is new */
+    assert_int_equal(writer_start(&w, f->st, 1, &err), 0);
+    assert_int_equal(writer_push(w, packet(f, 0, 0, strategies, 3, 3)), 0);
+    assert_int_equal(writer_finish(w, &written, &err), 0);
+    assert_int_equal(written, 1);
+    assert_int_equal(count(f->path, "SELECT count(*) FROM builds"), 3);
+    assert_int_equal(count(f->path, "SELECT count(*) FROM steps"), 9);
+}
+
+static void writer__failure_reaches_the_producer_and_keeps_earlier_builds(
+    void **state)
+{
+    struct fixture *f = *state;
+    struct writer *w = NULL;
+    struct err err = ERR_INIT;
+    size_t written = 0;
+    int rc = 0, pushed = 0;
+
+    assert_int_equal(writer_start(&w, f->st, 0, &err), 0);
+    assert_int_equal(writer_push(w, packet(f, 0, 0, strategies, 3, 4)), 0);
+    /* not resumed: the same builds again break the store's uniqueness */
+    while (rc == 0 && pushed < 10000) {
+        rc = writer_push(w, packet(f, 0, 0, strategies, 3, 4));
+        pushed++;
+    }
+    assert_int_equal(rc, ERR_INVALID);
+    assert_int_equal(writer_finish(w, &written, &err), ERR_INVALID);
+    assert_non_null(strstr(err.msg, "build already recorded"));
+    assert_int_equal(written, 3);
+    assert_int_equal(count(f->path, "SELECT count(*) FROM builds"), 3);
+    assert_int_equal(count(f->path, "SELECT count(*) FROM steps"), 12);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            writer__packets_land_in_order_with_every_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(writer__resumed_run_skips_stored_builds,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            writer__failure_reaches_the_producer_and_keeps_earlier_builds,
+            setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
