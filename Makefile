@@ -2,6 +2,7 @@
 #   make            build ./harness-bin (symlinked as build/harness)
 #   make test       cmocka suites + CLI tests
 #   make sanitize   the same under ASan+UBSan
+#   make tsan       the writer thread under ThreadSanitizer
 #   make bench      benchmarks (figures as ratios to a baseline run together)
 #   make fuzz       fuzz the parsers (FUZZ_SECONDS, default 600)
 #   make demo       generate a demo history, replay it, print the report
@@ -48,6 +49,12 @@ sanitize:
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    CFLAGS="-O1 -g"
 
+# The replay's writer thread under ThreadSanitizer.
+tsan:
+	$(MAKE) BUILD=build-tsan CC=gcc SAN="-fsanitize=thread" CFLAGS="-O1 -g" \
+	    build-tsan/test_writer build-tsan/test_store
+	build-tsan/test_writer && build-tsan/test_store
+
 bench: $(BIN)
 	HARNESS=$(abspath $(BIN)) tests/bench/run.sh
 
@@ -73,5 +80,5 @@ format-check:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all test sanitize bench fuzz demo conformance man install format-check clean
+.PHONY: all test sanitize tsan bench fuzz demo conformance man install format-check clean
 -include $(OBJ:.o=.d)
