@@ -734,6 +734,21 @@ static char *join(const char *dir, const char *name)
     return buf_detach(&b);
 }
 
+/* Rules worth applying: with their digest and reach; NULL (and freed)
+ * when there are no patterns. */
+static struct ignore *rules_keep(struct ignore *ig,
+                                 unsigned char digest[SHA256_LEN],
+                                 size_t *depth)
+{
+    if (!ignore_count(ig)) {
+        ignore_free(ig);
+        return NULL;
+    }
+    ignore_digest(ig, digest);
+    *depth = ignore_max_depth(ig);
+    return ig;
+}
+
 /* The parsed rules of a .dockerignore blob, from the cache or parsed now
  * (path is for messages).  ERR_BUILD if they do not parse. */
 static int ignore_get(struct ctx_cache *cc, const struct oid *blob,
@@ -761,13 +776,7 @@ static int ignore_get(struct ctx_cache *cc, const struct oid *blob,
         ir = xcalloc(1, sizeof(*ir));
         ir->blob = *blob;
         ir->refs = 1;
-        if (ignore_count(ig)) {
-            ir->ig = ig;
-            ignore_digest(ig, ir->igd);
-            ir->depth = ignore_max_depth(ig);
-        } else {
-            ignore_free(ig);
-        }
+        ir->ig = rules_keep(ig, ir->igd, &ir->depth);
         i = IGNORE_CACHE - 1;
         ignore_unref(cc->ignores[i]);
         cc->ignores[i] = ir;
@@ -1111,13 +1120,7 @@ static int make_scope(struct ctx *c, const char *const *excludes,
         err->code = ERR_BUILD;
         return ERR_BUILD;
     }
-    if (ignore_count(ex)) {
-        out->ex = ex;
-        ignore_digest(ex, out->exd);
-        out->exdepth = ignore_max_depth(ex);
-    } else {
-        ignore_free(ex);
-    }
+    out->ex = rules_keep(ex, out->exd, &out->exdepth);
     return 0;
 }
 
