@@ -1,7 +1,9 @@
 #include "buf.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 static void oom(size_t n)
@@ -23,6 +25,22 @@ void *xcalloc(size_t nmemb, size_t size)
     void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
     if (!p)
         oom(nmemb * size);
+    return p;
+}
+
+void *xcalloc_table(size_t nmemb, size_t size)
+{
+    void *p = xcalloc(nmemb, size);
+#ifdef MADV_HUGEPAGE
+    /* A big hash table is touched at random: with 4 KiB pages every first
+     * touch is a page fault, which dominated filling one under a VM.  Ask
+     * for 2 MiB pages for the aligned part. */
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t hi = ((uintptr_t)p + nmemb * size) & ~(huge - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#endif
     return p;
 }
 

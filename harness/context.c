@@ -78,7 +78,7 @@ static void memo_put(struct memo *m, const unsigned char *key,
     if (2 * (m->n + 1) > m->cap) {
         struct memo old = *m;
         m->cap = old.cap ? 2 * old.cap : 4096;
-        m->slots = xcalloc(m->cap, sizeof(*m->slots));
+        m->slots = xcalloc_table(m->cap, sizeof(*m->slots));
         m->n = 0;
         for (size_t i = 0; i < old.cap; i++)
             if (old.slots[i].used)
@@ -286,7 +286,7 @@ static void vis_grow(struct vis_memo *m)
     int found;
 
     m->cap = old.cap ? 2 * old.cap : 4096;
-    m->keys = xcalloc(2 * m->cap, sizeof(*m->keys));
+    m->keys = xcalloc_table(2 * m->cap, sizeof(*m->keys));
     m->vals = xcalloc(m->cap, 1);
     m->n = 0;
     for (size_t i = 0; i < old.cap; i++)

@@ -84,7 +84,7 @@ static void grow(struct dmap *m)
 
     m->cap = old.cap ? old.cap * 2 : 64;
     m->n = 0;
-    m->slots = xcalloc(m->cap, slot_size(m));
+    m->slots = xcalloc_table(m->cap, slot_size(m));
     for (i = 0; i < old.cap; i++) {
         unsigned char *s = slot(&old, i);
         int created;
