@@ -11,7 +11,6 @@
 
 struct replay {
     const struct replay_options *o;
-    struct store *st;
     struct repo *repo;
     struct ctx_cache *cc;
     struct strategy **strats;
@@ -242,7 +241,6 @@ int replay_run(struct store *st, struct repo *r,
     memset(&rp, 0, sizeof(rp));
     memset(stats, 0, sizeof(*stats));
     rp.o = o;
-    rp.st = st;
     rp.repo = r;
     rp.stats = stats;
     rp.err = err;

@@ -8,6 +8,10 @@
  * build and the replay goes on; the previous image stays the last
  * successful one.
  *
+ * The store belongs to a writer thread while the replay runs (writer.h):
+ * each commit's builds are handed over as one packet and written while
+ * the next commits are simulated.
+ *
  * Resuming: a replay with the same repo, Dockerfile and options finds its
  * run again; every commit is simulated again (the worlds must be rebuilt,
  * and simulating is cheap) but builds already in the store are not written

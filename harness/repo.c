@@ -130,7 +130,7 @@ int repo_open(struct repo **out, const char *path, struct err *err)
          * libgit2's cache cost more to fill and evict than it saved (keys
          * over 10,000 commits: 0.98 s with a 16 MiB cache, 0.69 s without).
          * What is read again is memoized above libgit2 (context.c) or kept
-         * here (the last commit's root tree). */
+         * here (the last commit's root tree, recently read trees). */
         git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
         /* libgit2 re-hashes every object it reads to check its id, which
          * costs as much as reading it; git does not, and zlib's checksum

@@ -208,7 +208,8 @@ static const char *const queries[Q_COUNT] = {
  * Rows are inserted many per statement: per-statement work, not row work,
  * dominated a replay's writes.  An inserter repeats a one-row INSERT's
  * value tuple; st[k] inserts 1 << k rows and is prepared when first used,
- * so n rows take at most log2(n) + 1 statements... per 64.
+ * so n rows take n / 64 statements of 64 rows and one per bit set in
+ * n % 64.
  */
 #define ROW_SIZES 7 /* 1 to 64 rows per statement */
 
@@ -218,11 +219,11 @@ struct inserter {
     sqlite3_stmt *st[ROW_SIZES];
 };
 
-enum { INS_BUILDS, INS_STEPS, INS_TRANSFERS };
+enum { INS_BUILDS, INS_STEPS, INS_TRANSFERS, INS_COUNT };
 
 struct store {
     sqlite3 *db;
-    struct inserter ins[3]; /* builds, steps, transfers */
+    struct inserter ins[INS_COUNT];
     char *path;
     sqlite3_stmt *stmt[Q_COUNT];
     int in_batch;
@@ -571,7 +572,7 @@ void store_close(struct store *s)
         sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     for (i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
-    for (i = 0; i < 3; i++)
+    for (i = 0; i < sizeof(s->ins) / sizeof(s->ins[0]); i++)
         for (int k = 0; k < ROW_SIZES; k++)
             sqlite3_finalize(s->ins[i].st[k]);
     sqlite3_close(s->db);

@@ -9,6 +9,7 @@
 
 /* Packets waiting at most; each holds one commit's rows (tens of KiB). */
 #define QUEUE_MAX 64
+
 struct wpacket {
     struct wpacket *next;
     struct arena arena;
