@@ -5,6 +5,8 @@
  */
 #include "testutil.h"
 
+#include <stdint.h>
+
 #include "context.h"
 
 struct match_case {
@@ -213,6 +215,40 @@ static void ignore__digest_changes_with_the_rules_only(void **state)
     ignore_free(c);
 }
 
+/* How deep a rule set can reach decides which entries skip matching. */
+static void ignore__max_depth_counts_components_a_pattern_can_match(
+    void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        size_t depth;
+    } cases[] = {
+        { "*.md\n", 1 },
+        { "a/b\n", 2 },
+        { "/a/b/\n", 2 },
+        { "a/?/c\n*.log\n", 3 },
+        { "a/*\n!a/keep\n", 2 },
+        { "**/x\n", SIZE_MAX },      /* any depth */
+        { "docs/**\n", SIZE_MAX },   /* a prefix */
+        { "a/[^b]\n", SIZE_MAX },    /* a class matches '/' */
+        { "a/b/c/d\nx**\n", SIZE_MAX },
+        { "# only a comment\n", 0 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ignore *ig = NULL;
+        struct err err = ERR_INIT;
+        assert_int_equal(ignore_parse(&ig, ".dockerignore", cases[i].text,
+                                      strlen(cases[i].text), &err),
+                         0);
+        if (ignore_max_depth(ig) != cases[i].depth)
+            fail_msg("'%s': depth %zu, want %zu", cases[i].text,
+                     ignore_max_depth(ig), cases[i].depth);
+        ignore_free(ig);
+    }
+    assert_int_equal(ignore_max_depth(NULL), 0);
+}
+
 static void ignore__cleans_paths_like_go(void **state)
 {
     (void)state;
@@ -271,6 +307,8 @@ int main(void)
             ignore__descends_into_excluded_folders_only_for_exceptions),
         cmocka_unit_test(ignore__rejects_bad_patterns_with_file_and_line),
         cmocka_unit_test(ignore__digest_changes_with_the_rules_only),
+        cmocka_unit_test(
+            ignore__max_depth_counts_components_a_pattern_can_match),
         cmocka_unit_test(ignore__cleans_paths_like_go),
         cmocka_unit_test(ignore__globs_one_component_like_filepath_match),
         cmocka_unit_test(ignore__exclude_patterns_skip_comment_handling),
