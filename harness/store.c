@@ -862,17 +862,25 @@ static int next_build_id(struct store *s, int64_t *id, struct err *err)
     return rc == SQLITE_ROW ? 0 : err->code;
 }
 
-int store_builds_put(struct store *s, const struct store_build_rows *v,
-                     size_t n, int64_t *first_id, struct err *err)
+/* Refuse malformed commit ids before anything is written. */
+static int check_builds(struct store *s, const struct store_build_rows *v,
+                        size_t n, struct err *err)
 {
-    int64_t id = 0;
-    size_t i;
-
-    for (i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         if (!is_sha(v[i].build.commit_sha))
             return err_set(err, ERR_INVALID, "%s: malformed commit id '%s'",
                            s->path,
                            v[i].build.commit_sha ? v[i].build.commit_sha : "");
+    return 0;
+}
+
+int store_builds_put(struct store *s, const struct store_build_rows *v,
+                     size_t n, int64_t *first_id, struct err *err)
+{
+    int64_t id = 0;
+
+    if (check_builds(s, v, n, err))
+        return err->code;
     if (!n)
         return 0;
     if (store_batch_begin(s, err))
@@ -895,6 +903,26 @@ fail:
     sqlite3_reset(s->stmt[Q_ROLLBACK_TO]);
     sqlite3_step(s->stmt[Q_RELEASE]);
     sqlite3_reset(s->stmt[Q_RELEASE]);
+    return err->code;
+}
+
+int store_builds_append(struct store *s, const struct store_build_rows *v,
+                        size_t n, struct err *err)
+{
+    int64_t id = 0;
+
+    if (check_builds(s, v, n, err))
+        return err->code;
+    if (!n)
+        return 0;
+    if (store_batch_begin(s, err))
+        return err->code;
+    if (next_build_id(s, &id, err) == 0 && put_builds(s, v, n, id, err) == 0)
+        return 0;
+    /* No savepoint to go back to: drop the whole batch, which leaves
+     * the file as the last commit left it. */
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->in_batch = 0;
     return err->code;
 }
 

@@ -103,7 +103,7 @@ static int write_packet(struct writer *w, struct wpacket *p, struct err *err)
         }
         p->builds[n++] = p->builds[i];
     }
-    if ((rc = store_builds_put(w->st, p->builds, n, NULL, err)) < 0)
+    if ((rc = store_builds_append(w->st, p->builds, n, err)) < 0)
         return rc;
     w->written += n;
     return store_batch_maybe_commit(w->st, err);
@@ -146,8 +146,8 @@ static void *writer_main(void *arg)
             p = next;
         }
     }
-    /* A failed packet was rolled back to its savepoint; what came before
-     * it is whole and is kept (the first error stays the one reported). */
+    /* A failure rolled back its batch; what earlier batches committed is
+     * whole and is kept (the first error stays the one reported). */
     struct err late = ERR_INIT;
     if (store_batch_commit(w->st, &late) < 0 && !failed) {
         err = late;

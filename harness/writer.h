@@ -6,9 +6,10 @@
  * its steps and transfers); writing them costs as much as simulating them.
  * The replay fills one packet per commit and hands it over; the writer
  * thread owns the store until writer_finish() and writes each packet's
- * builds as the replay did before: commit row first, then each build
- * atomically, batches committed about every second.  The queue is bounded,
- * so memory stays flat when the disk is the slower side.
+ * builds: commit row first, then its builds, in batches committed about
+ * every second.  A batch is atomic: an error rolls it back whole, so the
+ * file only ever holds whole builds and a rerun redoes the rest.  The
+ * queue is bounded, so memory stays flat when the disk is the slower side.
  *
  * Everything a packet's rows point to lives in the packet's arena
  * (wpacket_alloc / wpacket_strdup) or is static (strategy names, keywords).

@@ -176,6 +176,7 @@ static void writer__failure_reaches_the_producer_and_keeps_earlier_builds(
     size_t written = 0;
     int rc = 0, pushed = 0;
 
+    store_batch_interval(f->st, 0); /* every packet is its own batch */
     assert_int_equal(writer_start(&w, f->st, 0, &err), 0);
     assert_int_equal(writer_push(w, packet(f, 0, 0, strategies, 3, 4)), 0);
     /* not resumed: the same builds again break the store's uniqueness */
@@ -191,6 +192,32 @@ static void writer__failure_reaches_the_producer_and_keeps_earlier_builds(
     assert_int_equal(count(f->path, "SELECT count(*) FROM steps"), 12);
 }
 
+/* In one batch, a failure rolls back the batch whole: no build is left
+ * without its steps, and a resumed run writes them all. */
+static void writer__failure_rolls_back_its_batch_whole(void **state)
+{
+    struct fixture *f = *state;
+    struct writer *w = NULL;
+    struct err err = ERR_INIT;
+    size_t written = 0;
+
+    store_batch_interval(f->st, 3600);
+    assert_int_equal(writer_start(&w, f->st, 0, &err), 0);
+    assert_int_equal(writer_push(w, packet(f, 1, 0, strategies, 3, 4)), 0);
+    assert_int_equal(writer_push(w, packet(f, 2, 1, strategies, 3, 4)), 0);
+    /* a duplicate of commit 1 fails the batch holding commits 1 and 2 */
+    (void)writer_push(w, packet(f, 1, 0, strategies, 3, 4));
+    assert_int_equal(writer_finish(w, &written, &err), ERR_INVALID);
+    assert_int_equal(count(f->path, "SELECT count(*) FROM builds"), 0);
+    assert_int_equal(count(f->path, "SELECT count(*) FROM steps"), 0);
+    assert_int_equal(writer_start(&w, f->st, 1, &err), 0);
+    assert_int_equal(writer_push(w, packet(f, 1, 0, strategies, 3, 4)), 0);
+    assert_int_equal(writer_push(w, packet(f, 2, 1, strategies, 3, 4)), 0);
+    assert_int_equal(writer_finish(w, &written, &err), 0);
+    assert_int_equal(written, 6);
+    assert_int_equal(count(f->path, "SELECT count(*) FROM steps"), 24);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +228,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             writer__failure_reaches_the_producer_and_keeps_earlier_builds,
             setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            writer__failure_rolls_back_its_batch_whole, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
