@@ -16,15 +16,17 @@
  *  - WAL mode and a busy timeout (10 s): two processes writing the same
  *    file wait for each other instead of failing.
  *  - Builds are written in batches: one transaction holds many whole
- *    builds, and each build is written atomically inside it (a build, its
- *    steps and its transfers, or nothing).  An interrupted process (Ctrl-C,
+ *    builds (a build, its steps and its transfers, or nothing).
+ *    store_builds_put() is atomic inside the batch; store_builds_append()
+ *    rolls back the whole batch on error.  An interrupted process (Ctrl-C,
  *    kill -9) therefore leaves only whole builds, and a rerun resumes by
  *    asking store_build_done() for each (run, strategy, commit).
  *  - (run, strategy, commit) is unique: recording it twice is an error.
  *
  * Ownership: strings in the structs below are borrowed from the caller for
  * the duration of the call; the store copies what it keeps.  A struct store
- * is not thread-safe; use one per thread or process.
+ * is not thread-safe (its connection has no mutex): one thread at a time,
+ * as a replay hands it to its writer thread.
  */
 #ifndef HARNESS_STORE_H
 #define HARNESS_STORE_H
