@@ -207,6 +207,53 @@ bad:
                    "not a size: '%s' (examples: 10GB, 512MB, 2GiB)", s);
 }
 
+int cli_pick_strategies(const char *list, const void *table, size_t count,
+                        const char *(*name_of)(const void *table, size_t i),
+                        const char *before, const char *after,
+                        const char *hint_tail, size_t **out, size_t *n,
+                        struct err *err)
+{
+    size_t *v = xcalloc(count + 1, sizeof(*v)), i;
+    char *copy, *tok, *save = NULL;
+
+    *n = 0;
+    *out = NULL;
+    if (!list || !strcmp(list, "all")) {
+        for (i = 0; i < count; i++)
+            v[i] = i;
+        *n = count;
+        *out = v;
+        return 0;
+    }
+    copy = xstrdup(list);
+    for (tok = strtok_r(copy, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        size_t k, j;
+        for (k = 0; k < count; k++)
+            if (!strcmp(name_of(table, k), tok))
+                break;
+        if (k == count) {
+            struct buf names = BUF_INIT;
+            for (j = 0; j < count; j++)
+                buf_printf(&names, "%s%s", j ? ", " : "", name_of(table, j));
+            err_set(err, ERR_USAGE, "%s '%s'%s", before, tok, after);
+            err_hint(err, "strategies: %s%s", buf_cstr(&names), hint_tail);
+            buf_release(&names);
+            free(copy);
+            free(v);
+            return ERR_USAGE;
+        }
+        for (j = 0; j < *n; j++)
+            if (v[j] == k)
+                break;
+        if (j == *n)
+            v[(*n)++] = k;
+    }
+    free(copy);
+    *out = v;
+    return 0;
+}
+
 int cli_is_tty(void)
 {
     return isatty(2);

@@ -95,6 +95,19 @@ int cli_open_repo(struct repo **out, const struct cli_build *c,
  * are powers of 1000, KiB/MiB/GiB/TiB of 1024).  ERR_USAGE. */
 int cli_parse_size(const char *s, uint64_t *out, struct err *err);
 
+/*
+ * Pick strategies from a table by a comma-separated list of their names
+ * (name_of(table, i) for i < count); NULL or "all" picks every entry, a
+ * name given twice counts once.  *out gets their indexes in the order
+ * given (caller frees).  An unknown name is ERR_USAGE, "<before> '<name>'
+ * <after>", with the known names as the hint followed by hint_tail.
+ */
+int cli_pick_strategies(const char *list, const void *table, size_t count,
+                        const char *(*name_of)(const void *table, size_t i),
+                        const char *before, const char *after,
+                        const char *hint_tail, size_t **out, size_t *n,
+                        struct err *err);
+
 /* 1 if stderr is a terminal (progress lines are shown). */
 int cli_is_tty(void);
 

@@ -157,48 +157,25 @@ static void show_progress(void *arg, size_t done, size_t total)
 }
 
 /* Parse "a,b,c" or "all" into the strategy list. */
+static const char *strategy_name_at(const void *table, size_t i)
+{
+    return ((const struct strategy_ops *const *)table)[i]->name;
+}
+
 static int parse_strategies(const char *list,
                             const struct strategy_ops ***out, size_t *n,
                             struct err *err)
 {
-    const struct strategy_ops **v;
-    char *copy, *tok, *save = NULL;
-    size_t i;
-
-    *n = 0;
-    if (!list || !strcmp(list, "all")) {
-        v = xcalloc(strategy_count + 1, sizeof(*v));
-        for (i = 0; i < strategy_count; i++)
-            v[i] = strategy_table[i];
-        *out = v;
-        *n = strategy_count;
-        return 0;
-    }
-    v = xcalloc(strlen(list) + 1, sizeof(*v));
-    copy = xstrdup(list);
-    for (tok = strtok_r(copy, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        const struct strategy_ops *ops = strategy_find(tok);
-        if (!ops) {
-            struct buf names = BUF_INIT;
-            for (i = 0; i < strategy_count; i++)
-                buf_printf(&names, "%s%s", i ? ", " : "",
-                           strategy_table[i]->name);
-            err_set(err, ERR_USAGE, "replay: unknown strategy '%s'", tok);
-            err_hint(err, "strategies: %s, or all", buf_cstr(&names));
-            buf_release(&names);
-            free(copy);
-            free(v);
-            return ERR_USAGE;
-        }
-        for (i = 0; i < *n; i++)
-            if (v[i] == ops)
-                break;
-        if (i == *n)
-            v[(*n)++] = ops;
-    }
-    free(copy);
-    *out = v;
+    size_t *idx = NULL;
+    int rc = cli_pick_strategies(list, strategy_table, strategy_count,
+                                 strategy_name_at, "replay: unknown strategy",
+                                 "", ", or all", &idx, n, err);
+    if (rc < 0)
+        return rc;
+    *out = xcalloc(*n + 1, sizeof(**out));
+    for (size_t i = 0; i < *n; i++)
+        (*out)[i] = strategy_table[idx[i]];
+    free(idx);
     return 0;
 }
 

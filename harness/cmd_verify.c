@@ -35,50 +35,26 @@ static const char *docker_client(void)
     return access("/usr/bin/docker", X_OK) == 0 ? "/usr/bin/docker" : "docker";
 }
 
+static const char *verify_name_at(const void *table, size_t i)
+{
+    return ((const struct verify_strategy *)table)[i].name;
+}
+
 static int parse_strategies(const char *list,
                             const struct verify_strategy ***out, size_t *n,
                             struct err *err)
 {
-    const struct verify_strategy **v;
-    char *copy, *tok, *save = NULL;
-    size_t i;
-
-    *n = 0;
-    v = xcalloc(verify_strategy_count + 1, sizeof(*v));
-    if (!list || !strcmp(list, "all")) {
-        for (i = 0; i < verify_strategy_count; i++)
-            v[i] = &verify_strategies[i];
-        *n = verify_strategy_count;
-        *out = v;
-        return 0;
-    }
-    copy = xstrdup(list);
-    for (tok = strtok_r(copy, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        const struct verify_strategy *s = verify_strategy_find(tok);
-        if (!s) {
-            struct buf names = BUF_INIT;
-            for (i = 0; i < verify_strategy_count; i++)
-                buf_printf(&names, "%s%s", i ? ", " : "",
-                           verify_strategies[i].name);
-            err_set(err, ERR_USAGE,
-                    "verify: strategy '%s' cannot be run on a Docker 20.10 "
-                    "engine",
-                    tok);
-            err_hint(err, "strategies: %s", buf_cstr(&names));
-            buf_release(&names);
-            free(copy);
-            free(v);
-            return ERR_USAGE;
-        }
-        for (i = 0; i < *n; i++)
-            if (v[i] == s)
-                break;
-        if (i == *n)
-            v[(*n)++] = s;
-    }
-    free(copy);
-    *out = v;
+    size_t *idx = NULL;
+    int rc = cli_pick_strategies(
+        list, verify_strategies, verify_strategy_count, verify_name_at,
+        "verify: strategy", " cannot be run on a Docker 20.10 engine", "",
+        &idx, n, err);
+    if (rc < 0)
+        return rc;
+    *out = xcalloc(*n + 1, sizeof(**out));
+    for (size_t i = 0; i < *n; i++)
+        (*out)[i] = &verify_strategies[idx[i]];
+    free(idx);
     return 0;
 }
 
