@@ -173,6 +173,25 @@ void cli_run_options_json(struct buf *j, const struct cli_build *c,
     buf_adds(j, "]}");
 }
 
+static void bases_at(void *arg, const struct oid *commit)
+{
+    cli_bases_at(arg, commit);
+}
+
+void cli_replay_options(struct replay_options *o, struct cli_build *c,
+                        const char *range, struct buf *json)
+{
+    o->repo_label = c->repo ? c->repo : ".";
+    o->range = range;
+    o->first_parent = c->first_parent;
+    o->plan = &c->plan;
+    o->on_commit = bases_at;
+    o->on_commit_arg = c;
+    cli_run_options_json(json, c, range, &o->cfg, o->strategies,
+                         o->nstrategies);
+    o->options_json = buf_cstr(json);
+}
+
 int cli_open_repo(struct repo **out, const struct cli_build *c,
                   struct err *err)
 {

@@ -15,6 +15,7 @@
 #include "keys.h"
 #include "opt.h"
 #include "plan.h"
+#include "replay.h"
 #include "strategy.h"
 
 struct cli_build {
@@ -86,6 +87,16 @@ void cli_run_options_json(struct buf *j, const struct cli_build *c,
                           const char *range, const struct sim_config *cfg,
                           const struct strategy_ops *const *strategies,
                           size_t nstrategies);
+
+/*
+ * Fill what a replay takes from the build options: repository label,
+ * range, Dockerfile plan, per-commit --base digests, and the options JSON
+ * (written into json, which must outlive o) that identifies the run.
+ * o->strategies and o->cfg must be set first.  `replay` and `verify` both
+ * call it, so that the same options find the same run.
+ */
+void cli_replay_options(struct replay_options *o, struct cli_build *c,
+                        const char *range, struct buf *json);
 
 /* Open c->repo (or "."), with a clear error. */
 int cli_open_repo(struct repo **out, const struct cli_build *c,

@@ -118,11 +118,6 @@ static int scenario_synth(const struct scenario *sc, const char *repo,
 
 static volatile sig_atomic_t stop_flag;
 
-static void bases_at(void *arg, const struct oid *commit)
-{
-    cli_bases_at(arg, commit);
-}
-
 static void on_signal(int sig)
 {
     (void)sig;
@@ -363,15 +358,7 @@ int cmd_replay(int argc, char **argv)
             goto out;
         }
     }
-    o.repo_label = a.b.repo ? a.b.repo : ".";
-    o.range = a.range;
-    o.first_parent = a.b.first_parent;
-    o.plan = &a.b.plan;
-    o.on_commit = bases_at;
-    o.on_commit_arg = &a.b;
-    cli_run_options_json(&json, &a.b, a.range, &o.cfg, o.strategies,
-                         o.nstrategies);
-    o.options_json = buf_cstr(&json);
+    cli_replay_options(&o, &a.b, a.range, &json);
     o.stop = &stop_flag;
     if (!a.quiet && cli_is_tty()) {
         clock_gettime(CLOCK_MONOTONIC, &prog.start);

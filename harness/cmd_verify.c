@@ -58,11 +58,6 @@ static int parse_strategies(const char *list,
     return 0;
 }
 
-static void bases_at(void *arg, const struct oid *commit)
-{
-    cli_bases_at(arg, commit);
-}
-
 static void print_note(void *arg, const char *line)
 {
     (void)arg;
@@ -222,15 +217,7 @@ int cmd_verify(int argc, char **argv)
             goto out;
         }
     }
-    o.repo_label = a.b.repo ? a.b.repo : ".";
-    o.range = a.range;
-    o.first_parent = a.b.first_parent;
-    o.plan = &a.b.plan;
-    o.on_commit = bases_at;
-    o.on_commit_arg = &a.b;
-    cli_run_options_json(&json, &a.b, a.range, &o.cfg, o.strategies,
-                         o.nstrategies);
-    o.options_json = buf_cstr(&json);
+    cli_replay_options(&o, &a.b, a.range, &json);
     v.repo_path = a.b.repo ? a.b.repo : ".";
     v.docker = docker_client();
     v.docker_host = a.docker_host;
