@@ -5,10 +5,9 @@
  * Raw SQLite calls here play "another program" (a foreign file, a second
  * reader); the code under test only talks through store.h.
  */
-#include "testutil.h"
+#include "testdb.h"
 
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -107,24 +106,6 @@ static int put_build(struct store *s, int64_t run, const char *strategy,
     return store_build_put(s, &b, steps, nsteps, t, 2, NULL, err);
 }
 
-/* Count with a raw read-only connection, as another program would. */
-static long long raw_count(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    long long n = -1;
-
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
-                     SQLITE_OK);
-    sqlite3_busy_timeout(db, 10000);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
-}
-
 static char *slurp(const char *path, size_t *len)
 {
     FILE *fp = fopen(path, "rb");
@@ -168,17 +149,17 @@ static void store__new_database_has_the_current_schema_version(void **state)
 
     assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
     store_close(s);
-    assert_int_equal(raw_count(f->path, "PRAGMA user_version"),
+    assert_int_equal(tu_sql_count(f->path, "PRAGMA user_version"),
                      STORE_SCHEMA_VERSION);
-    assert_int_equal(raw_count(f->path, "PRAGMA application_id"),
+    assert_int_equal(tu_sql_count(f->path, "PRAGMA application_id"),
                      STORE_APPLICATION_ID);
     assert_int_equal(
-        raw_count(f->path,
+        tu_sql_count(f->path,
                   "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
                   "AND name IN ('runs','commits','builds','steps',"
                   "'transfers')"),
         5);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM "
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM "
                                         "pragma_journal_mode WHERE "
                                         "journal_mode = 'wal'"),
                      1);
@@ -230,13 +211,13 @@ static void store__build_is_written_with_its_steps_and_transfers(void **state)
 
     assert_int_equal(put_build(s, run, "inline", sha_a, 0, 5, &err), 0);
     store_close(s);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM builds"), 1);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM steps"), 5);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM transfers"), 2);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM steps WHERE "
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds"), 1);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"), 5);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM transfers"), 2);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps WHERE "
                                         "outcome = 'hit'"),
                      3);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM transfers "
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM transfers "
                                         "WHERE direction = 'push' AND kind = "
                                         "'manifest'"),
                      1);
@@ -258,8 +239,8 @@ store__build_recorded_twice_is_refused_without_duplicate(void **state)
     /* the same commit under another strategy is another build */
     assert_int_equal(put_build(s, run, "gha", sha_a, 0, 2, &err), 0);
     store_close(s);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM builds"), 2);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM steps"), 4);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds"), 2);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"), 4);
 }
 
 static void store__resumed_run_skips_builds_already_done(void **state)
@@ -292,8 +273,8 @@ static void store__resumed_run_skips_builds_already_done(void **state)
     }
     store_close(s);
     assert_int_equal(written, 3);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM builds"), 8);
-    assert_int_equal(raw_count(f->path, "SELECT count(DISTINCT commit_sha) "
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds"), 8);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(DISTINCT commit_sha) "
                                         "FROM builds"),
                      8);
 }
@@ -309,9 +290,9 @@ static void store__batch_is_visible_to_others_only_once_committed(void **state)
     assert_int_equal(store_batch_begin(s, &err), 0);
     assert_int_equal(put_build(s, run, "local", sha_a, 0, 2, &err), 0);
     assert_int_equal(store_batch_maybe_commit(s, &err), 0);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM builds"), 0);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds"), 0);
     assert_int_equal(store_batch_commit(s, &err), 0);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM builds"), 1);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds"), 1);
     store_close(s);
 }
 
@@ -327,7 +308,7 @@ static void store__batch_commits_once_the_interval_has_passed(void **state)
     assert_int_equal(put_build(s, run, "local", sha_a, 0, 2, &err), 0);
     nanosleep(&ts, NULL);
     assert_int_equal(store_batch_maybe_commit(s, &err), 0);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM builds"), 1);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds"), 1);
     store_close(s);
 }
 
@@ -561,8 +542,8 @@ static void store__two_processes_writing_one_file_both_succeed(void **state)
     assert_int_equal(waitpid(b, &sb, 0), b);
     assert_true(WIFEXITED(sa) && WEXITSTATUS(sa) == 0);
     assert_true(WIFEXITED(sb) && WEXITSTATUS(sb) == 0);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM runs"), 1);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM builds"), 600);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds"), 600);
 }
 
 static void store__kill_during_batches_leaves_only_whole_builds(void **state)
@@ -583,7 +564,7 @@ static void store__kill_during_batches_leaves_only_whole_builds(void **state)
     /* wait until a few batches are committed, then kill mid-batch */
     for (tries = 0; tries < 500 && n < 200; tries++) {
         nanosleep(&ts, NULL);
-        n = raw_count(f->path, "SELECT count(*) FROM builds");
+        n = tu_sql_count(f->path, "SELECT count(*) FROM builds");
     }
     ts.tv_nsec = 37 * 1000 * 1000;
     nanosleep(&ts, NULL);
@@ -593,10 +574,10 @@ static void store__kill_during_batches_leaves_only_whole_builds(void **state)
 
     s = open_ok(f->path); /* recovers the WAL */
     store_close(s);
-    n = raw_count(f->path, "SELECT count(*) FROM builds");
+    n = tu_sql_count(f->path, "SELECT count(*) FROM builds");
     assert_true(n >= 200);
     /* every build has all of its steps and transfers */
-    assert_int_equal(raw_count(f->path,
+    assert_int_equal(tu_sql_count(f->path,
                                "SELECT count(*) FROM builds b WHERE "
                                "steps_hit + steps_miss != (SELECT count(*) "
                                "FROM steps WHERE build_id = b.id) OR 2 != "
@@ -604,7 +585,7 @@ static void store__kill_during_batches_leaves_only_whole_builds(void **state)
                                "build_id = b.id)"),
                      0);
     /* and the builds are a prefix of the replay: resume continues there */
-    assert_int_equal(raw_count(f->path, "SELECT max(seq) + 1 FROM builds"), n);
+    assert_int_equal(tu_sql_count(f->path, "SELECT max(seq) + 1 FROM builds"), n);
     (void)err;
 }
 
@@ -642,23 +623,23 @@ static void store__version_1_file_gains_the_real_build_tables(void **state)
     s = open_ok(f->path);
     assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
     store_close(s);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM "
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM "
                                         "pragma_table_info('builds') WHERE "
                                         "name IN ('registry_bytes', "
                                         "'cache_bytes')"),
                      2);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM runs"), 1);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM sqlite_schema "
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM sqlite_schema "
                                         "WHERE name IN ('real_builds', "
                                         "'real_steps')"),
                      2);
     /* version 4: transfers keep their rows, numbered per build in the
      * order written; steps lose the key column */
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM transfers"), 3);
-    assert_int_equal(raw_count(f->path, "SELECT sum(seq * bytes) FROM "
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM transfers"), 3);
+    assert_int_equal(tu_sql_count(f->path, "SELECT sum(seq * bytes) FROM "
                                         "transfers"),
                      20);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM "
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM "
                                         "pragma_table_info('steps') WHERE "
                                         "name = 'key'"),
                      0);
@@ -682,17 +663,17 @@ static void store__real_build_is_written_with_nulls_for_unknowns(void **state)
     assert_int_equal(store_real_build_put(s, &b, steps, 3, &id, &err), 0);
     assert_true(id > 0);
     store_close(s);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM real_builds "
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM real_builds "
                                         "WHERE bytes_pushed IS NULL AND "
                                         "bytes_pulled = 1070000 AND "
                                         "strategy = 'inline'"),
                      1);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM real_steps"), 3);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM real_steps "
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM real_steps"), 3);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM real_steps "
                                         "WHERE line IS NULL AND "
                                         "outcome = 'miss'"),
                      1);
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM real_steps "
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM real_steps "
                                         "WHERE seconds IS NULL AND line = 3"),
                      1);
 }

@@ -3,9 +3,8 @@
  * order with all their rows, a resumed run skips what is stored, and a
  * failure in the thread reaches the producer with its message.
  */
-#include "testutil.h"
+#include "testdb.h"
 
-#include <sqlite3.h>
 
 #include "store.h"
 #include "writer.h"
@@ -40,22 +39,6 @@ static int teardown(void **state)
     tu_rmrf(f->dir);
     free(f);
     return 0;
-}
-
-static long long count(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    long long n = -1;
-
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
 }
 
 /* A commit's packet: one build per strategy name, each with nsteps steps
@@ -123,25 +106,25 @@ static void writer__packets_land_in_order_with_every_row(void **state)
             writer_push(w, packet(f, c, (size_t)c, strategies, 3, 70)), 0);
     assert_int_equal(writer_finish(w, &written, &err), 0);
     assert_int_equal(written, 600);
-    assert_int_equal(count(f->path, "SELECT count(*) FROM builds"), 600);
-    assert_int_equal(count(f->path, "SELECT count(*) FROM commits"), 200);
-    assert_int_equal(count(f->path, "SELECT count(*) FROM steps"), 600 * 70);
-    assert_int_equal(count(f->path, "SELECT count(*) FROM transfers"), 1200);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds"), 600);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM commits"), 200);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"), 600 * 70);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM transfers"), 1200);
     /* ids follow the push order; steps and transfers keep theirs */
-    assert_int_equal(count(f->path, "SELECT count(*) FROM builds b1 JOIN "
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds b1 JOIN "
                                     "builds b2 ON b2.id = b1.id + 1 WHERE "
                                     "b2.seq < b1.seq"),
                      0);
-    assert_int_equal(count(f->path, "SELECT sum(step_index = line - 1) FROM "
+    assert_int_equal(tu_sql_count(f->path, "SELECT sum(step_index = line - 1) FROM "
                                     "steps"),
                      600 * 70);
-    assert_int_equal(count(f->path, "SELECT count(*) FROM steps WHERE "
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps WHERE "
                                     "(reason IS NULL) != (outcome = 'hit')"),
                      0);
-    assert_int_equal(count(f->path, "SELECT count(*) FROM transfers WHERE "
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM transfers WHERE "
                                     "(seq = 0) != (direction = 'pull')"),
                      0);
-    assert_int_equal(count(f->path, "SELECT count(*) FROM builds WHERE "
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds WHERE "
                                     "registry_bytes IS NULL AND "
                                     "cache_bytes = 100"),
                      600);
@@ -163,8 +146,8 @@ static void writer__resumed_run_skips_stored_builds(void **state)
     assert_int_equal(writer_push(w, packet(f, 0, 0, strategies, 3, 3)), 0);
     assert_int_equal(writer_finish(w, &written, &err), 0);
     assert_int_equal(written, 1);
-    assert_int_equal(count(f->path, "SELECT count(*) FROM builds"), 3);
-    assert_int_equal(count(f->path, "SELECT count(*) FROM steps"), 9);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds"), 3);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"), 9);
 }
 
 static void writer__failure_reaches_the_producer_and_keeps_earlier_builds(
@@ -188,8 +171,8 @@ static void writer__failure_reaches_the_producer_and_keeps_earlier_builds(
     assert_int_equal(writer_finish(w, &written, &err), ERR_INVALID);
     assert_non_null(strstr(err.msg, "build already recorded"));
     assert_int_equal(written, 3);
-    assert_int_equal(count(f->path, "SELECT count(*) FROM builds"), 3);
-    assert_int_equal(count(f->path, "SELECT count(*) FROM steps"), 12);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds"), 3);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"), 12);
 }
 
 /* In one batch, a failure rolls back the batch whole: no build is left
@@ -208,14 +191,14 @@ static void writer__failure_rolls_back_its_batch_whole(void **state)
     /* a duplicate of commit 1 fails the batch holding commits 1 and 2 */
     (void)writer_push(w, packet(f, 1, 0, strategies, 3, 4));
     assert_int_equal(writer_finish(w, &written, &err), ERR_INVALID);
-    assert_int_equal(count(f->path, "SELECT count(*) FROM builds"), 0);
-    assert_int_equal(count(f->path, "SELECT count(*) FROM steps"), 0);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds"), 0);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"), 0);
     assert_int_equal(writer_start(&w, f->st, 1, &err), 0);
     assert_int_equal(writer_push(w, packet(f, 1, 0, strategies, 3, 4)), 0);
     assert_int_equal(writer_push(w, packet(f, 2, 1, strategies, 3, 4)), 0);
     assert_int_equal(writer_finish(w, &written, &err), 0);
     assert_int_equal(written, 6);
-    assert_int_equal(count(f->path, "SELECT count(*) FROM steps"), 24);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"), 24);
 }
 
 int main(void)
