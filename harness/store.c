@@ -18,6 +18,8 @@
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "dmap.h"
+#include "sha256.h"
 
 #define BUSY_TIMEOUT_MS 10000
 
@@ -122,6 +124,87 @@ static const char *const migrations[] = {
     "ALTER TABLE transfers_v4 RENAME TO transfers;"
     "ALTER TABLE steps DROP COLUMN key;"
     "PRAGMA user_version = 4;",
+    /* 4 -> 5: the builds of one commit mostly take the same steps, and a
+     * blob is moved by many builds: each list of steps and of transfers is
+     * stored once, shared by the builds that have it, and each digest once
+     * per replay process in blobs.  steps and transfers become views with
+     * the columns they had.  A converted build keeps lists of its own (list
+     * id = build id).  builds is rebuilt to lead its unique key with the
+     * commit, so that a commit's builds insert side by side. */
+    "CREATE TABLE step_lists ("
+    " list_id INTEGER NOT NULL,"
+    " step_index INTEGER NOT NULL,"
+    " stage INTEGER NOT NULL,"
+    " line INTEGER NOT NULL,"
+    " instruction TEXT NOT NULL,"
+    " outcome TEXT NOT NULL"
+    "  CHECK (outcome IN ('hit', 'miss', 'none', 'skipped')),"
+    " seconds REAL NOT NULL,"
+    " layer_bytes INTEGER NOT NULL,"
+    " bytes_pulled INTEGER NOT NULL,"
+    " reason TEXT,"
+    " PRIMARY KEY (list_id, step_index)) WITHOUT ROWID;"
+    "CREATE TABLE blobs ("
+    " id INTEGER PRIMARY KEY,"
+    " digest TEXT NOT NULL);"
+    "CREATE TABLE transfer_lists ("
+    " list_id INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " direction TEXT NOT NULL CHECK (direction IN ('pull', 'push')),"
+    " blob_id INTEGER NOT NULL REFERENCES blobs(id),"
+    " bytes INTEGER NOT NULL,"
+    " kind TEXT NOT NULL"
+    "  CHECK (kind IN ('layer', 'config', 'manifest', 'cache')),"
+    " PRIMARY KEY (list_id, seq)) WITHOUT ROWID;"
+    "INSERT INTO step_lists SELECT build_id, step_index, stage, line,"
+    " instruction, outcome, seconds, layer_bytes, bytes_pulled, reason"
+    " FROM steps;"
+    "INSERT INTO blobs (digest) SELECT DISTINCT digest FROM transfers"
+    " ORDER BY 1;"
+    "INSERT INTO transfer_lists SELECT t.build_id, t.seq, t.direction, o.id,"
+    " t.bytes, t.kind FROM transfers t JOIN blobs o ON o.digest = t.digest;"
+    "CREATE TABLE builds_v5 ("
+    " id INTEGER PRIMARY KEY,"
+    " run_id INTEGER NOT NULL REFERENCES runs(id),"
+    " commit_sha TEXT NOT NULL CHECK (length(commit_sha) = 40),"
+    " seq INTEGER NOT NULL,"
+    " strategy TEXT NOT NULL,"
+    " builder TEXT NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),"
+    " seconds REAL NOT NULL,"
+    " bytes_pulled INTEGER NOT NULL,"
+    " bytes_pushed INTEGER NOT NULL,"
+    " steps_hit INTEGER NOT NULL,"
+    " steps_miss INTEGER NOT NULL,"
+    " error TEXT,"
+    " registry_bytes INTEGER,"
+    " cache_bytes INTEGER,"
+    " step_list INTEGER,"
+    " transfer_list INTEGER,"
+    " UNIQUE (run_id, commit_sha, strategy));"
+    "INSERT INTO builds_v5 SELECT id, run_id, commit_sha, seq, strategy,"
+    " builder, status, seconds, bytes_pulled, bytes_pushed, steps_hit,"
+    " steps_miss, error, registry_bytes, cache_bytes,"
+    " CASE WHEN EXISTS (SELECT 1 FROM step_lists WHERE list_id = b.id)"
+    "  THEN id END,"
+    " CASE WHEN EXISTS (SELECT 1 FROM transfer_lists WHERE list_id = b.id)"
+    "  THEN id END"
+    " FROM builds b;"
+    "DROP TABLE steps;"
+    "DROP TABLE transfers;"
+    "DROP TABLE builds;"
+    "ALTER TABLE builds_v5 RENAME TO builds;"
+    "CREATE INDEX builds_run_seq ON builds (run_id, seq);"
+    "CREATE VIEW steps (build_id, step_index, stage, line, instruction,"
+    " outcome, seconds, layer_bytes, bytes_pulled, reason) AS"
+    " SELECT b.id, l.step_index, l.stage, l.line, l.instruction, l.outcome,"
+    " l.seconds, l.layer_bytes, l.bytes_pulled, l.reason"
+    " FROM builds b JOIN step_lists l ON l.list_id = b.step_list;"
+    "CREATE VIEW transfers (build_id, seq, direction, digest, bytes, kind) AS"
+    " SELECT b.id, t.seq, t.direction, o.digest, t.bytes, t.kind"
+    " FROM builds b JOIN transfer_lists t ON t.list_id = b.transfer_list"
+    " JOIN blobs o ON o.id = t.blob_id;"
+    "PRAGMA user_version = 5;",
 };
 
 _Static_assert(STORE_APPLICATION_ID == 1213353555, "migrations[0] sets it");
@@ -136,9 +219,10 @@ enum {
     Q_COMMIT_PUT,
     Q_BUILD_DONE,
     Q_BUILD_PUT,
-    Q_BUILD_NEXT_ID,
+    Q_NEXT_IDS,
     Q_STEP_PUT,
     Q_TRANSFER_PUT,
+    Q_BLOB_PUT,
     Q_SUMMARY,
     Q_BEGIN,
     Q_COMMIT,
@@ -165,15 +249,22 @@ static const char *const queries[Q_COUNT] = {
     [Q_BUILD_PUT] = "INSERT INTO builds (id, run_id, commit_sha, seq,"
                     " strategy, builder, status, seconds, bytes_pulled,"
                     " bytes_pushed, steps_hit, steps_miss, error,"
-                    " registry_bytes, cache_bytes)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [Q_BUILD_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM builds",
-    [Q_STEP_PUT] = "INSERT INTO steps (build_id, step_index, stage, line,"
+                    " registry_bytes, cache_bytes, step_list, transfer_list)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                    " ?, ?)",
+    /* Inside the write transaction, so no other writer takes these. */
+    [Q_NEXT_IDS] = "SELECT (SELECT coalesce(max(id), 0) + 1 FROM builds),"
+                   " (SELECT coalesce(max(list_id), 0) + 1 FROM step_lists),"
+                   " (SELECT coalesce(max(list_id), 0) + 1"
+                   "  FROM transfer_lists),"
+                   " (SELECT coalesce(max(id), 0) + 1 FROM blobs)",
+    [Q_STEP_PUT] = "INSERT INTO step_lists (list_id, step_index, stage, line,"
                    " instruction, outcome, seconds, layer_bytes,"
                    " bytes_pulled, reason)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [Q_TRANSFER_PUT] = "INSERT INTO transfers (build_id, seq, direction,"
-                       " digest, bytes, kind) VALUES (?, ?, ?, ?, ?, ?)",
+    [Q_TRANSFER_PUT] = "INSERT INTO transfer_lists (list_id, seq, direction,"
+                       " blob_id, bytes, kind) VALUES (?, ?, ?, ?, ?, ?)",
+    [Q_BLOB_PUT] = "INSERT INTO blobs (id, digest) VALUES (?, ?)",
     [Q_SUMMARY] = "SELECT strategy, count(*), sum(status = 'ok'),"
                   " sum(steps_hit), sum(steps_miss), total(seconds),"
                   " sum(bytes_pulled), sum(bytes_pushed),"
@@ -219,11 +310,13 @@ struct inserter {
     sqlite3_stmt *st[ROW_SIZES];
 };
 
-enum { INS_BUILDS, INS_STEPS, INS_TRANSFERS, INS_COUNT };
+enum { INS_BUILDS, INS_STEPS, INS_TRANSFERS, INS_BLOBS, INS_COUNT };
 
 struct store {
     sqlite3 *db;
     struct inserter ins[INS_COUNT];
+    /* key -> int64_t id of what this process stored (see share_forget) */
+    struct dmap step_lists, xfer_lists, blobs;
     char *path;
     sqlite3_stmt *stmt[Q_COUNT];
     int in_batch;
@@ -232,6 +325,8 @@ struct store {
 };
 
 /* ---- enum tables ---- */
+
+static void share_forget(struct store *s);
 
 static const char *const status_names[] = { "ok", "failed" };
 static const char *const outcome_names[] = { "hit", "miss", "none", "skipped" };
@@ -525,6 +620,9 @@ int store_open(struct store **out, const char *path, struct err *err)
     s = xcalloc(1, sizeof(*s));
     s->path = xstrdup(path);
     s->interval = 1.0;
+    dmap_init(&s->step_lists, sizeof(int64_t));
+    dmap_init(&s->xfer_lists, sizeof(int64_t));
+    dmap_init(&s->blobs, sizeof(int64_t));
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         if (!s->db) {
             err_set(err, ERR_DB, "%s: cannot open the database", path);
@@ -552,9 +650,10 @@ int store_open(struct store **out, const char *path, struct err *err)
             db_error(s, err);
             goto fail;
         }
-    s->ins[INS_BUILDS] = (struct inserter){ Q_BUILD_PUT, 15, { NULL } };
+    s->ins[INS_BUILDS] = (struct inserter){ Q_BUILD_PUT, 17, { NULL } };
     s->ins[INS_STEPS] = (struct inserter){ Q_STEP_PUT, 10, { NULL } };
     s->ins[INS_TRANSFERS] = (struct inserter){ Q_TRANSFER_PUT, 6, { NULL } };
+    s->ins[INS_BLOBS] = (struct inserter){ Q_BLOB_PUT, 2, { NULL } };
     *out = s;
     return 0;
 fail:
@@ -576,6 +675,7 @@ void store_close(struct store *s)
         for (int k = 0; k < ROW_SIZES; k++)
             sqlite3_finalize(s->ins[i].st[k]);
     sqlite3_close(s->db);
+    share_forget(s);
     free(s->path);
     free(s);
 }
@@ -693,20 +793,141 @@ void store_batch_interval(struct store *s, double seconds)
     s->interval = seconds < 0 ? 0 : seconds;
 }
 
-/* One row to insert: the build it belongs to, its position, the item. */
+/*
+ * Shared lists (schema 5).  A list of steps or of transfers is stored once
+ * and every build that has the same list points at it; a blob digest is
+ * stored once in blobs.  A list is known by the SHA-256 of its rows, a
+ * blob by its digest.  The maps hold what this process has stored, and
+ * are only a cache of the file: what they do not know is stored again
+ * under a new id, which costs space and never changes what the views show.
+ * So they are emptied whenever a batch rolls back and when one grows past
+ * SHARE_MAX entries, which bounds their memory on long replays.  Another
+ * process writing the same file takes its ids after ours (ids are read
+ * inside each write transaction) and never changes stored rows.
+ */
+#define SHARE_MAX ((size_t)1 << 20)
+
+static void share_forget(struct store *s)
+{
+    dmap_release(&s->step_lists);
+    dmap_release(&s->xfer_lists);
+    dmap_release(&s->blobs);
+}
+
+static void share_trim(struct store *s)
+{
+    if (s->step_lists.n > SHARE_MAX)
+        dmap_release(&s->step_lists);
+    if (s->xfer_lists.n > SHARE_MAX)
+        dmap_release(&s->xfer_lists);
+    if (s->blobs.n > SHARE_MAX)
+        dmap_release(&s->blobs);
+}
+
+/* A string field: present or NULL, then its bytes and a terminator. */
+static void hash_text(struct sha256 *c, const char *v)
+{
+    unsigned char present = v != NULL;
+
+    sha256_update(c, &present, 1);
+    if (v)
+        sha256_field(c, v);
+}
+
+static void step_list_key(const struct store_step *p, size_t n,
+                          unsigned char key[DMAP_KEY])
+{
+    struct sha256 c;
+
+    sha256_init(&c);
+    for (size_t i = 0; i < n; i++) {
+        int64_t f[7] = { p[i].step_index, p[i].stage, p[i].line,
+                         p[i].outcome, 0, p[i].layer_bytes,
+                         p[i].bytes_pulled };
+        memcpy(&f[4], &p[i].seconds, sizeof(p[i].seconds));
+        sha256_update(&c, f, sizeof(f));
+        hash_text(&c, p[i].instruction);
+        hash_text(&c, p[i].reason);
+    }
+    sha256_final(&c, key);
+}
+
+static void xfer_list_key(const struct store_transfer *t, size_t n,
+                          unsigned char key[DMAP_KEY])
+{
+    struct sha256 c;
+
+    sha256_init(&c);
+    for (size_t i = 0; i < n; i++) {
+        int64_t f[3] = { t[i].direction, t[i].bytes, t[i].kind };
+        sha256_update(&c, f, sizeof(f));
+        hash_text(&c, t[i].digest ? t[i].digest : "");
+    }
+    sha256_final(&c, key);
+}
+
+static int hex_nibble(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    return -1;
+}
+
+/* "sha256:" and 64 lowercase hex digits give their own 32 bytes; any
+ * other text is hashed. */
+static void blob_key(const char *digest, unsigned char key[DMAP_KEY])
+{
+    struct sha256 c;
+
+    if (!strncmp(digest, "sha256:", 7) && strlen(digest) == 7 + 64) {
+        size_t i;
+        for (i = 0; i < DMAP_KEY; i++) {
+            int hi = hex_nibble(digest[7 + 2 * i]);
+            int lo = hex_nibble(digest[8 + 2 * i]);
+            if (hi < 0 || lo < 0)
+                break;
+            key[i] = (unsigned char)(hi << 4 | lo);
+        }
+        if (i == DMAP_KEY)
+            return;
+    }
+    sha256_init(&c);
+    sha256_field(&c, "text digest");
+    sha256_field(&c, digest);
+    sha256_final(&c, key);
+}
+
+/* One row to insert: the build, list or blob it is or belongs to, its
+ * position there, the item, and the ids it points at. */
 struct row_ref {
-    int64_t build_id;
-    size_t seq;
+    int64_t id;
+    int64_t seq;
     const void *item;
+    int64_t a, b; /* builds: step and transfer list; transfers: blob */
+};
+
+/* The next free ids, read inside the write transaction. */
+struct next_ids {
+    int64_t build, step_list, xfer_list, blob;
 };
 
 typedef void bind_row_fn(sqlite3_stmt *st, int base, const struct row_ref *r);
+
+static void bind_id(sqlite3_stmt *st, int i, int64_t id)
+{
+    if (id > 0)
+        sqlite3_bind_int64(st, i, id);
+    else
+        sqlite3_bind_null(st, i);
+}
 
 static void bind_build(sqlite3_stmt *st, int base, const struct row_ref *r)
 {
     const struct store_build *b = r->item;
 
-    sqlite3_bind_int64(st, base + 1, r->build_id);
+    sqlite3_bind_int64(st, base + 1, r->id);
     sqlite3_bind_int64(st, base + 2, b->run_id);
     bind_text(st, base + 3, b->commit_sha);
     sqlite3_bind_int64(st, base + 4, b->seq);
@@ -727,13 +948,15 @@ static void bind_build(sqlite3_stmt *st, int base, const struct row_ref *r)
         sqlite3_bind_int64(st, base + 15, b->cache_bytes);
     else
         sqlite3_bind_null(st, base + 15);
+    bind_id(st, base + 16, r->a);
+    bind_id(st, base + 17, r->b);
 }
 
 static void bind_step(sqlite3_stmt *st, int base, const struct row_ref *r)
 {
     const struct store_step *p = r->item;
 
-    sqlite3_bind_int64(st, base + 1, r->build_id);
+    sqlite3_bind_int64(st, base + 1, r->id);
     sqlite3_bind_int64(st, base + 2, p->step_index);
     sqlite3_bind_int64(st, base + 3, p->stage);
     sqlite3_bind_int64(st, base + 4, p->line);
@@ -749,20 +972,29 @@ static void bind_transfer(sqlite3_stmt *st, int base, const struct row_ref *r)
 {
     const struct store_transfer *t = r->item;
 
-    sqlite3_bind_int64(st, base + 1, r->build_id);
-    sqlite3_bind_int64(st, base + 2, (int64_t)r->seq);
+    sqlite3_bind_int64(st, base + 1, r->id);
+    sqlite3_bind_int64(st, base + 2, r->seq);
     bind_text(st, base + 3, store_direction_name(t->direction));
-    bind_text(st, base + 4, t->digest ? t->digest : "");
+    sqlite3_bind_int64(st, base + 4, r->a);
     sqlite3_bind_int64(st, base + 5, t->bytes);
     bind_text(st, base + 6, store_kind_name(t->kind));
 }
 
-/* The statement of an inserter that inserts 1 << k rows. */
+static void bind_blob(sqlite3_stmt *st, int base, const struct row_ref *r)
+{
+    sqlite3_bind_int64(st, base + 1, r->id);
+    bind_text(st, base + 2, r->item);
+}
+
+/* The statement of an inserter that inserts 1 << k rows: the one-row
+ * INSERT with its value tuple repeated, and what follows the tuple (an
+ * ON CONFLICT clause) kept at the end. */
 static sqlite3_stmt *inserter_stmt(struct store *s, struct inserter *in, int k,
                                    struct err *err)
 {
     const char *one = queries[in->query];
     const char *values = strstr(one, " VALUES ");
+    const char *rest = strchr(values, ')') + 1;
     struct buf sql = BUF_INIT;
 
     if (in->st[k])
@@ -775,6 +1007,7 @@ static sqlite3_stmt *inserter_stmt(struct store *s, struct inserter *in, int k,
             buf_adds(&sql, ", ?");
         buf_addch(&sql, ')');
     }
+    buf_adds(&sql, rest);
     if (sqlite3_prepare_v3(s->db, buf_cstr(&sql), -1,
                            SQLITE_PREPARE_PERSISTENT, &in->st[k],
                            NULL) != SQLITE_OK) {
@@ -807,19 +1040,66 @@ static int insert_rows(struct store *s, struct inserter *in, bind_row_fn *bind,
     return 0;
 }
 
-static int put_builds(struct store *s, const struct store_build_rows *v,
-                      size_t n, int64_t first_id, struct err *err)
+/* The id of a list: known (*created = 0) or the next one (1). */
+static int64_t list_id(struct dmap *m, const unsigned char *key,
+                       int64_t *next, int *created)
 {
-    struct row_ref *refs;
-    size_t nrefs = n, i, j, k = 0;
-    int rc;
+    int64_t *v = dmap_put(m, key, created);
 
+    if (*created)
+        *v = (*next)++;
+    return *v;
+}
+
+static int put_builds(struct store *s, const struct store_build_rows *v,
+                      size_t n, struct next_ids *ids, struct err *err)
+{
+    struct row_ref *refs, *builds;
+    int64_t *blob_ids;
+    unsigned char key[DMAP_KEY];
+    size_t nrefs = 0, nblob = 0, i, j, k = 0;
+    int rc, created;
+
+    share_trim(s);
     for (i = 0; i < n; i++)
         nrefs += v[i].nsteps + v[i].nxf;
+    builds = xmalloc((n + 1) * sizeof(*builds));
     refs = xmalloc((nrefs + 1) * sizeof(*refs));
-    for (i = 0; i < n; i++)
-        refs[k++] = (struct row_ref){ first_id + (int64_t)i, 0, &v[i].build };
-    rc = insert_rows(s, &s->ins[INS_BUILDS], bind_build, refs, n, err);
+    blob_ids = xmalloc((nrefs + 1) * sizeof(*blob_ids));
+    /* Each build's lists; its seq (unused for builds) flags those new
+     * here: 1 its step list, 2 its transfer list.  The digests of new
+     * transfer lists get their blob ids, new blobs their rows. */
+    for (i = 0; i < n; i++) {
+        struct row_ref *r = &builds[i];
+        *r = (struct row_ref){ ids->build + (int64_t)i, 0, &v[i].build, 0, 0 };
+        if (v[i].nsteps) {
+            step_list_key(v[i].steps, v[i].nsteps, key);
+            r->a = list_id(&s->step_lists, key, &ids->step_list, &created);
+            r->seq |= created;
+        }
+        if (!v[i].nxf)
+            continue;
+        xfer_list_key(v[i].xf, v[i].nxf, key);
+        r->b = list_id(&s->xfer_lists, key, &ids->xfer_list, &created);
+        if (!created)
+            continue;
+        r->seq |= 2;
+        for (j = 0; j < v[i].nxf; j++) {
+            const char *d = v[i].xf[j].digest ? v[i].xf[j].digest : "";
+            int64_t *id;
+            blob_key(d, key);
+            id = dmap_put(&s->blobs, key, &created);
+            if (created) {
+                *id = ids->blob++;
+                refs[k++] = (struct row_ref){ *id, 0, d, 0, 0 };
+            }
+            blob_ids[nblob++] = *id;
+        }
+    }
+    if ((rc = insert_rows(s, &s->ins[INS_BLOBS], bind_blob, refs, k,
+                          err)) < 0)
+        goto out;
+    rc = insert_rows(s, &s->ins[INS_BUILDS], bind_build, builds, n, err);
     if (rc == ERR_DB && sqlite3_extended_errcode(s->db) ==
                             SQLITE_CONSTRAINT_UNIQUE) {
         const struct store_build *b = &v[0].build;
@@ -833,31 +1113,40 @@ static int put_builds(struct store *s, const struct store_build_rows *v,
         goto out;
     k = 0;
     for (i = 0; i < n; i++)
-        for (j = 0; j < v[i].nsteps; j++)
-            refs[k++] = (struct row_ref){ first_id + (int64_t)i, j,
-                                          &v[i].steps[j] };
+        if (builds[i].seq & 1)
+            for (j = 0; j < v[i].nsteps; j++)
+                refs[k++] = (struct row_ref){ builds[i].a, (int64_t)j,
+                                              &v[i].steps[j], 0, 0 };
     if ((rc = insert_rows(s, &s->ins[INS_STEPS], bind_step, refs, k, err)) < 0)
         goto out;
-    k = 0;
+    k = nblob = 0;
     for (i = 0; i < n; i++)
-        for (j = 0; j < v[i].nxf; j++)
-            refs[k++] = (struct row_ref){ first_id + (int64_t)i, j,
-                                          &v[i].xf[j] };
+        if (builds[i].seq & 2)
+            for (j = 0; j < v[i].nxf; j++)
+                refs[k++] = (struct row_ref){ builds[i].b, (int64_t)j,
+                                              &v[i].xf[j], blob_ids[nblob++],
+                                              0 };
     rc = insert_rows(s, &s->ins[INS_TRANSFERS], bind_transfer, refs, k, err);
 out:
+    free(blob_ids);
     free(refs);
+    free(builds);
     return rc;
 }
 
-static int next_build_id(struct store *s, int64_t *id, struct err *err)
+static int next_ids(struct store *s, struct next_ids *ids, struct err *err)
 {
-    sqlite3_stmt *st = s->stmt[Q_BUILD_NEXT_ID];
+    sqlite3_stmt *st = s->stmt[Q_NEXT_IDS];
     int rc = sqlite3_step(st);
 
-    if (rc == SQLITE_ROW)
-        *id = sqlite3_column_int64(st, 0);
-    else
+    if (rc == SQLITE_ROW) {
+        ids->build = sqlite3_column_int64(st, 0);
+        ids->step_list = sqlite3_column_int64(st, 1);
+        ids->xfer_list = sqlite3_column_int64(st, 2);
+        ids->blob = sqlite3_column_int64(st, 3);
+    } else {
         db_error(s, err);
+    }
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 0 : err->code;
 }
@@ -877,7 +1166,7 @@ static int check_builds(struct store *s, const struct store_build_rows *v,
 int store_builds_put(struct store *s, const struct store_build_rows *v,
                      size_t n, int64_t *first_id, struct err *err)
 {
-    int64_t id = 0;
+    struct next_ids ids;
 
     if (check_builds(s, v, n, err))
         return err->code;
@@ -891,14 +1180,16 @@ int store_builds_put(struct store *s, const struct store_build_rows *v,
      * can be inserted many per statement. */
     if (step_done(s, s->stmt[Q_SAVEPOINT], err))
         return err->code;
-    if (next_build_id(s, &id, err) || put_builds(s, v, n, id, err))
-        goto fail;
-    if (step_done(s, s->stmt[Q_RELEASE], err))
+    if (next_ids(s, &ids, err))
         goto fail;
     if (first_id)
-        *first_id = id;
+        *first_id = ids.build;
+    if (put_builds(s, v, n, &ids, err) ||
+        step_done(s, s->stmt[Q_RELEASE], err))
+        goto fail;
     return 0;
 fail:
+    share_forget(s);
     sqlite3_step(s->stmt[Q_ROLLBACK_TO]);
     sqlite3_reset(s->stmt[Q_ROLLBACK_TO]);
     sqlite3_step(s->stmt[Q_RELEASE]);
@@ -909,7 +1200,7 @@ fail:
 int store_builds_append(struct store *s, const struct store_build_rows *v,
                         size_t n, struct err *err)
 {
-    int64_t id = 0;
+    struct next_ids ids;
 
     if (check_builds(s, v, n, err))
         return err->code;
@@ -917,8 +1208,9 @@ int store_builds_append(struct store *s, const struct store_build_rows *v,
         return 0;
     if (store_batch_begin(s, err))
         return err->code;
-    if (next_build_id(s, &id, err) == 0 && put_builds(s, v, n, id, err) == 0)
+    if (next_ids(s, &ids, err) == 0 && put_builds(s, v, n, &ids, err) == 0)
         return 0;
+    share_forget(s);
     /* No savepoint to go back to: drop the whole batch, which leaves
      * the file as the last commit left it. */
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);

@@ -40,7 +40,7 @@ struct store;
 
 /* Schema version written to PRAGMA user_version (doc/schema.md); 2 added
  * real_builds and real_steps. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 /* PRAGMA application_id of harness databases ("HRNS"). */
 #define STORE_APPLICATION_ID 0x48524e53
 

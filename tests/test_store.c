@@ -155,10 +155,24 @@ static void store__new_database_has_the_current_schema_version(void **state)
                      STORE_APPLICATION_ID);
     assert_int_equal(
         tu_sql_count(f->path,
-                  "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
-                  "AND name IN ('runs','commits','builds','steps',"
-                  "'transfers')"),
+                  "SELECT count(*) FROM sqlite_schema WHERE type IN "
+                  "('table', 'view') AND name IN ('runs','commits','builds',"
+                  "'steps','transfers')"),
         5);
+    /* steps and transfers are views (schema 5) with the documented columns */
+    assert_int_equal(
+        tu_sql_count(f->path,
+                     "SELECT count(*) FROM pragma_table_info('steps') WHERE "
+                     "name IN ('build_id', 'step_index', 'stage', 'line', "
+                     "'instruction', 'outcome', 'seconds', 'layer_bytes', "
+                     "'bytes_pulled', 'reason')"),
+        10);
+    assert_int_equal(
+        tu_sql_count(f->path,
+                     "SELECT count(*) FROM pragma_table_info('transfers') "
+                     "WHERE name IN ('build_id', 'seq', 'direction', "
+                     "'digest', 'bytes', 'kind')"),
+        6);
     assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM "
                                         "pragma_journal_mode WHERE "
                                         "journal_mode = 'wal'"),
@@ -597,15 +611,40 @@ static void store__version_1_file_gains_the_real_build_tables(void **state)
 
     new_run(s, "{}");
     store_close(s);
-    /* make it a version-1 file, as an older harness wrote it */
+    /* make it a version-1 file, as an older harness wrote it: two builds,
+     * steps with keys, transfers with a rowid */
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
+                                  "DROP VIEW steps; DROP VIEW transfers; "
+                                  "DROP TABLE step_lists; DROP TABLE "
+                                  "transfer_lists; DROP TABLE blobs; "
                                   "DROP TABLE real_steps; DROP TABLE "
                                   "real_builds; ALTER TABLE builds DROP "
                                   "COLUMN registry_bytes; ALTER TABLE "
                                   "builds DROP COLUMN cache_bytes; "
-                                  "ALTER TABLE steps ADD COLUMN key TEXT; "
-                                  "DROP TABLE transfers; "
+                                  "ALTER TABLE builds DROP COLUMN "
+                                  "step_list; ALTER TABLE builds DROP "
+                                  "COLUMN transfer_list; "
+                                  "INSERT INTO builds VALUES (7, 1, '"
+                                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                                  "', 0, 'local', 'buildkit', 'ok', 2.5, "
+                                  "10, 20, 1, 1, NULL), (8, 1, '"
+                                  "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+                                  "', 1, 'local', 'buildkit', 'failed', 0, "
+                                  "30, 0, 0, 0, 'no Dockerfile'); "
+                                  "CREATE TABLE steps (build_id INTEGER NOT "
+                                  "NULL, step_index INTEGER NOT NULL, stage "
+                                  "INTEGER NOT NULL, line INTEGER NOT NULL, "
+                                  "instruction TEXT NOT NULL, outcome TEXT "
+                                  "NOT NULL, seconds REAL NOT NULL, "
+                                  "layer_bytes INTEGER NOT NULL, "
+                                  "bytes_pulled INTEGER NOT NULL, reason "
+                                  "TEXT, key TEXT, PRIMARY KEY (build_id, "
+                                  "step_index)) WITHOUT ROWID; "
+                                  "INSERT INTO steps VALUES (7, 0, 0, 1, "
+                                  "'FROM', 'none', 0, 0, 0, NULL, 'k0'), "
+                                  "(7, 1, 0, 2, 'RUN', 'miss', 2.5, 100, 0, "
+                                  "'Dockerfile changed', 'k1'); "
                                   "CREATE TABLE transfers (build_id INTEGER "
                                   "NOT NULL, direction TEXT NOT NULL, "
                                   "digest TEXT NOT NULL, bytes INTEGER NOT "
@@ -615,7 +654,7 @@ static void store__version_1_file_gains_the_real_build_tables(void **state)
                                   "INSERT INTO transfers VALUES (7, 'pull', "
                                   "'sha256:aa', 10, 'layer'), (7, 'push', "
                                   "'sha256:bb', 20, 'layer'), (8, 'pull', "
-                                  "'sha256:cc', 30, 'config'); "
+                                  "'sha256:aa', 30, 'config'); "
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -643,6 +682,28 @@ static void store__version_1_file_gains_the_real_build_tables(void **state)
                                         "pragma_table_info('steps') WHERE "
                                         "name = 'key'"),
                      0);
+    /* version 5: the same rows through the views, each digest stored once */
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM transfers "
+                                        "WHERE build_id = 8 AND digest = "
+                                        "'sha256:aa' AND kind = 'config'"),
+                     1);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM blobs"), 2);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"), 2);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps WHERE "
+                                        "build_id = 7 AND step_index = 1 AND "
+                                        "line = 2 AND outcome = 'miss' AND "
+                                        "layer_bytes = 100 AND reason = "
+                                        "'Dockerfile changed'"),
+                     1);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds WHERE "
+                                        "id = 8 AND status = 'failed' AND "
+                                        "error = 'no Dockerfile' AND "
+                                        "step_list IS NULL"),
+                     1);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM "
+                                        "pragma_integrity_check WHERE "
+                                        "integrity_check = 'ok'"),
+                     1);
 }
 
 static void store__real_build_is_written_with_nulls_for_unknowns(void **state)

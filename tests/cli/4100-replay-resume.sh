@@ -9,14 +9,19 @@ n1=$(sqlite3 h.db 'select count(*) from builds')
 [ "$n1" -eq 55 ] || die "want 5 commits x 11 strategies = 55 builds, got $n1"
 steps1=$(sqlite3 h.db 'select count(*) from steps')
 dump1=$(sqlite3 h.db 'select b.strategy, b.seq, s.line, s.outcome, s.reason from builds b join steps s on s.build_id = b.id order by 1,2,3')
-# lose the last two commits' builds, as an interrupted replay would
-sqlite3 h.db "delete from transfers where build_id in (select id from builds where seq >= 3); delete from steps where build_id in (select id from builds where seq >= 3); delete from builds where seq >= 3"
+xf1=$(sqlite3 h.db 'select b.strategy, b.seq, t.seq, t.direction, t.digest, t.bytes, t.kind from builds b join transfers t on t.build_id = b.id order by 1,2,3')
+# lose the last two commits' builds, as an interrupted replay would (their
+# steps and transfers go with them: the views show only those of builds)
+sqlite3 h.db "delete from builds where seq >= 3"
+[ "$(sqlite3 h.db 'select count(*) from steps s join builds b on b.id = s.build_id where b.seq >= 3')" -eq 0 ] || die "steps of deleted builds"
 [ "$(sqlite3 h.db 'select count(*) from builds')" -eq 33 ] || die "delete"
 "$HARNESS" replay --repo repo --db h.db -q || die "resume failed"
 [ "$(sqlite3 h.db 'select count(*) from builds')" -eq 55 ] || die "resume did not restore 55 builds"
 [ "$(sqlite3 h.db 'select count(*) from steps')" -eq "$steps1" ] || die "steps differ after resume"
 dump2=$(sqlite3 h.db 'select b.strategy, b.seq, s.line, s.outcome, s.reason from builds b join steps s on s.build_id = b.id order by 1,2,3')
 [ "$dump1" = "$dump2" ] || die "resumed rows differ from the first run"
+xf2=$(sqlite3 h.db 'select b.strategy, b.seq, t.seq, t.direction, t.digest, t.bytes, t.kind from builds b join transfers t on t.build_id = b.id order by 1,2,3')
+[ "$xf1" = "$xf2" ] || die "resumed transfers differ from the first run"
 [ "$(sqlite3 h.db 'select count(*) from runs')" -eq 1 ] || die "resume created a second run"
 # the same command again writes nothing new
 "$HARNESS" replay --repo repo --db h.db -q || die "third replay failed"
