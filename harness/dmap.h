@@ -11,11 +11,13 @@
 #define HARNESS_DMAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define DMAP_KEY 32
 
 struct dmap {
-    unsigned char *slots; /* cap * (1 + DMAP_KEY + vsize) bytes */
+    unsigned char *slots; /* cap * (vsize rounded up to 8 + DMAP_KEY) */
+    uint64_t *tags;       /* cap; 0: the slot is empty */
     size_t cap, n, vsize;
 };
 
