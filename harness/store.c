@@ -124,16 +124,17 @@ static const char *const migrations[] = {
     "ALTER TABLE transfers_v4 RENAME TO transfers;"
     "ALTER TABLE steps DROP COLUMN key;"
     "PRAGMA user_version = 4;",
-    /* 4 -> 5: the builds of one commit mostly take the same steps, and a
-     * blob is moved by many builds: each list of steps and of transfers is
-     * stored once, shared by the builds that have it, and each digest once
-     * per replay process in blobs.  steps and transfers become views with
-     * the columns they had.  A converted build keeps lists of its own (list
-     * id = build id).  builds is rebuilt to lead its unique key with the
+    /* 4 -> 5: a replay writes the same steps and transfers over and over:
+     * the builds of one commit mostly take the same steps, a step's row
+     * recurs across commits, and a blob is moved by many builds.  Each
+     * distinct step and transfer is stored once as an item, each distinct
+     * list of them once as a list of item ids, and a build points at its
+     * two lists.  steps and transfers become views with the columns they
+     * had.  A converted build keeps lists and items of its own (list id =
+     * build id).  builds is rebuilt to lead its unique key with the
      * commit, so that a commit's builds insert side by side. */
-    "CREATE TABLE step_lists ("
-    " list_id INTEGER NOT NULL,"
-    " step_index INTEGER NOT NULL,"
+    "CREATE TABLE step_items ("
+    " id INTEGER PRIMARY KEY,"
     " stage INTEGER NOT NULL,"
     " line INTEGER NOT NULL,"
     " instruction TEXT NOT NULL,"
@@ -142,27 +143,38 @@ static const char *const migrations[] = {
     " seconds REAL NOT NULL,"
     " layer_bytes INTEGER NOT NULL,"
     " bytes_pulled INTEGER NOT NULL,"
-    " reason TEXT,"
+    " reason TEXT);"
+    "CREATE TABLE step_lists ("
+    " list_id INTEGER NOT NULL,"
+    " step_index INTEGER NOT NULL,"
+    " item_id INTEGER NOT NULL REFERENCES step_items(id),"
     " PRIMARY KEY (list_id, step_index)) WITHOUT ROWID;"
-    "CREATE TABLE blobs ("
+    "CREATE TABLE transfer_items ("
     " id INTEGER PRIMARY KEY,"
-    " digest TEXT NOT NULL);"
+    " direction TEXT NOT NULL CHECK (direction IN ('pull', 'push')),"
+    " digest TEXT NOT NULL,"
+    " bytes INTEGER NOT NULL,"
+    " kind TEXT NOT NULL"
+    "  CHECK (kind IN ('layer', 'config', 'manifest', 'cache')));"
     "CREATE TABLE transfer_lists ("
     " list_id INTEGER NOT NULL,"
     " seq INTEGER NOT NULL,"
-    " direction TEXT NOT NULL CHECK (direction IN ('pull', 'push')),"
-    " blob_id INTEGER NOT NULL REFERENCES blobs(id),"
-    " bytes INTEGER NOT NULL,"
-    " kind TEXT NOT NULL"
-    "  CHECK (kind IN ('layer', 'config', 'manifest', 'cache')),"
+    " item_id INTEGER NOT NULL REFERENCES transfer_items(id),"
     " PRIMARY KEY (list_id, seq)) WITHOUT ROWID;"
-    "INSERT INTO step_lists SELECT build_id, step_index, stage, line,"
-    " instruction, outcome, seconds, layer_bytes, bytes_pulled, reason"
-    " FROM steps;"
-    "INSERT INTO blobs (digest) SELECT DISTINCT digest FROM transfers"
-    " ORDER BY 1;"
-    "INSERT INTO transfer_lists SELECT t.build_id, t.seq, t.direction, o.id,"
-    " t.bytes, t.kind FROM transfers t JOIN blobs o ON o.digest = t.digest;"
+    "CREATE TEMP TABLE step_map AS SELECT row_number() OVER"
+    " (ORDER BY build_id, step_index) AS id, * FROM steps;"
+    "INSERT INTO step_items SELECT id, stage, line, instruction, outcome,"
+    " seconds, layer_bytes, bytes_pulled, reason FROM temp.step_map;"
+    "INSERT INTO step_lists SELECT build_id, step_index, id"
+    " FROM temp.step_map;"
+    "DROP TABLE temp.step_map;"
+    "CREATE TEMP TABLE transfer_map AS SELECT row_number() OVER"
+    " (ORDER BY build_id, seq) AS id, * FROM transfers;"
+    "INSERT INTO transfer_items SELECT id, direction, digest, bytes, kind"
+    " FROM temp.transfer_map;"
+    "INSERT INTO transfer_lists SELECT build_id, seq, id"
+    " FROM temp.transfer_map;"
+    "DROP TABLE temp.transfer_map;"
     "CREATE TABLE builds_v5 ("
     " id INTEGER PRIMARY KEY,"
     " run_id INTEGER NOT NULL REFERENCES runs(id),"
@@ -197,13 +209,14 @@ static const char *const migrations[] = {
     "CREATE INDEX builds_run_seq ON builds (run_id, seq);"
     "CREATE VIEW steps (build_id, step_index, stage, line, instruction,"
     " outcome, seconds, layer_bytes, bytes_pulled, reason) AS"
-    " SELECT b.id, l.step_index, l.stage, l.line, l.instruction, l.outcome,"
-    " l.seconds, l.layer_bytes, l.bytes_pulled, l.reason"
-    " FROM builds b JOIN step_lists l ON l.list_id = b.step_list;"
+    " SELECT b.id, l.step_index, i.stage, i.line, i.instruction, i.outcome,"
+    " i.seconds, i.layer_bytes, i.bytes_pulled, i.reason"
+    " FROM builds b JOIN step_lists l ON l.list_id = b.step_list"
+    " JOIN step_items i ON i.id = l.item_id;"
     "CREATE VIEW transfers (build_id, seq, direction, digest, bytes, kind) AS"
-    " SELECT b.id, t.seq, t.direction, o.digest, t.bytes, t.kind"
-    " FROM builds b JOIN transfer_lists t ON t.list_id = b.transfer_list"
-    " JOIN blobs o ON o.id = t.blob_id;"
+    " SELECT b.id, l.seq, i.direction, i.digest, i.bytes, i.kind"
+    " FROM builds b JOIN transfer_lists l ON l.list_id = b.transfer_list"
+    " JOIN transfer_items i ON i.id = l.item_id;"
     "PRAGMA user_version = 5;",
 };
 
@@ -220,9 +233,10 @@ enum {
     Q_BUILD_DONE,
     Q_BUILD_PUT,
     Q_NEXT_IDS,
-    Q_STEP_PUT,
-    Q_TRANSFER_PUT,
-    Q_BLOB_PUT,
+    Q_STEP_ITEM_PUT,
+    Q_STEP_LINK_PUT,
+    Q_XFER_ITEM_PUT,
+    Q_XFER_LINK_PUT,
     Q_SUMMARY,
     Q_BEGIN,
     Q_COMMIT,
@@ -255,16 +269,20 @@ static const char *const queries[Q_COUNT] = {
     /* Inside the write transaction, so no other writer takes these. */
     [Q_NEXT_IDS] = "SELECT (SELECT coalesce(max(id), 0) + 1 FROM builds),"
                    " (SELECT coalesce(max(list_id), 0) + 1 FROM step_lists),"
+                   " (SELECT coalesce(max(id), 0) + 1 FROM step_items),"
                    " (SELECT coalesce(max(list_id), 0) + 1"
                    "  FROM transfer_lists),"
-                   " (SELECT coalesce(max(id), 0) + 1 FROM blobs)",
-    [Q_STEP_PUT] = "INSERT INTO step_lists (list_id, step_index, stage, line,"
-                   " instruction, outcome, seconds, layer_bytes,"
-                   " bytes_pulled, reason)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [Q_TRANSFER_PUT] = "INSERT INTO transfer_lists (list_id, seq, direction,"
-                       " blob_id, bytes, kind) VALUES (?, ?, ?, ?, ?, ?)",
-    [Q_BLOB_PUT] = "INSERT INTO blobs (id, digest) VALUES (?, ?)",
+                   " (SELECT coalesce(max(id), 0) + 1 FROM transfer_items)",
+    [Q_STEP_ITEM_PUT] = "INSERT INTO step_items (id, stage, line,"
+                        " instruction, outcome, seconds, layer_bytes,"
+                        " bytes_pulled, reason)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [Q_STEP_LINK_PUT] = "INSERT INTO step_lists (list_id, step_index,"
+                        " item_id) VALUES (?, ?, ?)",
+    [Q_XFER_ITEM_PUT] = "INSERT INTO transfer_items (id, direction, digest,"
+                        " bytes, kind) VALUES (?, ?, ?, ?, ?)",
+    [Q_XFER_LINK_PUT] = "INSERT INTO transfer_lists (list_id, seq, item_id)"
+                        " VALUES (?, ?, ?)",
     [Q_SUMMARY] = "SELECT strategy, count(*), sum(status = 'ok'),"
                   " sum(steps_hit), sum(steps_miss), total(seconds),"
                   " sum(bytes_pulled), sum(bytes_pushed),"
@@ -310,13 +328,23 @@ struct inserter {
     sqlite3_stmt *st[ROW_SIZES];
 };
 
-enum { INS_BUILDS, INS_STEPS, INS_TRANSFERS, INS_BLOBS, INS_COUNT };
+enum {
+    INS_BUILDS,
+    INS_STEP_ITEMS,
+    INS_STEP_LINKS,
+    INS_XFER_ITEMS,
+    INS_XFER_LINKS,
+    INS_COUNT
+};
+
+/* What a store shares between builds (schema 5): lists and their items. */
+enum { SH_STEP_LIST, SH_STEP_ITEM, SH_XFER_LIST, SH_XFER_ITEM, SH_COUNT };
 
 struct store {
     sqlite3 *db;
     struct inserter ins[INS_COUNT];
     /* key -> int64_t id of what this process stored (see share_forget) */
-    struct dmap step_lists, xfer_lists, blobs;
+    struct dmap share[SH_COUNT];
     char *path;
     sqlite3_stmt *stmt[Q_COUNT];
     int in_batch;
@@ -620,9 +648,8 @@ int store_open(struct store **out, const char *path, struct err *err)
     s = xcalloc(1, sizeof(*s));
     s->path = xstrdup(path);
     s->interval = 1.0;
-    dmap_init(&s->step_lists, sizeof(int64_t));
-    dmap_init(&s->xfer_lists, sizeof(int64_t));
-    dmap_init(&s->blobs, sizeof(int64_t));
+    for (i = 0; i < SH_COUNT; i++)
+        dmap_init(&s->share[i], sizeof(int64_t));
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         if (!s->db) {
             err_set(err, ERR_DB, "%s: cannot open the database", path);
@@ -651,9 +678,10 @@ int store_open(struct store **out, const char *path, struct err *err)
             goto fail;
         }
     s->ins[INS_BUILDS] = (struct inserter){ Q_BUILD_PUT, 17, { NULL } };
-    s->ins[INS_STEPS] = (struct inserter){ Q_STEP_PUT, 10, { NULL } };
-    s->ins[INS_TRANSFERS] = (struct inserter){ Q_TRANSFER_PUT, 6, { NULL } };
-    s->ins[INS_BLOBS] = (struct inserter){ Q_BLOB_PUT, 2, { NULL } };
+    s->ins[INS_STEP_ITEMS] = (struct inserter){ Q_STEP_ITEM_PUT, 9, { NULL } };
+    s->ins[INS_STEP_LINKS] = (struct inserter){ Q_STEP_LINK_PUT, 3, { NULL } };
+    s->ins[INS_XFER_ITEMS] = (struct inserter){ Q_XFER_ITEM_PUT, 5, { NULL } };
+    s->ins[INS_XFER_LINKS] = (struct inserter){ Q_XFER_LINK_PUT, 3, { NULL } };
     *out = s;
     return 0;
 fail:
@@ -794,34 +822,31 @@ void store_batch_interval(struct store *s, double seconds)
 }
 
 /*
- * Shared lists (schema 5).  A list of steps or of transfers is stored once
- * and every build that has the same list points at it; a blob digest is
- * stored once in blobs.  A list is known by the SHA-256 of its rows, a
- * blob by its digest.  The maps hold what this process has stored, and
- * are only a cache of the file: what they do not know is stored again
- * under a new id, which costs space and never changes what the views show.
- * So they are emptied whenever a batch rolls back and when one grows past
- * SHARE_MAX entries, which bounds their memory on long replays.  Another
- * process writing the same file takes its ids after ours (ids are read
- * inside each write transaction) and never changes stored rows.
+ * Sharing (schema 5).  Each distinct step and transfer is stored once as
+ * an item, each distinct list of them once as rows of item ids, and every
+ * build that has the same list points at it.  Lists and items are known by
+ * the SHA-256 of their contents.  The maps hold what this process has
+ * stored, and are only a cache of the file: what they do not know is
+ * stored again under a new id, which costs space and never changes what
+ * the views show.  So they are emptied whenever a batch rolls back and
+ * when one grows past SHARE_MAX entries, which bounds their memory on long
+ * replays.  Another process writing the same file takes its ids after
+ * ours (ids are read inside each write transaction) and never changes
+ * stored rows.
  */
 #define SHARE_MAX ((size_t)1 << 20)
 
 static void share_forget(struct store *s)
 {
-    dmap_release(&s->step_lists);
-    dmap_release(&s->xfer_lists);
-    dmap_release(&s->blobs);
+    for (int i = 0; i < SH_COUNT; i++)
+        dmap_release(&s->share[i]);
 }
 
 static void share_trim(struct store *s)
 {
-    if (s->step_lists.n > SHARE_MAX)
-        dmap_release(&s->step_lists);
-    if (s->xfer_lists.n > SHARE_MAX)
-        dmap_release(&s->xfer_lists);
-    if (s->blobs.n > SHARE_MAX)
-        dmap_release(&s->blobs);
+    for (int i = 0; i < SH_COUNT; i++)
+        if (s->share[i].n > SHARE_MAX)
+            dmap_release(&s->share[i]);
 }
 
 /* A string field: present or NULL, then its bytes and a terminator. */
@@ -834,6 +859,26 @@ static void hash_text(struct sha256 *c, const char *v)
         sha256_field(c, v);
 }
 
+/* A step without its position: what a step item holds. */
+static void hash_step(struct sha256 *c, const struct store_step *p)
+{
+    int64_t f[6] = { p->stage, p->line, p->outcome, 0, p->layer_bytes,
+                     p->bytes_pulled };
+
+    memcpy(&f[3], &p->seconds, sizeof(p->seconds));
+    sha256_update(c, f, sizeof(f));
+    hash_text(c, p->instruction);
+    hash_text(c, p->reason);
+}
+
+static void hash_transfer(struct sha256 *c, const struct store_transfer *t)
+{
+    int64_t f[3] = { t->direction, t->bytes, t->kind };
+
+    sha256_update(c, f, sizeof(f));
+    hash_text(c, t->digest ? t->digest : "");
+}
+
 static void step_list_key(const struct store_step *p, size_t n,
                           unsigned char key[DMAP_KEY])
 {
@@ -841,13 +886,8 @@ static void step_list_key(const struct store_step *p, size_t n,
 
     sha256_init(&c);
     for (size_t i = 0; i < n; i++) {
-        int64_t f[7] = { p[i].step_index, p[i].stage, p[i].line,
-                         p[i].outcome, 0, p[i].layer_bytes,
-                         p[i].bytes_pulled };
-        memcpy(&f[4], &p[i].seconds, sizeof(p[i].seconds));
-        sha256_update(&c, f, sizeof(f));
-        hash_text(&c, p[i].instruction);
-        hash_text(&c, p[i].reason);
+        sha256_update(&c, &p[i].step_index, sizeof(p[i].step_index));
+        hash_step(&c, &p[i]);
     }
     sha256_final(&c, key);
 }
@@ -858,59 +898,23 @@ static void xfer_list_key(const struct store_transfer *t, size_t n,
     struct sha256 c;
 
     sha256_init(&c);
-    for (size_t i = 0; i < n; i++) {
-        int64_t f[3] = { t[i].direction, t[i].bytes, t[i].kind };
-        sha256_update(&c, f, sizeof(f));
-        hash_text(&c, t[i].digest ? t[i].digest : "");
-    }
+    for (size_t i = 0; i < n; i++)
+        hash_transfer(&c, &t[i]);
     sha256_final(&c, key);
 }
 
-static int hex_nibble(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    return -1;
-}
-
-/* "sha256:" and 64 lowercase hex digits give their own 32 bytes; any
- * other text is hashed. */
-static void blob_key(const char *digest, unsigned char key[DMAP_KEY])
-{
-    struct sha256 c;
-
-    if (!strncmp(digest, "sha256:", 7) && strlen(digest) == 7 + 64) {
-        size_t i;
-        for (i = 0; i < DMAP_KEY; i++) {
-            int hi = hex_nibble(digest[7 + 2 * i]);
-            int lo = hex_nibble(digest[8 + 2 * i]);
-            if (hi < 0 || lo < 0)
-                break;
-            key[i] = (unsigned char)(hi << 4 | lo);
-        }
-        if (i == DMAP_KEY)
-            return;
-    }
-    sha256_init(&c);
-    sha256_field(&c, "text digest");
-    sha256_field(&c, digest);
-    sha256_final(&c, key);
-}
-
-/* One row to insert: the build, list or blob it is or belongs to, its
- * position there, the item, and the ids it points at. */
+/* One row to insert: its id (a build's, a list's or an item's), its
+ * position in a list, the item, and the ids it points at. */
 struct row_ref {
     int64_t id;
     int64_t seq;
     const void *item;
-    int64_t a, b; /* builds: step and transfer list; transfers: blob */
+    int64_t a, b; /* builds: step and transfer list; links: the item */
 };
 
 /* The next free ids, read inside the write transaction. */
 struct next_ids {
-    int64_t build, step_list, xfer_list, blob;
+    int64_t build, step_list, step_item, xfer_list, xfer_item;
 };
 
 typedef void bind_row_fn(sqlite3_stmt *st, int base, const struct row_ref *r);
@@ -952,38 +956,38 @@ static void bind_build(sqlite3_stmt *st, int base, const struct row_ref *r)
     bind_id(st, base + 17, r->b);
 }
 
-static void bind_step(sqlite3_stmt *st, int base, const struct row_ref *r)
+static void bind_step_item(sqlite3_stmt *st, int base, const struct row_ref *r)
 {
     const struct store_step *p = r->item;
 
     sqlite3_bind_int64(st, base + 1, r->id);
-    sqlite3_bind_int64(st, base + 2, p->step_index);
-    sqlite3_bind_int64(st, base + 3, p->stage);
-    sqlite3_bind_int64(st, base + 4, p->line);
-    bind_text(st, base + 5, p->instruction ? p->instruction : "");
-    bind_text(st, base + 6, store_outcome_name(p->outcome));
-    sqlite3_bind_double(st, base + 7, p->seconds);
-    sqlite3_bind_int64(st, base + 8, p->layer_bytes);
-    sqlite3_bind_int64(st, base + 9, p->bytes_pulled);
-    bind_text(st, base + 10, p->reason);
+    sqlite3_bind_int64(st, base + 2, p->stage);
+    sqlite3_bind_int64(st, base + 3, p->line);
+    bind_text(st, base + 4, p->instruction ? p->instruction : "");
+    bind_text(st, base + 5, store_outcome_name(p->outcome));
+    sqlite3_bind_double(st, base + 6, p->seconds);
+    sqlite3_bind_int64(st, base + 7, p->layer_bytes);
+    sqlite3_bind_int64(st, base + 8, p->bytes_pulled);
+    bind_text(st, base + 9, p->reason);
 }
 
-static void bind_transfer(sqlite3_stmt *st, int base, const struct row_ref *r)
+static void bind_xfer_item(sqlite3_stmt *st, int base, const struct row_ref *r)
 {
     const struct store_transfer *t = r->item;
 
     sqlite3_bind_int64(st, base + 1, r->id);
-    sqlite3_bind_int64(st, base + 2, r->seq);
-    bind_text(st, base + 3, store_direction_name(t->direction));
-    sqlite3_bind_int64(st, base + 4, r->a);
-    sqlite3_bind_int64(st, base + 5, t->bytes);
-    bind_text(st, base + 6, store_kind_name(t->kind));
+    bind_text(st, base + 2, store_direction_name(t->direction));
+    bind_text(st, base + 3, t->digest ? t->digest : "");
+    sqlite3_bind_int64(st, base + 4, t->bytes);
+    bind_text(st, base + 5, store_kind_name(t->kind));
 }
 
-static void bind_blob(sqlite3_stmt *st, int base, const struct row_ref *r)
+/* A row of step_lists or transfer_lists: list, position, item. */
+static void bind_link(sqlite3_stmt *st, int base, const struct row_ref *r)
 {
     sqlite3_bind_int64(st, base + 1, r->id);
-    bind_text(st, base + 2, r->item);
+    sqlite3_bind_int64(st, base + 2, r->seq);
+    sqlite3_bind_int64(st, base + 3, r->a);
 }
 
 /* The statement of an inserter that inserts 1 << k rows: the one-row
@@ -1040,9 +1044,10 @@ static int insert_rows(struct store *s, struct inserter *in, bind_row_fn *bind,
     return 0;
 }
 
-/* The id of a list: known (*created = 0) or the next one (1). */
-static int64_t list_id(struct dmap *m, const unsigned char *key,
-                       int64_t *next, int *created)
+/* The id of what key names in map m: known (*created = 0), or the next
+ * one (*created = 1). */
+static int64_t share_id(struct dmap *m, const unsigned char *key,
+                        int64_t *next, int *created)
 {
     int64_t *v = dmap_put(m, key, created);
 
@@ -1051,87 +1056,113 @@ static int64_t list_id(struct dmap *m, const unsigned char *key,
     return *v;
 }
 
+/* Rows to insert, grown as needed. */
+struct rows {
+    struct row_ref *v;
+    size_t n, cap;
+};
+
+static void rows_add(struct rows *r, struct row_ref ref)
+{
+    XGROW(r->v, r->cap, r->n + 1);
+    r->v[r->n++] = ref;
+}
+
+/* The rows of a new step list: links, and the items new to the map. */
+static void add_step_list(struct store *s, int64_t list,
+                          const struct store_step *p, size_t n,
+                          struct next_ids *ids, struct rows *items,
+                          struct rows *links)
+{
+    unsigned char key[DMAP_KEY];
+    struct sha256 c;
+    int created;
+
+    for (size_t j = 0; j < n; j++) {
+        sha256_init(&c);
+        hash_step(&c, &p[j]);
+        sha256_final(&c, key);
+        int64_t item = share_id(&s->share[SH_STEP_ITEM], key, &ids->step_item,
+                                &created);
+        if (created)
+            rows_add(items, (struct row_ref){ item, 0, &p[j], 0, 0 });
+        rows_add(links, (struct row_ref){ list, p[j].step_index, NULL, item,
+                                          0 });
+    }
+}
+
+static void add_xfer_list(struct store *s, int64_t list,
+                          const struct store_transfer *t, size_t n,
+                          struct next_ids *ids, struct rows *items,
+                          struct rows *links)
+{
+    unsigned char key[DMAP_KEY];
+    struct sha256 c;
+    int created;
+
+    for (size_t j = 0; j < n; j++) {
+        sha256_init(&c);
+        hash_transfer(&c, &t[j]);
+        sha256_final(&c, key);
+        int64_t item = share_id(&s->share[SH_XFER_ITEM], key, &ids->xfer_item,
+                                &created);
+        if (created)
+            rows_add(items, (struct row_ref){ item, 0, &t[j], 0, 0 });
+        rows_add(links, (struct row_ref){ list, (int64_t)j, NULL, item, 0 });
+    }
+}
+
 static int put_builds(struct store *s, const struct store_build_rows *v,
                       size_t n, struct next_ids *ids, struct err *err)
 {
-    struct row_ref *refs, *builds;
-    int64_t *blob_ids;
+    struct rows r[INS_COUNT] = { { NULL, 0, 0 } };
+    static bind_row_fn *const bind[INS_COUNT] = {
+        [INS_BUILDS] = bind_build,
+        [INS_STEP_ITEMS] = bind_step_item,
+        [INS_STEP_LINKS] = bind_link,
+        [INS_XFER_ITEMS] = bind_xfer_item,
+        [INS_XFER_LINKS] = bind_link,
+    };
     unsigned char key[DMAP_KEY];
-    size_t nrefs = 0, nblob = 0, i, j, k = 0;
-    int rc, created;
+    int rc = 0, created;
+    size_t i;
 
     share_trim(s);
-    for (i = 0; i < n; i++)
-        nrefs += v[i].nsteps + v[i].nxf;
-    builds = xmalloc((n + 1) * sizeof(*builds));
-    refs = xmalloc((nrefs + 1) * sizeof(*refs));
-    blob_ids = xmalloc((nrefs + 1) * sizeof(*blob_ids));
-    /* Each build's lists; its seq (unused for builds) flags those new
-     * here: 1 its step list, 2 its transfer list.  The digests of new
-     * transfer lists get their blob ids, new blobs their rows. */
     for (i = 0; i < n; i++) {
-        struct row_ref *r = &builds[i];
-        *r = (struct row_ref){ ids->build + (int64_t)i, 0, &v[i].build, 0, 0 };
+        struct row_ref b = { ids->build + (int64_t)i, 0, &v[i].build, 0, 0 };
         if (v[i].nsteps) {
             step_list_key(v[i].steps, v[i].nsteps, key);
-            r->a = list_id(&s->step_lists, key, &ids->step_list, &created);
-            r->seq |= created;
+            b.a = share_id(&s->share[SH_STEP_LIST], key, &ids->step_list,
+                           &created);
+            if (created)
+                add_step_list(s, b.a, v[i].steps, v[i].nsteps, ids,
+                              &r[INS_STEP_ITEMS], &r[INS_STEP_LINKS]);
         }
-        if (!v[i].nxf)
-            continue;
-        xfer_list_key(v[i].xf, v[i].nxf, key);
-        r->b = list_id(&s->xfer_lists, key, &ids->xfer_list, &created);
-        if (!created)
-            continue;
-        r->seq |= 2;
-        for (j = 0; j < v[i].nxf; j++) {
-            const char *d = v[i].xf[j].digest ? v[i].xf[j].digest : "";
-            int64_t *id;
-            blob_key(d, key);
-            id = dmap_put(&s->blobs, key, &created);
-            if (created) {
-                *id = ids->blob++;
-                refs[k++] = (struct row_ref){ *id, 0, d, 0, 0 };
-            }
-            blob_ids[nblob++] = *id;
+        if (v[i].nxf) {
+            xfer_list_key(v[i].xf, v[i].nxf, key);
+            b.b = share_id(&s->share[SH_XFER_LIST], key, &ids->xfer_list,
+                           &created);
+            if (created)
+                add_xfer_list(s, b.b, v[i].xf, v[i].nxf, ids,
+                              &r[INS_XFER_ITEMS], &r[INS_XFER_LINKS]);
+        }
+        rows_add(&r[INS_BUILDS], b);
+    }
+    for (i = 0; i < INS_COUNT && !rc; i++) {
+        rc = insert_rows(s, &s->ins[i], bind[i], r[i].v, r[i].n, err);
+        if (i == INS_BUILDS && rc == ERR_DB &&
+            sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE) {
+            const struct store_build *b = &v[0].build;
+            rc = err_set(err, ERR_INVALID,
+                         "%s: build already recorded for run %lld, strategy "
+                         "'%s', commit '%s'",
+                         s->path, (long long)b->run_id, b->strategy,
+                         b->commit_sha);
         }
     }
-    if ((rc = insert_rows(s, &s->ins[INS_BLOBS], bind_blob, refs, k,
-                          err)) < 0)
-        goto out;
-    rc = insert_rows(s, &s->ins[INS_BUILDS], bind_build, builds, n, err);
-    if (rc == ERR_DB && sqlite3_extended_errcode(s->db) ==
-                            SQLITE_CONSTRAINT_UNIQUE) {
-        const struct store_build *b = &v[0].build;
-        err_set(err, ERR_INVALID,
-                "%s: build already recorded for run %lld, strategy '%s', "
-                "commit '%s'",
-                s->path, (long long)b->run_id, b->strategy, b->commit_sha);
-        rc = ERR_INVALID;
-    }
-    if (rc < 0)
-        goto out;
-    k = 0;
-    for (i = 0; i < n; i++)
-        if (builds[i].seq & 1)
-            for (j = 0; j < v[i].nsteps; j++)
-                refs[k++] = (struct row_ref){ builds[i].a, (int64_t)j,
-                                              &v[i].steps[j], 0, 0 };
-    if ((rc = insert_rows(s, &s->ins[INS_STEPS], bind_step, refs, k, err)) < 0)
-        goto out;
-    k = nblob = 0;
-    for (i = 0; i < n; i++)
-        if (builds[i].seq & 2)
-            for (j = 0; j < v[i].nxf; j++)
-                refs[k++] = (struct row_ref){ builds[i].b, (int64_t)j,
-                                              &v[i].xf[j], blob_ids[nblob++],
-                                              0 };
-    rc = insert_rows(s, &s->ins[INS_TRANSFERS], bind_transfer, refs, k, err);
-out:
-    free(blob_ids);
-    free(refs);
-    free(builds);
-    return rc;
+    for (i = 0; i < INS_COUNT; i++)
+        free(r[i].v);
+    return rc < 0 ? rc : 0;
 }
 
 static int next_ids(struct store *s, struct next_ids *ids, struct err *err)
@@ -1142,8 +1173,9 @@ static int next_ids(struct store *s, struct next_ids *ids, struct err *err)
     if (rc == SQLITE_ROW) {
         ids->build = sqlite3_column_int64(st, 0);
         ids->step_list = sqlite3_column_int64(st, 1);
-        ids->xfer_list = sqlite3_column_int64(st, 2);
-        ids->blob = sqlite3_column_int64(st, 3);
+        ids->step_item = sqlite3_column_int64(st, 2);
+        ids->xfer_list = sqlite3_column_int64(st, 3);
+        ids->xfer_item = sqlite3_column_int64(st, 4);
     } else {
         db_error(s, err);
     }
