@@ -1056,6 +1056,36 @@ static int64_t share_id(struct dmap *m, const unsigned char *key,
     return *v;
 }
 
+static int same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+static int same_steps(const struct store_step *a, const struct store_step *b,
+                      size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i].step_index != b[i].step_index || a[i].stage != b[i].stage ||
+            a[i].line != b[i].line || a[i].outcome != b[i].outcome ||
+            memcmp(&a[i].seconds, &b[i].seconds, sizeof(a[i].seconds)) ||
+            a[i].layer_bytes != b[i].layer_bytes ||
+            a[i].bytes_pulled != b[i].bytes_pulled ||
+            !same_text(a[i].instruction, b[i].instruction) ||
+            !same_text(a[i].reason, b[i].reason))
+            return 0;
+    return 1;
+}
+
+static int same_transfers(const struct store_transfer *a,
+                          const struct store_transfer *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i].direction != b[i].direction || a[i].bytes != b[i].bytes ||
+            a[i].kind != b[i].kind || !same_text(a[i].digest, b[i].digest))
+            return 0;
+    return 1;
+}
+
 /* Rows to insert, grown as needed. */
 struct rows {
     struct row_ref *v;
@@ -1130,7 +1160,17 @@ static int put_builds(struct store *s, const struct store_build_rows *v,
     share_trim(s);
     for (i = 0; i < n; i++) {
         struct row_ref b = { ids->build + (int64_t)i, 0, &v[i].build, 0, 0 };
-        if (v[i].nsteps) {
+        /* The builds of one commit mostly share lists: compare with the
+         * earlier builds here before hashing. */
+        for (size_t k = 0; k < i; k++) {
+            if (!b.a && v[k].nsteps == v[i].nsteps &&
+                same_steps(v[k].steps, v[i].steps, v[i].nsteps))
+                b.a = r[INS_BUILDS].v[k].a;
+            if (!b.b && v[k].nxf == v[i].nxf &&
+                same_transfers(v[k].xf, v[i].xf, v[i].nxf))
+                b.b = r[INS_BUILDS].v[k].b;
+        }
+        if (v[i].nsteps && !b.a) {
             step_list_key(v[i].steps, v[i].nsteps, key);
             b.a = share_id(&s->share[SH_STEP_LIST], key, &ids->step_list,
                            &created);
@@ -1138,7 +1178,7 @@ static int put_builds(struct store *s, const struct store_build_rows *v,
                 add_step_list(s, b.a, v[i].steps, v[i].nsteps, ids,
                               &r[INS_STEP_ITEMS], &r[INS_STEP_LINKS]);
         }
-        if (v[i].nxf) {
+        if (v[i].nxf && !b.b) {
             xfer_list_key(v[i].xf, v[i].nxf, key);
             b.b = share_id(&s->share[SH_XFER_LIST], key, &ids->xfer_list,
                            &created);
