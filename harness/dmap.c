@@ -111,6 +111,17 @@ static void grow(struct dmap *m)
     free(old.tags);
 }
 
+void dmap_prefetch(const struct dmap *m, const unsigned char *key)
+{
+    size_t i;
+
+    if (!m->cap)
+        return;
+    i = home(m, tag_of(key));
+    __builtin_prefetch(&m->tags[i]);
+    __builtin_prefetch(slot(m, i));
+}
+
 void *dmap_put(struct dmap *m, const unsigned char *key, int *created)
 {
     uint64_t tag = tag_of(key);

@@ -25,6 +25,9 @@ void dmap_init(struct dmap *m, size_t vsize);
 void dmap_release(struct dmap *m);
 /* The value stored under key, or NULL. */
 void *dmap_get(const struct dmap *m, const unsigned char *key);
+/* Start loading where key would be: lookups of several keys issued after
+ * their prefetches wait for memory once, not once each. */
+void dmap_prefetch(const struct dmap *m, const unsigned char *key);
 /* The value under key, inserted zeroed if absent (*created = 1). */
 void *dmap_put(struct dmap *m, const unsigned char *key, int *created);
 /* Remove key; returns 1 if it was there. */

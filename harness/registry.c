@@ -63,6 +63,11 @@ int registry_has(const struct registry *r, const unsigned char *digest)
     return dmap_get(&r->blobs, digest) != NULL;
 }
 
+void registry_prefetch(const struct registry *r, const unsigned char *digest)
+{
+    dmap_prefetch(&r->blobs, digest);
+}
+
 uint64_t registry_put(struct registry *r, const unsigned char *digest,
                       uint64_t bytes)
 {

@@ -54,6 +54,8 @@ struct registry *registry_new(size_t keep_tags);
 void registry_free(struct registry *r);
 
 int registry_has(const struct registry *r, const unsigned char *digest);
+/* Start loading where digest would be (see dmap_prefetch). */
+void registry_prefetch(const struct registry *r, const unsigned char *digest);
 /* Store a blob; returns the bytes uploaded (0 if it was already there). */
 uint64_t registry_put(struct registry *r, const unsigned char *digest,
                       uint64_t bytes);

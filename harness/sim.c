@@ -489,10 +489,14 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
             continue;
         }
         nhist++;
-        put_blob(reg, r, XFER_LAYER, &l);
         img->layers[img->nlayers++] = l;
         sha256_update(&h, l.digest, SHA256_LEN);
+        registry_prefetch(reg, l.digest);
     }
+    /* A registry holds every blob of the replay: look its layers up
+     * together (prefetched above), in image order. */
+    for (i = 0; i < img->nlayers; i++)
+        put_blob(reg, r, XFER_LAYER, &img->layers[i]);
     if (inline_cache)
         inline_records(cfg, kb, r, img);
     else if (kb->builder == BUILDER_LEGACY)
