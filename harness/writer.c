@@ -3,12 +3,20 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <time.h>
 
 #include "arena.h"
 #include "buf.h"
 
 /* Packets waiting at most; each holds one commit's rows (tens of KiB). */
 #define QUEUE_MAX 64
+/* The writer sleeps until this many commits wait, the replay ends, or a
+ * commit has waited WAKE_MS: waking it for every commit cost both threads
+ * a futex call each, and the timeout keeps a slow replay's batches
+ * committed about every second. */
+#define WAKE_AT 8
+#define WAKE_MS 200
 
 struct wpacket {
     struct wpacket *next;
@@ -119,10 +127,20 @@ static void *writer_main(void *arg)
         /* Take everything queued at once: one wake-up per batch, not per
          * packet, keeps the two threads from ping-ponging. */
         pthread_mutex_lock(&w->mu);
-        while (!w->head && !w->closing) {
+        while (w->queued < WAKE_AT && !w->closing) {
+            struct timespec until;
+            int rc;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_nsec += WAKE_MS * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
             w->taker_waits = 1;
-            pthread_cond_wait(&w->can_take, &w->mu);
+            rc = pthread_cond_timedwait(&w->can_take, &w->mu, &until);
             w->taker_waits = 0;
+            if (rc == ETIMEDOUT && w->queued)
+                break;
         }
         struct wpacket *p = w->head;
         w->head = w->tail = NULL;
@@ -167,7 +185,11 @@ int writer_start(struct writer **out, struct store *st, int resumed,
     w->st = st;
     w->resumed = resumed;
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->can_take, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->can_take, &attr);
+    pthread_condattr_destroy(&attr);
     pthread_cond_init(&w->can_put, NULL);
     if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
         pthread_cond_destroy(&w->can_put);
@@ -200,7 +222,7 @@ int writer_push(struct writer *w, struct wpacket *p)
             w->head = p;
         w->tail = p;
         w->queued++;
-        if (w->taker_waits)
+        if (w->taker_waits && w->queued >= WAKE_AT)
             pthread_cond_signal(&w->can_take);
     }
     pthread_mutex_unlock(&w->mu);
