@@ -15,8 +15,19 @@ struct tagged {
     struct image img;
 };
 
+/*
+ * A push mostly repeats the blobs of the one before it, and the blob map
+ * of a long replay is far bigger than the CPU caches.  recent[] remembers
+ * digests known to be stored, indexed by their first byte: a blob found
+ * there is stored, since only collect() removes blobs and it empties
+ * recent[].
+ */
+#define RECENT 256
+
 struct registry {
     struct dmap blobs; /* digest -> struct blob_info */
+    unsigned char recent[RECENT][SHA256_LEN];
+    unsigned char recent_used[RECENT];
     struct dmap tagset; /* sha256(tag) of every tag: a new tag is found
                            absent without scanning them all */
     struct tagged *tags;
@@ -71,9 +82,15 @@ void registry_prefetch(const struct registry *r, const unsigned char *digest)
 uint64_t registry_put(struct registry *r, const unsigned char *digest,
                       uint64_t bytes)
 {
+    size_t k = digest[0] % RECENT;
     int created;
-    struct blob_info *b = dmap_put(&r->blobs, digest, &created);
+    struct blob_info *b;
 
+    if (r->recent_used[k] && !memcmp(r->recent[k], digest, SHA256_LEN))
+        return 0;
+    b = dmap_put(&r->blobs, digest, &created);
+    memcpy(r->recent[k], digest, SHA256_LEN);
+    r->recent_used[k] = 1;
     if (!created)
         return 0;
     b->bytes = bytes;
@@ -124,6 +141,7 @@ static void collect(struct registry *r)
     struct blob_info *b;
     unsigned char (*dead)[SHA256_LEN] = NULL;
 
+    memset(r->recent_used, 0, sizeof(r->recent_used));
     while ((b = dmap_next(&r->blobs, &pos, &key)))
         if (!b->refs) {
             dead = xrealloc(dead, (n + 1) * sizeof(*dead));
