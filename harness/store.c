@@ -883,6 +883,50 @@ static void hash_transfer(struct sha256 *c, const struct store_transfer *t)
     hash_text(c, t->digest ? t->digest : "");
 }
 
+static int hex_nibble(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    return -1;
+}
+
+/*
+ * The key of a transfer whose digest is "sha256:" and 64 lowercase hex
+ * digits, without hashing: the digest's own 32 bytes with direction, kind
+ * and size packed into the first 8 (size < 2^60).  Distinct transfers get
+ * distinct keys: for one digest the packing is one-to-one, and two digests
+ * would have to agree in their other 24 bytes.  Returns 0 for any other
+ * transfer, which is hashed instead (a SHA-256 never equals one of these
+ * keys in practice).
+ */
+static int xfer_item_key(const struct store_transfer *t,
+                         unsigned char key[DMAP_KEY])
+{
+    const char *d = t->digest;
+    uint64_t head, pack;
+
+    if (!d || strncmp(d, "sha256:", 7) || t->bytes < 0 ||
+        (uint64_t)t->bytes >> 60 || (unsigned)t->direction > 1 ||
+        (unsigned)t->kind > 3)
+        return 0;
+    for (size_t i = 0; i < DMAP_KEY; i++) {
+        int hi = hex_nibble(d[7 + 2 * i]), lo;
+        if (hi < 0 || (lo = hex_nibble(d[8 + 2 * i])) < 0)
+            return 0;
+        key[i] = (unsigned char)(hi << 4 | lo);
+    }
+    if (d[7 + 2 * DMAP_KEY])
+        return 0;
+    pack = (uint64_t)t->bytes << 3 | (uint64_t)t->kind << 1 |
+           (uint64_t)t->direction;
+    memcpy(&head, key, sizeof(head));
+    head ^= pack;
+    memcpy(key, &head, sizeof(head));
+    return 1;
+}
+
 static void step_list_key(const struct store_step *p, size_t n,
                           unsigned char key[DMAP_KEY])
 {
@@ -1135,9 +1179,11 @@ static void add_xfer_list(struct store *s, int64_t list,
     int created;
 
     for (size_t j = 0; j < n; j++) {
-        sha256_init(&c);
-        hash_transfer(&c, &t[j]);
-        sha256_final(&c, key);
+        if (!xfer_item_key(&t[j], key)) {
+            sha256_init(&c);
+            hash_transfer(&c, &t[j]);
+            sha256_final(&c, key);
+        }
         int64_t item = share_id(&s->share[SH_XFER_ITEM], key, &ids->xfer_item,
                                 &created);
         if (created)

@@ -237,6 +237,119 @@ static void store__build_is_written_with_its_steps_and_transfers(void **state)
                      1);
 }
 
+/* Read one build's steps or transfers back as text, one row per line. */
+static void dump_rows(const char *path, const char *sql, int64_t id,
+                      char *out, size_t n)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    size_t len = 0;
+
+    out[0] = '\0';
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_int64(st, 1, id);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        for (int c = 0; c < sqlite3_column_count(st); c++) {
+            const unsigned char *v = sqlite3_column_text(st, c);
+            len += (size_t)snprintf(out + len, n - len, "%s|",
+                                    v ? (const char *)v : "NULL");
+        }
+        len += (size_t)snprintf(out + len, n - len, "\n");
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/*
+ * Builds share stored lists of steps and transfers (schema 5), and lists
+ * share items; builds that differ in one field only must still read back
+ * their own rows: a NULL reason is not an empty one, the same digest
+ * pulled is not the same digest pushed, and an item is not its position.
+ */
+static void store__builds_sharing_lists_read_back_their_own_rows(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f->path);
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}"), first = 0;
+    static const char d1[] = "sha256:"
+        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    struct store_step a[2] = {
+        { 0, 0, 1, "FROM", STORE_OUTCOME_NONE, 0.5, 0, 0, NULL },
+        { 1, 0, 2, "RUN", STORE_OUTCOME_MISS, 2.0, 300, 0, "Dockerfile changed" },
+    };
+    struct store_step b[2] = { a[0], a[1] }, c[2] = { a[0], a[1] };
+    struct store_transfer xa[2] = {
+        { STORE_PULL, d1, 300, STORE_KIND_LAYER },
+        { STORE_PUSH, d1, 300, STORE_KIND_LAYER },
+    };
+    struct store_transfer xb[2] = { xa[1], xa[0] }; /* the same, reordered */
+    struct store_transfer xc[2] = { xa[0], { STORE_PULL, d1, 300,
+                                             STORE_KIND_CACHE } };
+    struct store_build base = { run, sha_a, 0, "local", "buildkit",
+                                STORE_STATUS_OK, 3.0, 300, 300, 0, 1, NULL,
+                                -1, -1 };
+    struct store_build_rows v[4];
+    char want[2048], got[2048];
+    const char *steps_sql = "SELECT step_index, stage, line, instruction, "
+                            "outcome, seconds, layer_bytes, bytes_pulled, "
+                            "reason FROM steps WHERE build_id = ? ORDER BY "
+                            "step_index";
+    const char *xf_sql = "SELECT seq, direction, digest, bytes, kind FROM "
+                         "transfers WHERE build_id = ? ORDER BY seq";
+
+    b[1].reason = "";          /* differs from a in the reason only */
+    c[1].seconds = 2.0000001;  /* and c in the seconds only */
+    for (int i = 0; i < 4; i++)
+        v[i] = (struct store_build_rows){ base, a, 2, xa, 2 };
+    v[1].build.strategy = "gha";
+    v[1].steps = b;
+    v[1].xf = xb;
+    v[2].build.strategy = "s3";
+    v[2].steps = c;
+    v[2].xf = xc;
+    v[3].build.strategy = "none"; /* the same lists as the first */
+    assert_int_equal(store_builds_put(s, v, 4, &first, &err), 0);
+    /* and in a second call, which finds the stored lists */
+    base.commit_sha = sha_b;
+    base.seq = 1;
+    v[0].build = base;
+    v[0].steps = b;
+    v[0].xf = xc;
+    assert_int_equal(store_builds_put(s, v, 1, NULL, &err), 0);
+    assert_int_equal(store_batch_commit(s, &err), 0);
+    store_close(s);
+
+    dump_rows(f->path, steps_sql, first, want, sizeof(want));
+    assert_non_null(strstr(want, "1|0|2|RUN|miss|2.0|300|0|Dockerfile changed|"));
+    dump_rows(f->path, steps_sql, first + 3, got, sizeof(got));
+    assert_string_equal(got, want);
+    dump_rows(f->path, steps_sql, first + 1, got, sizeof(got));
+    assert_non_null(strstr(got, "|300|0||\n"));  /* empty, not NULL */
+    assert_non_null(strstr(want, "|0|0|NULL|\n"));
+    dump_rows(f->path, steps_sql, first + 2, got, sizeof(got));
+    assert_non_null(strstr(got, "2.0000001"));
+    dump_rows(f->path, xf_sql, first + 1, got, sizeof(got));
+    assert_non_null(strstr(got, "0|push|"));
+    assert_non_null(strstr(got, "1|pull|"));
+    dump_rows(f->path, xf_sql, first + 2, got, sizeof(got));
+    assert_non_null(strstr(got, "1|pull|sha256:0011"));
+    assert_non_null(strstr(got, "|300|cache|"));
+    dump_rows(f->path, xf_sql, first + 4, want, sizeof(want));
+    assert_string_equal(got, want);
+    /* stored once: two step lists of the first batch are the same list */
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(DISTINCT step_list) "
+                                        "FROM builds WHERE commit_sha = '"
+                                        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                                        "aaaa'"),
+                     3);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"), 10);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM transfers"),
+                     10);
+}
+
 static void
 store__build_recorded_twice_is_refused_without_duplicate(void **state)
 {
@@ -800,6 +913,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             store__new_database_has_the_current_schema_version, setup_dir, teardown_dir),
         cmocka_unit_test(store__in_memory_database_works),
+        cmocka_unit_test_setup_teardown(
+            store__builds_sharing_lists_read_back_their_own_rows, setup_dir,
+            teardown_dir),
         cmocka_unit_test_setup_teardown(
             store__version_1_file_gains_the_real_build_tables, setup_dir,
             teardown_dir),
