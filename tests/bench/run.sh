@@ -55,7 +55,7 @@ for i in $(seq "$runs"); do
     done
 done
 base=${wall[base]}
-rm -f "$work/b.db"*
+rm -f "$work/b.db"* "$work/m.db"*
 mem=$(peak_kb "$HARNESS" replay --repo "$repo" --first-parent --strategy all --db "$work/m.db" -q)
 rows=$(sqlite3 "$work/m.db" 'select count(*) from steps')
 builds=$(sqlite3 "$work/m.db" 'select count(*) from builds')
