@@ -860,13 +860,37 @@ static void hash_text(struct sha256 *c, const char *v)
         sha256_field(c, v);
 }
 
-/* A step without its position: what a step item holds. */
+/* Append a string field as hash_text() hashes it; 0 if it does not fit. */
+static size_t put_text(unsigned char *buf, size_t at, size_t cap,
+                       const char *v)
+{
+    size_t len = v ? strlen(v) + 1 : 0;
+
+    if (at + 1 + len > cap)
+        return 0;
+    buf[at++] = v != NULL;
+    memcpy(buf + at, v ? v : "", len);
+    return at + len;
+}
+
+/* A step without its position: what a step item holds.  Serialized into
+ * one buffer when it fits: a call per field cost as much as the hashing. */
 static void hash_step(struct sha256 *c, const struct store_step *p)
 {
     int64_t f[6] = { p->stage, p->line, p->outcome, 0, p->layer_bytes,
                      p->bytes_pulled };
+    unsigned char buf[512];
+    size_t at;
 
     memcpy(&f[3], &p->seconds, sizeof(p->seconds));
+    memcpy(buf, f, sizeof(f));
+    at = put_text(buf, sizeof(f), sizeof(buf), p->instruction);
+    if (at)
+        at = put_text(buf, at, sizeof(buf), p->reason);
+    if (at) {
+        sha256_update(c, buf, at);
+        return;
+    }
     sha256_update(c, f, sizeof(f));
     hash_text(c, p->instruction);
     hash_text(c, p->reason);
@@ -1131,6 +1155,10 @@ static int same_transfers(const struct store_transfer *a,
     return 1;
 }
 
+/* Items are keyed, their map slots prefetched, then looked up, this many
+ * at a time: the lookups of one list then wait for memory once. */
+#define KEY_CHUNK 16
+
 /* Rows to insert, grown as needed. */
 struct rows {
     struct row_ref *v;
@@ -1149,20 +1177,27 @@ static void add_step_list(struct store *s, int64_t list,
                           struct next_ids *ids, struct rows *items,
                           struct rows *links)
 {
-    unsigned char key[DMAP_KEY];
+    unsigned char key[KEY_CHUNK][DMAP_KEY];
+    struct dmap *m = &s->share[SH_STEP_ITEM];
     struct sha256 c;
     int created;
 
-    for (size_t j = 0; j < n; j++) {
-        sha256_init(&c);
-        hash_step(&c, &p[j]);
-        sha256_final(&c, key);
-        int64_t item = share_id(&s->share[SH_STEP_ITEM], key, &ids->step_item,
-                                &created);
-        if (created)
-            rows_add(items, (struct row_ref){ item, 0, &p[j], 0, 0 });
-        rows_add(links, (struct row_ref){ list, p[j].step_index, NULL, item,
-                                          0 });
+    for (size_t j0 = 0; j0 < n; j0 += KEY_CHUNK) {
+        size_t k, nk = n - j0 < KEY_CHUNK ? n - j0 : KEY_CHUNK;
+        for (k = 0; k < nk; k++) {
+            sha256_init(&c);
+            hash_step(&c, &p[j0 + k]);
+            sha256_final(&c, key[k]);
+            dmap_prefetch(m, key[k]);
+        }
+        for (k = 0; k < nk; k++) {
+            const struct store_step *q = &p[j0 + k];
+            int64_t item = share_id(m, key[k], &ids->step_item, &created);
+            if (created)
+                rows_add(items, (struct row_ref){ item, 0, q, 0, 0 });
+            rows_add(links,
+                     (struct row_ref){ list, q->step_index, NULL, item, 0 });
+        }
     }
 }
 
@@ -1171,21 +1206,28 @@ static void add_xfer_list(struct store *s, int64_t list,
                           struct next_ids *ids, struct rows *items,
                           struct rows *links)
 {
-    unsigned char key[DMAP_KEY];
+    unsigned char key[KEY_CHUNK][DMAP_KEY];
+    struct dmap *m = &s->share[SH_XFER_ITEM];
     struct sha256 c;
     int created;
 
-    for (size_t j = 0; j < n; j++) {
-        if (!xfer_item_key(&t[j], key)) {
-            sha256_init(&c);
-            hash_transfer(&c, &t[j]);
-            sha256_final(&c, key);
+    for (size_t j0 = 0; j0 < n; j0 += KEY_CHUNK) {
+        size_t k, nk = n - j0 < KEY_CHUNK ? n - j0 : KEY_CHUNK;
+        for (k = 0; k < nk; k++) {
+            if (!xfer_item_key(&t[j0 + k], key[k])) {
+                sha256_init(&c);
+                hash_transfer(&c, &t[j0 + k]);
+                sha256_final(&c, key[k]);
+            }
+            dmap_prefetch(m, key[k]);
         }
-        int64_t item = share_id(&s->share[SH_XFER_ITEM], key, &ids->xfer_item,
-                                &created);
-        if (created)
-            rows_add(items, (struct row_ref){ item, 0, &t[j], 0, 0 });
-        rows_add(links, (struct row_ref){ list, (int64_t)j, NULL, item, 0 });
+        for (k = 0; k < nk; k++) {
+            int64_t item = share_id(m, key[k], &ids->xfer_item, &created);
+            if (created)
+                rows_add(items, (struct row_ref){ item, 0, &t[j0 + k], 0, 0 });
+            rows_add(links, (struct row_ref){ list, (int64_t)(j0 + k), NULL,
+                                              item, 0 });
+        }
     }
 }
 
