@@ -98,11 +98,16 @@ uint64_t registry_put(struct registry *r, const unsigned char *digest,
     return bytes;
 }
 
+/* References are counted for collect() alone, which runs only when the
+ * registry keeps the last K tags: without retention nothing is counted
+ * (two lookups per blob per push in a map the size of the replay). */
 static void ref_records(struct registry *r, const struct image *img,
                         int delta)
 {
     size_t i;
 
+    if (!r->keep)
+        return;
     for (i = 0; i < img->nrecords; i++) {
         struct blob_info *b;
         if (!img->records[i].has_layer)
@@ -118,6 +123,8 @@ static void ref_image(struct registry *r, const struct image *img, int delta)
     const struct image_layer *all[3];
     size_t i;
 
+    if (!r->keep)
+        return;
     for (i = 0; i < img->nlayers; i++) {
         struct blob_info *b = dmap_get(&r->blobs, img->layers[i].digest);
         if (b)
