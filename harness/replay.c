@@ -35,12 +35,6 @@ static unsigned builder_mask(const struct replay_options *o)
     return mask;
 }
 
-static void digest_text(char out[7 + SHA256_HEX], const unsigned char *d)
-{
-    memcpy(out, "sha256:", 7);
-    sha256_hex(d, out + 7);
-}
-
 /* Fill the reason of every miss the strategy left unexplained. */
 static void explain_misses(struct replay *rp, const struct plan *p,
                            enum builder b, struct sim_result *r)
@@ -128,11 +122,12 @@ static void write_build(struct replay *rp, struct wpacket *pk,
         steps[i].reason = o->reason[0] ? wpacket_strdup(pk, o->reason) : NULL;
     }
     for (i = 0; i < r->nxfers; i++) {
-        char *digest = wpacket_alloc(pk, 7 + SHA256_HEX);
+        unsigned char *digest = wpacket_alloc(pk, SHA256_LEN);
         xf[i].direction = r->xfers[i].dir == XFER_PULL ? STORE_PULL
                                                        : STORE_PUSH;
-        digest_text(digest, r->xfers[i].digest);
-        xf[i].digest = digest;
+        memcpy(digest, r->xfers[i].digest, SHA256_LEN);
+        xf[i].sha256 = digest;
+        xf[i].digest = NULL;
         xf[i].bytes = (int64_t)r->xfers[i].bytes;
         xf[i].kind = store_kind_of[r->xfers[i].kind];
     }

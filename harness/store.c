@@ -898,10 +898,24 @@ static void hash_step(struct sha256 *c, const struct store_step *p)
 
 static void hash_transfer(struct sha256 *c, const struct store_transfer *t)
 {
-    int64_t f[3] = { t->direction, t->bytes, t->kind };
+    int64_t f[4] = { t->direction, t->bytes, t->kind, t->sha256 != NULL };
 
     sha256_update(c, f, sizeof(f));
-    hash_text(c, t->digest ? t->digest : "");
+    if (t->sha256)
+        sha256_update(c, t->sha256, SHA256_LEN);
+    else
+        hash_text(c, t->digest ? t->digest : "");
+}
+
+/* The digest text of a transfer, formatted into buf when given as bytes. */
+static const char *xfer_digest(const struct store_transfer *t,
+                               char buf[7 + SHA256_HEX])
+{
+    if (!t->sha256)
+        return t->digest ? t->digest : "";
+    memcpy(buf, "sha256:", 7);
+    sha256_hex(t->sha256, buf + 7);
+    return buf;
 }
 
 static int hex_nibble(char ch)
@@ -928,17 +942,20 @@ static int xfer_item_key(const struct store_transfer *t,
     const char *d = t->digest;
     uint64_t head, pack;
 
-    if (!d || strncmp(d, "sha256:", 7) || t->bytes < 0 ||
-        (uint64_t)t->bytes >> 60 || (unsigned)t->direction > 1 ||
-        (unsigned)t->kind > 3)
+    if (t->bytes < 0 || (uint64_t)t->bytes >> 60 ||
+        (unsigned)t->direction > 1 || (unsigned)t->kind > 3)
         return 0;
-    for (size_t i = 0; i < DMAP_KEY; i++) {
+    if (t->sha256)
+        memcpy(key, t->sha256, DMAP_KEY);
+    else if (!d || strncmp(d, "sha256:", 7))
+        return 0;
+    for (size_t i = 0; !t->sha256 && i < DMAP_KEY; i++) {
         int hi = hex_nibble(d[7 + 2 * i]), lo;
         if (hi < 0 || (lo = hex_nibble(d[8 + 2 * i])) < 0)
             return 0;
         key[i] = (unsigned char)(hi << 4 | lo);
     }
-    if (d[7 + 2 * DMAP_KEY])
+    if (!t->sha256 && d[7 + 2 * DMAP_KEY])
         return 0;
     pack = (uint64_t)t->bytes << 3 | (uint64_t)t->kind << 1 |
            (uint64_t)t->direction;
@@ -1043,10 +1060,12 @@ static void bind_step_item(sqlite3_stmt *st, int base, const struct row_ref *r)
 static void bind_xfer_item(sqlite3_stmt *st, int base, const struct row_ref *r)
 {
     const struct store_transfer *t = r->item;
+    char hex[7 + SHA256_HEX];
 
     sqlite3_bind_int64(st, base + 1, r->id);
     bind_text(st, base + 2, store_direction_name(t->direction));
-    bind_text(st, base + 3, t->digest ? t->digest : "");
+    sqlite3_bind_text(st, base + 3, xfer_digest(t, hex), -1,
+                      t->sha256 ? SQLITE_TRANSIENT : SQLITE_STATIC);
     sqlite3_bind_int64(st, base + 4, t->bytes);
     bind_text(st, base + 5, store_kind_name(t->kind));
 }
@@ -1150,7 +1169,9 @@ static int same_transfers(const struct store_transfer *a,
 {
     for (size_t i = 0; i < n; i++)
         if (a[i].direction != b[i].direction || a[i].bytes != b[i].bytes ||
-            a[i].kind != b[i].kind || !same_text(a[i].digest, b[i].digest))
+            a[i].kind != b[i].kind || !a[i].sha256 != !b[i].sha256 ||
+            (a[i].sha256 ? memcmp(a[i].sha256, b[i].sha256, SHA256_LEN)
+                         : !same_text(a[i].digest, b[i].digest)))
             return 0;
     return 1;
 }

@@ -131,9 +131,13 @@ struct store_step {
 
 struct store_transfer {
     enum store_direction direction;
-    const char *digest; /* "sha256:..." */
+    const char *digest; /* "sha256:...", or NULL with sha256 set */
     int64_t bytes;
     enum store_kind kind;
+    /* The digest as its 32 bytes: stored as "sha256:" and their hex, which
+     * the store then writes only for a transfer it has not stored before
+     * (a replay moves the same blobs over and over).  NULL: use digest. */
+    const unsigned char *sha256;
 };
 
 /* Per-strategy totals of one run, for the replay summary. */

@@ -76,8 +76,8 @@ static int put_build(struct store *s, int64_t run, const char *strategy,
 {
     struct store_step steps[16];
     struct store_transfer t[2] = {
-        { STORE_PULL, "sha256:1111", 1000, STORE_KIND_LAYER },
-        { STORE_PUSH, "sha256:2222", 500, STORE_KIND_MANIFEST },
+        { STORE_PULL, "sha256:1111", 1000, STORE_KIND_LAYER, NULL },
+        { STORE_PUSH, "sha256:2222", 500, STORE_KIND_MANIFEST, NULL },
     };
     struct store_build b = { run,      sha,        seq,
                              strategy, "buildkit", STORE_STATUS_OK,
@@ -282,12 +282,12 @@ static void store__builds_sharing_lists_read_back_their_own_rows(void **state)
     };
     struct store_step b[2] = { a[0], a[1] }, c[2] = { a[0], a[1] };
     struct store_transfer xa[2] = {
-        { STORE_PULL, d1, 300, STORE_KIND_LAYER },
-        { STORE_PUSH, d1, 300, STORE_KIND_LAYER },
+        { STORE_PULL, d1, 300, STORE_KIND_LAYER, NULL },
+        { STORE_PUSH, d1, 300, STORE_KIND_LAYER, NULL },
     };
     struct store_transfer xb[2] = { xa[1], xa[0] }; /* the same, reordered */
     struct store_transfer xc[2] = { xa[0], { STORE_PULL, d1, 300,
-                                             STORE_KIND_CACHE } };
+                                             STORE_KIND_CACHE, NULL } };
     struct store_build base = { run, sha_a, 0, "local", "buildkit",
                                 STORE_STATUS_OK, 3.0, 300, 300, 0, 1, NULL,
                                 -1, -1 };
@@ -319,6 +319,19 @@ static void store__builds_sharing_lists_read_back_their_own_rows(void **state)
     v[0].steps = b;
     v[0].xf = xc;
     assert_int_equal(store_builds_put(s, v, 1, NULL, &err), 0);
+    /* a digest given as its bytes is the same transfer as its text */
+    unsigned char raw[32];
+    for (int i = 0; i < 32; i++)
+        raw[i] = (unsigned char)((i % 16) * 0x11);
+    struct store_transfer xr[2] = { { STORE_PULL, NULL, 300, STORE_KIND_LAYER,
+                                      raw },
+                                    { STORE_PULL, NULL, 300, STORE_KIND_CACHE,
+                                      raw } };
+    base.seq = 2;
+    base.strategy = "inline";
+    v[0].build = base;
+    v[0].xf = xr;
+    assert_int_equal(store_builds_put(s, v, 1, NULL, &err), 0);
     assert_int_equal(store_batch_commit(s, &err), 0);
     store_close(s);
 
@@ -339,15 +352,20 @@ static void store__builds_sharing_lists_read_back_their_own_rows(void **state)
     assert_non_null(strstr(got, "|300|cache|"));
     dump_rows(f->path, xf_sql, first + 4, want, sizeof(want));
     assert_string_equal(got, want);
+    dump_rows(f->path, xf_sql, first + 5, want, sizeof(want));
+    assert_string_equal(got, want);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM "
+                                        "transfer_items"),
+                     3);
     /* stored once: two step lists of the first batch are the same list */
     assert_int_equal(tu_sql_count(f->path, "SELECT count(DISTINCT step_list) "
                                         "FROM builds WHERE commit_sha = '"
                                         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
                                         "aaaa'"),
                      3);
-    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"), 10);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"), 12);
     assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM transfers"),
-                     10);
+                     12);
 }
 
 static void
