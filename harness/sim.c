@@ -383,7 +383,10 @@ void sim_record_add(struct cache_record **recs, size_t *n,
 {
     struct cache_record *c;
 
-    *recs = xrealloc(*recs, (*n + 1) * sizeof(**recs));
+    /* The array grows from NULL through here alone, so its capacity is
+     * the power of two at or above *n (4 at least): grow when full. */
+    if (*n == 0 || (*n >= 4 && !(*n & (*n - 1))))
+        *recs = xrealloc(*recs, (*n ? 2 * *n : 4) * sizeof(**recs));
     c = &(*recs)[(*n)++];
     memset(c, 0, sizeof(*c));
     memcpy(c->key, s->key, SHA256_LEN);

@@ -154,7 +154,8 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
 
 /* Append a cache record for step s (result o) to *recs; with_layer: the
  * record can give the step's files, else it is key-only (the layer digest
- * is kept either way, for assembling an image). */
+ * is kept either way, for assembling an image).  The array must start
+ * empty and grow through this function alone (it doubles in place). */
 void sim_record_add(struct cache_record **recs, size_t *n,
                     const struct key_step *s, const struct sim_step *o,
                     int with_layer);
