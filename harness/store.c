@@ -825,9 +825,10 @@ void store_batch_interval(struct store *s, double seconds)
 /*
  * Sharing (schema 5).  Each distinct step and transfer is stored once as
  * an item, each distinct list of them once as rows of item ids, and every
- * build that has the same list points at it.  Lists and items are known by
- * the SHA-256 of their contents.  The maps hold what this process has
- * stored, and are only a cache of the file: what they do not know is
+ * build that has the same list points at it.  Lists and items are known
+ * by the SHA-256 of their contents (a transfer of a sha256 digest by the
+ * digest's own bytes, see xfer_item_key).  The maps hold what this process
+ * has stored, and are only a cache of the file: what they do not know is
  * stored again under a new id, which costs space and never changes what
  * the views show.  So they are emptied whenever a batch rolls back and
  * when one grows past SHARE_MAX entries, which bounds their memory on long
@@ -928,9 +929,9 @@ static int hex_nibble(char ch)
 }
 
 /*
- * The key of a transfer whose digest is "sha256:" and 64 lowercase hex
- * digits, without hashing: the digest's own 32 bytes with direction, kind
- * and size packed into the first 8 (size < 2^60).  Distinct transfers get
+ * The key of a transfer whose digest is given as its 32 bytes, or as
+ * "sha256:" and 64 lowercase hex digits, without hashing: those bytes with
+ * direction, kind and size packed into the first 8 (size < 2^60).  Distinct transfers get
  * distinct keys: for one digest the packing is one-to-one, and two digests
  * would have to agree in their other 24 bytes.  Returns 0 for any other
  * transfer, which is hashed instead (a SHA-256 never equals one of these
