@@ -931,11 +931,11 @@ static int hex_nibble(char ch)
 /*
  * The key of a transfer whose digest is given as its 32 bytes, or as
  * "sha256:" and 64 lowercase hex digits, without hashing: those bytes with
- * direction, kind and size packed into the first 8 (size < 2^60).  Distinct transfers get
- * distinct keys: for one digest the packing is one-to-one, and two digests
- * would have to agree in their other 24 bytes.  Returns 0 for any other
- * transfer, which is hashed instead (a SHA-256 never equals one of these
- * keys in practice).
+ * direction, kind and size packed into the first 8 (size < 2^60).
+ * Distinct transfers get distinct keys: for one digest the packing is
+ * one-to-one, and two digests would have to agree in their other 24
+ * bytes.  Returns 0 for any other transfer, which is hashed instead (a
+ * SHA-256 never equals one of these keys in practice).
  */
 static int xfer_item_key(const struct store_transfer *t,
                          unsigned char key[DMAP_KEY])
