@@ -267,3 +267,23 @@ void sha256_hex(const unsigned char d[SHA256_LEN], char out[SHA256_HEX])
     }
     out[SHA256_LEN * 2] = '\0';
 }
+
+static int hex_nibble(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    return -1;
+}
+
+int sha256_from_hex(const char *s, unsigned char d[SHA256_LEN])
+{
+    for (int i = 0; i < SHA256_LEN; i++) {
+        int hi = hex_nibble(s[2 * i]), lo;
+        if (hi < 0 || (lo = hex_nibble(s[2 * i + 1])) < 0)
+            return -1;
+        d[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return s[2 * SHA256_LEN] ? -1 : 0;
+}

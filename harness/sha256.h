@@ -25,6 +25,9 @@ void sha256_field(struct sha256 *c, const char *s);
 void sha256_final(struct sha256 *c, unsigned char out[SHA256_LEN]);
 /* Lower-case hex of a digest into out (SHA256_HEX bytes with NUL). */
 void sha256_hex(const unsigned char d[SHA256_LEN], char out[SHA256_HEX]);
+/* The inverse: 0 and the digest in d if s is exactly 64 lower-case hex
+ * digits (what sha256_hex writes), else -1 (d is then unspecified). */
+int sha256_from_hex(const char *s, unsigned char d[SHA256_LEN]);
 
 /*
  * For tests and measurements only.  Digests never depend on it: the

@@ -919,15 +919,6 @@ static const char *xfer_digest(const struct store_transfer *t,
     return buf;
 }
 
-static int hex_nibble(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    return -1;
-}
-
 /*
  * The key of a transfer whose digest is given as its 32 bytes, or as
  * "sha256:" and 64 lowercase hex digits, without hashing: those bytes with
@@ -948,15 +939,7 @@ static int xfer_item_key(const struct store_transfer *t,
         return 0;
     if (t->sha256)
         memcpy(key, t->sha256, DMAP_KEY);
-    else if (!d || strncmp(d, "sha256:", 7))
-        return 0;
-    for (size_t i = 0; !t->sha256 && i < DMAP_KEY; i++) {
-        int hi = hex_nibble(d[7 + 2 * i]), lo;
-        if (hi < 0 || (lo = hex_nibble(d[8 + 2 * i])) < 0)
-            return 0;
-        key[i] = (unsigned char)(hi << 4 | lo);
-    }
-    if (!t->sha256 && d[7 + 2 * DMAP_KEY])
+    else if (!d || strncmp(d, "sha256:", 7) || sha256_from_hex(d + 7, key))
         return 0;
     pack = (uint64_t)t->bytes << 3 | (uint64_t)t->kind << 1 |
            (uint64_t)t->direction;

@@ -263,6 +263,33 @@ static void sha256__hex_is_lower_case_and_nul_terminated(void **state)
     assert_int_equal(hex[SHA256_HEX], 'X'); /* nothing written past it */
 }
 
+static void sha256__from_hex_reads_back_what_hex_wrote_and_nothing_else(
+    void **state)
+{
+    unsigned char d[SHA256_LEN], back[SHA256_LEN];
+    char hex[SHA256_HEX], bad[SHA256_HEX + 1];
+    (void)state;
+
+    for (int i = 0; i < SHA256_LEN; i++)
+        d[i] = (unsigned char)(i * 37 + 11);
+    sha256_hex(d, hex);
+    assert_int_equal(sha256_from_hex(hex, back), 0);
+    assert_memory_equal(back, d, SHA256_LEN);
+    memcpy(bad, hex, sizeof(hex));
+    bad[5] = 'A'; /* upper case is another text for the same digest */
+    assert_int_equal(sha256_from_hex(bad, back), -1);
+    bad[5] = 'g';
+    assert_int_equal(sha256_from_hex(bad, back), -1);
+    memcpy(bad, hex, sizeof(hex));
+    bad[63] = '\0'; /* too short */
+    assert_int_equal(sha256_from_hex(bad, back), -1);
+    memcpy(bad, hex, sizeof(hex));
+    bad[64] = '0';
+    bad[65] = '\0'; /* too long */
+    assert_int_equal(sha256_from_hex(bad, back), -1);
+    assert_int_equal(sha256_from_hex("", back), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +309,8 @@ int main(void)
         cmocka_unit_test(sha256__field_hashes_the_string_and_a_nul_separator),
         cmocka_unit_test(sha256__field_treats_null_as_the_empty_string),
         cmocka_unit_test(sha256__hex_is_lower_case_and_nul_terminated),
+        cmocka_unit_test(
+            sha256__from_hex_reads_back_what_hex_wrote_and_nothing_else),
     };
     if (sha256_force_portable(0))
         print_message("sha256: comparing SHA-NI with portable\n");
