@@ -337,11 +337,20 @@ enum {
 /* What a store shares between builds (schema 5): lists and their items. */
 enum { SH_STEP_LIST, SH_STEP_ITEM, SH_XFER_LIST, SH_XFER_ITEM, SH_COUNT };
 
+/* The next free ids, read inside the write transaction. */
+struct next_ids {
+    int64_t build, step_list, step_item, xfer_list, xfer_item;
+};
+
 struct store {
     sqlite3 *db;
     struct inserter ins[INS_COUNT];
     /* key -> int64_t id of what this process stored (see share_forget) */
     struct dmap share[SH_COUNT];
+    /* next free ids, known from the first put of a batch on: nobody else
+     * writes inside our transaction */
+    struct next_ids next;
+    int next_known;
     char *path;
     sqlite3_stmt *stmt[Q_COUNT];
     int in_batch;
@@ -796,6 +805,7 @@ int store_batch_begin(struct store *s, struct err *err)
     if (step_done(s, s->stmt[Q_BEGIN], err))
         return err->code;
     s->in_batch = 1;
+    s->next_known = 0; /* other writers may have taken ids since */
     s->batch_started = now_monotonic();
     return 0;
 }
@@ -842,6 +852,7 @@ static void share_forget(struct store *s)
 {
     for (int i = 0; i < SH_COUNT; i++)
         dmap_release(&s->share[i]);
+    s->next_known = 0;
 }
 
 static void share_trim(struct store *s)
@@ -980,11 +991,6 @@ struct row_ref {
     int64_t seq;
     const void *item;
     int64_t a, b; /* builds: step and transfer list; links: the item */
-};
-
-/* The next free ids, read inside the write transaction. */
-struct next_ids {
-    int64_t build, step_list, step_item, xfer_list, xfer_item;
 };
 
 typedef void bind_row_fn(sqlite3_stmt *st, int base, const struct row_ref *r);
@@ -1236,9 +1242,11 @@ static void add_xfer_list(struct store *s, int64_t list,
     }
 }
 
+/* Insert the builds with ids from s->next, which they advance. */
 static int put_builds(struct store *s, const struct store_build_rows *v,
-                      size_t n, struct next_ids *ids, struct err *err)
+                      size_t n, struct err *err)
 {
+    struct next_ids *ids = &s->next;
     struct rows r[INS_COUNT] = { { NULL, 0, 0 } };
     static bind_row_fn *const bind[INS_COUNT] = {
         [INS_BUILDS] = bind_build,
@@ -1296,20 +1304,28 @@ static int put_builds(struct store *s, const struct store_build_rows *v,
     }
     for (i = 0; i < INS_COUNT; i++)
         free(r[i].v);
-    return rc < 0 ? rc : 0;
+    if (rc < 0)
+        return rc;
+    ids->build += (int64_t)n;
+    return 0;
 }
 
-static int next_ids(struct store *s, struct next_ids *ids, struct err *err)
+/* Read the next free ids into s->next, once per batch. */
+static int next_ids(struct store *s, struct err *err)
 {
     sqlite3_stmt *st = s->stmt[Q_NEXT_IDS];
-    int rc = sqlite3_step(st);
+    int rc;
 
+    if (s->next_known)
+        return 0;
+    rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        ids->build = sqlite3_column_int64(st, 0);
-        ids->step_list = sqlite3_column_int64(st, 1);
-        ids->step_item = sqlite3_column_int64(st, 2);
-        ids->xfer_list = sqlite3_column_int64(st, 3);
-        ids->xfer_item = sqlite3_column_int64(st, 4);
+        s->next.build = sqlite3_column_int64(st, 0);
+        s->next.step_list = sqlite3_column_int64(st, 1);
+        s->next.step_item = sqlite3_column_int64(st, 2);
+        s->next.xfer_list = sqlite3_column_int64(st, 3);
+        s->next.xfer_item = sqlite3_column_int64(st, 4);
+        s->next_known = 1;
     } else {
         db_error(s, err);
     }
@@ -1332,8 +1348,6 @@ static int check_builds(struct store *s, const struct store_build_rows *v,
 int store_builds_put(struct store *s, const struct store_build_rows *v,
                      size_t n, int64_t *first_id, struct err *err)
 {
-    struct next_ids ids;
-
     if (check_builds(s, v, n, err))
         return err->code;
     if (!n)
@@ -1346,12 +1360,11 @@ int store_builds_put(struct store *s, const struct store_build_rows *v,
      * can be inserted many per statement. */
     if (step_done(s, s->stmt[Q_SAVEPOINT], err))
         return err->code;
-    if (next_ids(s, &ids, err))
+    if (next_ids(s, err))
         goto fail;
     if (first_id)
-        *first_id = ids.build;
-    if (put_builds(s, v, n, &ids, err) ||
-        step_done(s, s->stmt[Q_RELEASE], err))
+        *first_id = s->next.build;
+    if (put_builds(s, v, n, err) || step_done(s, s->stmt[Q_RELEASE], err))
         goto fail;
     return 0;
 fail:
@@ -1366,15 +1379,13 @@ fail:
 int store_builds_append(struct store *s, const struct store_build_rows *v,
                         size_t n, struct err *err)
 {
-    struct next_ids ids;
-
     if (check_builds(s, v, n, err))
         return err->code;
     if (!n)
         return 0;
     if (store_batch_begin(s, err))
         return err->code;
-    if (next_ids(s, &ids, err) == 0 && put_builds(s, v, n, &ids, err) == 0)
+    if (next_ids(s, err) == 0 && put_builds(s, v, n, err) == 0)
         return 0;
     share_forget(s);
     /* No savepoint to go back to: drop the whole batch, which leaves
