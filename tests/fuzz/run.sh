@@ -25,13 +25,13 @@ case $target in
 dockerfile)
     corpus=$out/corpus committed=$root/tests/fuzz/corpus
     artifacts=$out/artifacts
-    srcs=("$root/harness/dockerfile.c" "$root/harness/shlex.c")
+    srcs=("$root"/harness/dockerfile*.c "$root/harness/shlex.c")
     seeds=("$root"/tests/fixtures/dockerfiles/good/*.Dockerfile)
     ;;
 buildlog)
     corpus=$out/corpus-buildlog committed=$root/tests/fuzz/corpus-buildlog
     artifacts=$out/artifacts-buildlog
-    srcs=("$root/harness/buildlog.c" "$root/harness/dockerfile.c"
+    srcs=("$root/harness/buildlog.c" "$root"/harness/dockerfile*.c
           "$root/harness/shlex.c")
     seeds=("$root"/tests/fixtures/real/*.log "$root"/tests/fixtures/real/*.txt)
     ;;
