@@ -184,12 +184,14 @@ static void print_summary(const struct store_summary *s, size_t n,
         for (i = 0; i < n; i++)
             printf("%s{\"strategy\":\"%s\",\"builds\":%lld,\"ok\":%lld,"
                    "\"steps_hit\":%lld,\"steps_miss\":%lld,"
-                   "\"seconds\":%.1f,\"bytes_pulled\":%lld,"
+                   "\"seconds\":%.1f,\"pull_seconds\":%.1f,"
+                   "\"push_seconds\":%.1f,\"bytes_pulled\":%lld,"
                    "\"bytes_pushed\":%lld,\"registry_bytes\":%lld,"
                    "\"cache_bytes\":%lld}",
                    i ? "," : "", s[i].strategy, (long long)s[i].builds,
                    (long long)s[i].builds_ok, (long long)s[i].steps_hit,
                    (long long)s[i].steps_miss, s[i].seconds,
+                   s[i].pull_seconds, s[i].push_seconds,
                    (long long)s[i].bytes_pulled,
                    (long long)s[i].bytes_pushed,
                    (long long)s[i].registry_bytes,
@@ -199,12 +201,15 @@ static void print_summary(const struct store_summary *s, size_t n,
     }
     if (format && !strcmp(format, "csv")) {
         printf("strategy,builds,ok,steps_hit,steps_miss,seconds,"
-               "bytes_pulled,bytes_pushed,registry_bytes,cache_bytes\n");
+               "pull_seconds,push_seconds,bytes_pulled,bytes_pushed,"
+               "registry_bytes,cache_bytes\n");
         for (i = 0; i < n; i++)
-            printf("%s,%lld,%lld,%lld,%lld,%.1f,%lld,%lld,%lld,%lld\n",
+            printf("%s,%lld,%lld,%lld,%lld,%.1f,%.1f,%.1f,%lld,%lld,%lld,"
+                   "%lld\n",
                    s[i].strategy, (long long)s[i].builds,
                    (long long)s[i].builds_ok, (long long)s[i].steps_hit,
                    (long long)s[i].steps_miss, s[i].seconds,
+                   s[i].pull_seconds, s[i].push_seconds,
                    (long long)s[i].bytes_pulled, (long long)s[i].bytes_pushed,
                    (long long)s[i].registry_bytes,
                    (long long)s[i].cache_bytes);
@@ -219,7 +224,8 @@ static void print_summary(const struct store_summary *s, size_t n,
                s[i].strategy, (long long)s[i].builds,
                (long long)(s[i].builds - s[i].builds_ok),
                steps ? 100.0 * (double)s[i].steps_hit / (double)steps : 0.0,
-               s[i].seconds / 60.0, (double)s[i].bytes_pulled / 1e9,
+               (s[i].seconds + s[i].pull_seconds + s[i].push_seconds) / 60.0,
+               (double)s[i].bytes_pulled / 1e9,
                (double)s[i].bytes_pushed / 1e9,
                (double)(s[i].registry_bytes + s[i].cache_bytes) / 1e9);
     }

@@ -99,6 +99,8 @@ static void write_build(struct replay *rp, struct wpacket *pk,
     b.builder = builder_name(s->ops->builder);
     b.status = p->failed || r->failed ? STORE_STATUS_FAILED : STORE_STATUS_OK;
     b.seconds = r->seconds;
+    b.pull_seconds = r->pull_seconds;
+    b.push_seconds = r->push_seconds;
     b.bytes_pulled = (int64_t)r->bytes_pulled;
     b.bytes_pushed = (int64_t)r->bytes_pushed;
     b.steps_hit = r->hits;

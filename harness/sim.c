@@ -518,9 +518,9 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
         0);
     img->manifest.bytes = 430 + 160 * img->nlayers;
     put_blob(reg, r, XFER_MANIFEST, &img->manifest);
-    r->seconds += model_push_seconds(&cfg->model,
-                                     r->bytes_pushed - pushed0,
-                                     img->nlayers + 2);
+    r->push_seconds += model_push_seconds(&cfg->model,
+                                          r->bytes_pushed - pushed0,
+                                          img->nlayers + 2);
 }
 
 uint64_t sim_pull_image(const struct sim_config *cfg, const struct image *img,
@@ -544,6 +544,6 @@ uint64_t sim_pull_image(const struct sim_config *cfg, const struct image *img,
         bytes += img->layers[i].bytes;
         n++;
     }
-    r->seconds += model_pull_seconds(&cfg->model, bytes, n + 2);
+    r->pull_seconds += model_pull_seconds(&cfg->model, bytes, n + 2);
     return bytes;
 }

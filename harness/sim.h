@@ -53,7 +53,9 @@ struct sim_result {
     size_t nsteps;
     struct sim_transfer *xfers;
     size_t nxfers, xcap;
-    double seconds;
+    double seconds;      /* the `docker build` command alone */
+    double pull_seconds; /* a `docker pull` before it */
+    double push_seconds; /* the image push after it */
     uint64_t bytes_pulled, bytes_pushed;
     int hits, misses;
     uint64_t registry_bytes; /* what the registry stores after the build */

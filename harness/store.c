@@ -215,6 +215,16 @@ static const char *const migrations[] = {
     " FROM builds b JOIN transfer_lists l ON l.list_id = b.transfer_list"
     " JOIN transfer_items i ON i.id = l.item_id;"
     "PRAGMA user_version = 5;",
+    /* 5 -> 6: seconds becomes the `docker build` command alone; the pull
+     * before it and the push after it get columns of their own, so that a
+     * CI job's time is their sum.  Older rows cannot be split: their
+     * seconds keep the whole (they included both) and the new columns 0.
+     * real_builds likewise; NULL there means not measured. */
+    "ALTER TABLE builds ADD COLUMN pull_seconds REAL NOT NULL DEFAULT 0;"
+    "ALTER TABLE builds ADD COLUMN push_seconds REAL NOT NULL DEFAULT 0;"
+    "ALTER TABLE real_builds ADD COLUMN pull_seconds REAL;"
+    "ALTER TABLE real_builds ADD COLUMN push_seconds REAL;"
+    "PRAGMA user_version = 6;",
 };
 
 _Static_assert(STORE_APPLICATION_ID == 1213353555, "migrations[0] sets it");
@@ -260,9 +270,10 @@ static const char *const queries[Q_COUNT] = {
     [Q_BUILD_PUT] = "INSERT INTO builds (id, run_id, commit_sha, seq,"
                     " strategy, builder, status, seconds, bytes_pulled,"
                     " bytes_pushed, steps_hit, steps_miss, error,"
-                    " registry_bytes, cache_bytes, step_list, transfer_list)"
+                    " registry_bytes, cache_bytes, step_list, transfer_list,"
+                    " pull_seconds, push_seconds)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                    " ?, ?)",
+                    " ?, ?, ?, ?)",
     /* Inside the write transaction, so no other writer takes these. */
     [Q_NEXT_IDS] = "SELECT (SELECT coalesce(max(id), 0) + 1 FROM builds),"
                    " (SELECT coalesce(max(list_id), 0) + 1 FROM step_lists),"
@@ -283,6 +294,7 @@ static const char *const queries[Q_COUNT] = {
     [Q_SUMMARY] = "SELECT strategy, count(*), sum(status = 'ok'),"
                   " sum(steps_hit), sum(steps_miss), total(seconds),"
                   " sum(bytes_pulled), sum(bytes_pushed),"
+                  " total(pull_seconds), total(push_seconds),"
                   " (SELECT registry_bytes FROM builds l WHERE l.run_id ="
                   "  b.run_id AND l.strategy = b.strategy ORDER BY seq DESC"
                   "  LIMIT 1),"
@@ -298,13 +310,15 @@ static const char *const queries[Q_COUNT] = {
     [Q_ROLLBACK_TO] = "ROLLBACK TO build",
     [Q_REAL_BUILD_PUT] = "INSERT INTO real_builds (run_id, commit_sha,"
                          " strategy, status, seconds, bytes_pulled,"
-                         " bytes_pushed, log_path)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         " bytes_pushed, log_path, pull_seconds,"
+                         " push_seconds)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [Q_REAL_STEP_PUT] = "INSERT INTO real_steps (real_build_id, line,"
                         " instruction, outcome, seconds)"
                         " VALUES (?, ?, ?, ?, ?)",
     [Q_SIM_BUILD_GET] = "SELECT id, seq, status, seconds, bytes_pulled,"
-                        " bytes_pushed FROM builds WHERE run_id = ?"
+                        " bytes_pushed, pull_seconds, push_seconds"
+                        " FROM builds WHERE run_id = ?"
                         " AND strategy = ? AND commit_sha = ?",
     [Q_SIM_STEPS_GET] = "SELECT line, stage, instruction, outcome, seconds"
                         " FROM steps WHERE build_id = ? ORDER BY step_index",
@@ -687,7 +701,7 @@ int store_open(struct store **out, const char *path, struct err *err)
             db_error(s, err);
             goto fail;
         }
-    s->ins[INS_BUILDS] = (struct inserter){ Q_BUILD_PUT, 17, { NULL } };
+    s->ins[INS_BUILDS] = (struct inserter){ Q_BUILD_PUT, 19, { NULL } };
     s->ins[INS_STEP_ITEMS] = (struct inserter){ Q_STEP_ITEM_PUT, 9, { NULL } };
     s->ins[INS_STEP_LINKS] = (struct inserter){ Q_STEP_LINK_PUT, 3, { NULL } };
     s->ins[INS_XFER_ITEMS] = (struct inserter){ Q_XFER_ITEM_PUT, 5, { NULL } };
@@ -1030,6 +1044,8 @@ static void bind_build(sqlite3_stmt *st, int base, const struct row_ref *r)
         sqlite3_bind_null(st, base + 15);
     bind_id(st, base + 16, r->a);
     bind_id(st, base + 17, r->b);
+    sqlite3_bind_double(st, base + 18, b->pull_seconds);
+    sqlite3_bind_double(st, base + 19, b->push_seconds);
 }
 
 static void bind_step_item(sqlite3_stmt *st, int base, const struct row_ref *r)
@@ -1431,8 +1447,10 @@ int store_summary(struct store *s, int64_t run_id, struct store_summary **out,
         e->seconds = sqlite3_column_double(st, 5);
         e->bytes_pulled = sqlite3_column_int64(st, 6);
         e->bytes_pushed = sqlite3_column_int64(st, 7);
-        e->registry_bytes = sqlite3_column_int64(st, 8);
-        e->cache_bytes = sqlite3_column_int64(st, 9);
+        e->pull_seconds = sqlite3_column_double(st, 8);
+        e->push_seconds = sqlite3_column_double(st, 9);
+        e->registry_bytes = sqlite3_column_int64(st, 10);
+        e->cache_bytes = sqlite3_column_int64(st, 11);
     }
     if (rc != SQLITE_DONE)
         db_error(s, err);
@@ -1476,6 +1494,14 @@ static void bind_opt_int(sqlite3_stmt *st, int i, int64_t v)
         sqlite3_bind_null(st, i);
 }
 
+static void bind_opt_double(sqlite3_stmt *st, int i, double v)
+{
+    if (v >= 0)
+        sqlite3_bind_double(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
 int store_real_build_put(struct store *s, const struct store_real_build *b,
                          const struct store_real_step *steps, size_t n,
                          int64_t *id, struct err *err)
@@ -1503,6 +1529,8 @@ int store_real_build_put(struct store *s, const struct store_real_build *b,
     bind_opt_int(st, 6, b->bytes_pulled);
     bind_opt_int(st, 7, b->bytes_pushed);
     bind_text(st, 8, b->log_path ? b->log_path : "");
+    bind_opt_double(st, 9, b->pull_seconds);
+    bind_opt_double(st, 10, b->push_seconds);
     if (step_done(s, st, err))
         goto fail;
     rid = sqlite3_last_insert_rowid(s->db);
@@ -1542,6 +1570,8 @@ static int sim_build_row(struct store *s, int64_t run_id,
         b->seconds = sqlite3_column_double(st, 3);
         b->bytes_pulled = sqlite3_column_int64(st, 4);
         b->bytes_pushed = sqlite3_column_int64(st, 5);
+        b->pull_seconds = sqlite3_column_double(st, 6);
+        b->push_seconds = sqlite3_column_double(st, 7);
     } else if (rc == SQLITE_DONE) {
         err_set(err, ERR_NOTFOUND,
                 "%s: no simulated build of run %lld, strategy '%s', commit "

@@ -39,8 +39,8 @@
 struct store;
 
 /* Schema version written to PRAGMA user_version (doc/schema.md); 2 added
- * real_builds and real_steps. */
-#define STORE_SCHEMA_VERSION 5
+ * real_builds and real_steps, 6 pull_seconds and push_seconds. */
+#define STORE_SCHEMA_VERSION 6
 /* PRAGMA application_id of harness databases ("HRNS"). */
 #define STORE_APPLICATION_ID 0x48524e53
 
@@ -107,7 +107,8 @@ struct store_build {
     const char *strategy;   /* "local", "inline", ... */
     const char *builder;    /* "legacy", "buildkit" */
     enum store_status status;
-    double seconds; /* simulated wall time of the whole build */
+    double seconds; /* the `docker build` command alone: context, cache
+                       import, steps, export (schema 6) */
     int64_t bytes_pulled;
     int64_t bytes_pushed;
     int64_t steps_hit;
@@ -115,6 +116,8 @@ struct store_build {
     const char *error; /* why it failed; NULL when ok */
     int64_t registry_bytes; /* registry storage after it; -1: unknown */
     int64_t cache_bytes;    /* cache storage outside the registry; -1 */
+    double pull_seconds; /* a `docker pull` before it (legacy --cache-from) */
+    double push_seconds; /* the image push after it */
 };
 
 struct store_step {
@@ -147,11 +150,13 @@ struct store_summary {
     int64_t builds_ok;
     int64_t steps_hit;
     int64_t steps_miss;
-    double seconds;
+    double seconds; /* the build commands alone */
     int64_t bytes_pulled;
     int64_t bytes_pushed;
     int64_t registry_bytes; /* after the strategy's last build */
     int64_t cache_bytes;
+    double pull_seconds; /* the pulls before them */
+    double push_seconds; /* the pushes after them */
 };
 
 /* ---- lifecycle ---- */
@@ -274,10 +279,12 @@ struct store_real_build {
     const char *commit_sha; /* 40 lowercase hex digits */
     const char *strategy;
     enum store_status status;
-    double seconds;       /* wall time: pull + build + push */
+    double seconds;       /* wall time of the `docker build` command */
     int64_t bytes_pulled; /* -1: not measured (stored as NULL) */
     int64_t bytes_pushed; /* -1: not measured (stored as NULL) */
     const char *log_path; /* the build log kept next to the database */
+    double pull_seconds;  /* of the `docker pull` before it; < 0: none */
+    double push_seconds;  /* of the push after it; < 0: none */
 };
 
 struct store_real_step {
@@ -304,6 +311,8 @@ struct store_sim_build {
     double seconds;
     int64_t bytes_pulled;
     int64_t bytes_pushed;
+    double pull_seconds;
+    double push_seconds;
 };
 
 struct store_sim_step {

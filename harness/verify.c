@@ -365,7 +365,9 @@ static int full_prune(const struct vctx *c, struct err *err)
 
 struct real {
     int ok;
-    double seconds;
+    double seconds;      /* the `docker build` command */
+    double pull_seconds; /* the `docker pull` before it; -1: none */
+    double push_seconds; /* the push after it; -1: none */
     char log_path[4200];
     struct buildlog *log; /* NULL if the log did not parse */
 };
@@ -482,6 +484,8 @@ static int record(const struct vctx *c, const struct verify_strategy *s,
     b.strategy = s->name;
     b.status = rb->ok ? STORE_STATUS_OK : STORE_STATUS_FAILED;
     b.seconds = rb->seconds;
+    b.pull_seconds = rb->pull_seconds;
+    b.push_seconds = rb->push_seconds;
     b.bytes_pulled = pulled;
     b.bytes_pushed = -1;
     b.log_path = rb->log_path;
@@ -502,6 +506,7 @@ static int build_one(struct vctx *c, const struct verify_strategy *s,
     int rc = 0;
 
     memset(rb, 0, sizeof(*rb));
+    rb->pull_seconds = rb->push_seconds = -1;
     oid_hex(&c->commits[index], sha);
     buf_printf(&base, "%s/%s-%zu-%.7s", c->logs, s->name, index, sha);
     buf_printf(&path, "%s.git.log", buf_cstr(&base));
@@ -520,7 +525,7 @@ static int build_one(struct vctx *c, const struct verify_strategy *s,
         buf_printf(&path, "%s.pull.log", buf_cstr(&base));
         if ((rc = docker(c, s->legacy, pull, buf_cstr(&path), 0, &r, err)) < 0)
             goto out;
-        rb->seconds += r.seconds;
+        rb->pull_seconds = r.seconds;
     }
     build_argv(c, s, prev[0] ? prev : NULL, buf_cstr(&tag), &argv, &scratch);
     snprintf(rb->log_path, sizeof(rb->log_path), "%s.log", buf_cstr(&base));
@@ -534,7 +539,7 @@ static int build_one(struct vctx *c, const struct verify_strategy *s,
         buf_printf(&path, "%s.push.log", buf_cstr(&base));
         if ((rc = docker(c, s->legacy, push, buf_cstr(&path), 0, &r, err)) < 0)
             goto out;
-        rb->seconds += r.seconds;
+        rb->push_seconds = r.seconds;
         rb->ok = proc_ok(&r);
     }
     read_log(c, rb);

@@ -83,7 +83,8 @@ static int put_build(struct store *s, int64_t run, const char *strategy,
                              strategy, "buildkit", STORE_STATUS_OK,
                              12.5,     1000,       500,
                              0,        0,          NULL,
-                             -1,       -1 };
+                             -1,       -1,         0,
+                             0 };
     size_t i;
 
     assert_true(nsteps <= 16);
@@ -290,7 +291,7 @@ static void store__builds_sharing_lists_read_back_their_own_rows(void **state)
                                              STORE_KIND_CACHE, NULL } };
     struct store_build base = { run, sha_a, 0, "local", "buildkit",
                                 STORE_STATUS_OK, 3.0, 300, 300, 0, 1, NULL,
-                                -1, -1 };
+                                -1, -1, 0, 0 };
     struct store_build_rows v[4];
     char want[2048], got[2048];
     const char *steps_sql = "SELECT step_index, stage, line, instruction, "
@@ -470,7 +471,8 @@ static void store__failed_build_leaves_the_rest_of_the_batch(void **state)
                              "local", "buildkit", STORE_STATUS_FAILED,
                              0,       0,          0,
                              0,       1,          "boom",
-                             -1,      -1 };
+                             -1,      -1,         0,
+                             0 };
 
     (void)state;
     store_batch_interval(s, 3600);
@@ -511,7 +513,7 @@ static void store__summary_totals_each_strategy_in_order(void **state)
     struct store_build failed = {
         run, sha_b, 1, "gha", "buildkit", STORE_STATUS_FAILED,
         2.0, 7,     0, 0,     0,          "COPY failed: file not found 'x'",
-        -1,  -1
+        -1,  -1,    0, 0
     };
     size_t n = 0;
 
@@ -757,6 +759,9 @@ static void store__version_1_file_gains_the_real_build_tables(void **state)
                                   "ALTER TABLE builds DROP COLUMN "
                                   "step_list; ALTER TABLE builds DROP "
                                   "COLUMN transfer_list; "
+                                  "ALTER TABLE builds DROP COLUMN "
+                                  "pull_seconds; ALTER TABLE builds DROP "
+                                  "COLUMN push_seconds; "
                                   "INSERT INTO builds VALUES (7, 1, '"
                                   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
                                   "', 0, 'local', 'buildkit', 'ok', 2.5, "
@@ -840,6 +845,75 @@ static void store__version_1_file_gains_the_real_build_tables(void **state)
                      1);
 }
 
+static void store__version_5_file_keeps_whole_seconds_and_zero_pull_push(
+    void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f->path);
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}");
+    const struct store_real_build rb = { run, sha_a, "local", STORE_STATUS_OK,
+                                         9.5, -1, -1, "x.log", 1.5, 2.0 };
+    sqlite3 *db;
+
+    assert_int_equal(put_build(s, run, "local", sha_a, 0, 2, &err), 0);
+    assert_int_equal(store_real_build_put(s, &rb, NULL, 0, NULL, &err), 0);
+    store_close(s);
+    /* as schema 5 wrote it: seconds held the pull and push too */
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE builds DROP COLUMN "
+                                  "pull_seconds; ALTER TABLE builds DROP "
+                                  "COLUMN push_seconds; ALTER TABLE "
+                                  "real_builds DROP COLUMN pull_seconds; "
+                                  "ALTER TABLE real_builds DROP COLUMN "
+                                  "push_seconds; PRAGMA user_version = 5",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    s = open_ok(f->path);
+    assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
+    store_close(s);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds WHERE "
+                                        "seconds = 12.5 AND pull_seconds = 0 "
+                                        "AND push_seconds = 0"),
+                     1);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM real_builds "
+                                        "WHERE seconds = 9.5 AND pull_seconds "
+                                        "IS NULL AND push_seconds IS NULL"),
+                     1);
+}
+
+static void store__build_keeps_pull_and_push_seconds_apart(void **state)
+{
+    struct store *s = open_ok(":memory:");
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}"), id = 0;
+    struct store_build b = { run,  sha_a, 0,    "cache-from-legacy",
+                             "legacy", STORE_STATUS_OK, 20.0, 5000, 700, 3,
+                             1, NULL, -1, -1, 4.25, 1.75 };
+    struct store_sim_build sb;
+    struct store_sim_step *steps = NULL;
+    struct store_summary *sum = NULL;
+    size_t n = 0;
+
+    (void)state;
+    assert_int_equal(store_build_put(s, &b, NULL, 0, NULL, 0, &id, &err), 0);
+    assert_int_equal(store_sim_build_get(s, run, "cache-from-legacy", sha_a,
+                                         &sb, &steps, &n, &err),
+                     0);
+    assert_true(sb.seconds == 20.0);
+    assert_true(sb.pull_seconds == 4.25);
+    assert_true(sb.push_seconds == 1.75);
+    free(steps);
+    assert_int_equal(store_summary(s, run, &sum, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_true(sum[0].seconds == 20.0 && sum[0].pull_seconds == 4.25 &&
+                sum[0].push_seconds == 1.75);
+    free(sum);
+    store_close(s);
+}
+
 static void store__real_build_is_written_with_nulls_for_unknowns(void **state)
 {
     struct fixture *f = *state;
@@ -853,13 +927,14 @@ static void store__real_build_is_written_with_nulls_for_unknowns(void **state)
     };
     const struct store_real_build b = { run, sha_a, "inline",
                                         STORE_STATUS_OK, 3.5, 1070000, -1,
-                                        "h.db.logs/x.log" };
+                                        "h.db.logs/x.log", -1, -1 };
 
     assert_int_equal(store_real_build_put(s, &b, steps, 3, &id, &err), 0);
     assert_true(id > 0);
     store_close(s);
     assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM real_builds "
                                         "WHERE bytes_pushed IS NULL AND "
+                                        "pull_seconds IS NULL AND "
                                         "bytes_pulled = 1070000 AND "
                                         "strategy = 'inline'"),
                      1);
@@ -882,7 +957,7 @@ static void store__real_build_with_bad_sha_or_skipped_step_is_refused(
     const struct store_real_step skipped = { 3, "RUN", STORE_OUTCOME_SKIPPED,
                                              -1 };
     struct store_real_build b = { run, "abc", "local", STORE_STATUS_OK, 1, -1,
-                                  -1, "x" };
+                                  -1, "x", -1, -1 };
 
     (void)state;
     assert_int_equal(store_real_build_put(s, &b, NULL, 0, NULL, &err),
@@ -937,6 +1012,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             store__version_1_file_gains_the_real_build_tables, setup_dir,
             teardown_dir),
+        cmocka_unit_test_setup_teardown(
+            store__version_5_file_keeps_whole_seconds_and_zero_pull_push,
+            setup_dir, teardown_dir),
+        cmocka_unit_test(store__build_keeps_pull_and_push_seconds_apart),
         cmocka_unit_test_setup_teardown(
             store__real_build_is_written_with_nulls_for_unknowns, setup_dir,
             teardown_dir),
