@@ -25,6 +25,7 @@ static const struct cmd_spec commands[] = {
     { "explain", cmd_explain, "say why each step of NEW hits or misses after OLD" },
     { "replay", cmd_replay, "simulate a commit range under caching strategies" },
     { "verify", cmd_verify, "build sampled commits for real and compare with the simulation" },
+    { "report", cmd_report, "price each strategy of a replay: JSON, Markdown, CSV or HTML with charts" },
     { "synth", cmd_synth, "write a generated git history for tests and demos" },
     { "version", cmd_version, "print the version" },
 };
