@@ -46,6 +46,9 @@ static int parse_values(struct synth_options *o, const char *seed,
         return err_set(err, ERR_USAGE, "synth: --commits must be at least 1");
     if (o->files < 1)
         return err_set(err, ERR_USAGE, "synth: --files must be at least 1");
+    if (o->label_every < 0)
+        return err_set(err, ERR_USAGE,
+                       "synth: --label-every must be 0 (never) or more");
     return 0;
 }
 
@@ -75,12 +78,15 @@ int cmd_synth(int argc, char **argv)
           "python, node, go-multistage or bad-order (default python)" },
         { "branch", 'b', OPT_STRING, &o.branch, "NAME",
           "branch to create and check out (default main)" },
+        { "label-every", 0, OPT_INT, &o.label_every, "N",
+          "every Nth commit also appends a LABEL to the Dockerfile, which "
+          "grows with the history (default 0: never)" },
         OPT_END_ENTRY,
     };
     const struct opt_cmd cmd = {
         "synth",
         "--out DIR [--commits N] [--files N] [--mix KIND=W,...] [--seed S] "
-        "[--template NAME] [--branch NAME]",
+        "[--template NAME] [--branch NAME] [--label-every N]",
         "Write a realistic, deterministic git history with a Dockerfile.",
         opts,
         0,

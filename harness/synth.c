@@ -370,6 +370,7 @@ struct dep {
 /* What the Dockerfile says; each edit bumps one field. */
 struct dstate {
     unsigned comment, label, env, arg;
+    unsigned grown; /* LABELs appended (label_every) */
 };
 
 struct synth;
@@ -1244,12 +1245,21 @@ static int render_deps(struct synth *s, struct err *err)
     return 0;
 }
 
+/* The template's Dockerfile, then the LABELs label_every appended. */
+static void render_df(struct synth *s, struct buf *b)
+{
+    s->t->render_dockerfile(s, b);
+    for (unsigned k = 1; k <= s->ds.grown; k++)
+        buf_printf(b, "LABEL com.example.note%u=\"added in step %u\"\n", k,
+                   k);
+}
+
 static int render_dockerfile(struct synth *s, struct err *err)
 {
     struct file *f = &s->files[s->dockerfile];
 
     buf_reset(&f->data);
-    s->t->render_dockerfile(s, &f->data);
+    render_df(s, &f->data);
     return put_blob(s, f, err);
 }
 
@@ -1363,7 +1373,7 @@ static int initial_commit(struct synth *s, struct err *err)
     plan_code_dirs(s);
     for (i = 1; i < s->target_code; i++)
         code_file_new(s);
-    s->t->render_dockerfile(s, &s->files[s->dockerfile].data);
+    render_df(s, &s->files[s->dockerfile].data);
     for (i = 0; i < s->nfiles; i++)
         if (i != s->deps_file[0] && i != s->deps_file[1] &&
             put_blob(s, &s->files[i], err))
@@ -1566,9 +1576,17 @@ static int one_commit(struct synth *s, long i, struct synth_result *res,
         if (initial_commit(s, err))
             return err->code;
     } else {
+        int grow = s->o->label_every > 0 && i % s->o->label_every == 0;
         k = pick_kind(s);
         res->kind_commits[k]++;
+        if (grow) {
+            s->ds.grown++;
+            buf_printf(&s->body, "Dockerfile: add LABEL com.example.note%u\n",
+                       s->ds.grown);
+        }
         if (kinds[k](s, err) || commit_extras(s, err))
+            return err->code;
+        if (grow && k != SYNTH_DOCKERFILE && render_dockerfile(s, err))
             return err->code;
     }
     return write_commit(s, err);
@@ -1614,6 +1632,9 @@ static int check_options(const struct synth_options *o, struct err *err)
     if (o->files < 1 || o->files > 1000000)
         return err_set(err, ERR_INVALID, "files out of range 1..1000000 '%ld'",
                        o->files);
+    if (o->label_every < 0)
+        return err_set(err, ERR_INVALID, "label-every must not be negative "
+                       "'%ld'", o->label_every);
     if ((unsigned)o->template_id >= NELEM(templates))
         return err_set(err, ERR_INVALID, "unknown template");
     for (int k = 0; k < SYNTH_NKINDS; k++)

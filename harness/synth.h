@@ -73,6 +73,9 @@ struct synth_options {
     uint64_t seed;        /* default 1 */
     enum synth_template template_id; /* default SYNTH_PYTHON */
     const char *branch;              /* default "main" */
+    /* 0: off; N: every Nth commit also appends a LABEL to the end of the
+     * Dockerfile (a Dockerfile that grows with the history) */
+    long label_every;
     /* Called every few hundred commits and at the end; may be NULL. */
     void (*progress)(void *arg, long done, long total);
     void *progress_arg;

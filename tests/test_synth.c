@@ -167,6 +167,34 @@ static void synth__every_template_has_a_valid_looking_dockerfile(void **state)
     }
 }
 
+/* --label-every 10 over 35 commits: commits 10, 20 and 30 each append a
+ * LABEL, and the Dockerfile of commit 25 has two of them. */
+static void synth__label_every_grows_the_dockerfile(void **state)
+{
+    struct synth_options o;
+    struct synth_result r;
+    char *d;
+
+    (void)state;
+    synth_options_init(&o);
+    o.commits = 35;
+    o.label_every = 10;
+    d = gen(&o, &r);
+    assert_int_equal(sh_long(d, "grep -c '^LABEL com.example.note' "
+                                "Dockerfile"),
+                     3);
+    assert_int_equal(sh_long(d, "git show HEAD~9:Dockerfile | "
+                                "grep -c '^LABEL com.example.note'"),
+                     2);
+    assert_int_equal(sh_long(d, "git log --format=%b | "
+                                "grep -c '^Dockerfile: add LABEL'"),
+                     3);
+    assert_int_equal(sh_long(d, "git show HEAD~9:Dockerfile | "
+                                "grep -c '^FROM '"),
+                     1);
+    rm_gen(d);
+}
+
 static void synth__bad_order_copies_the_source_before_installing(void **state)
 {
     struct synth_options o;
@@ -354,6 +382,7 @@ int main(void)
         cmocka_unit_test(synth__different_seed_gives_different_commit_ids),
         cmocka_unit_test(synth__writes_the_requested_commits_on_the_branch),
         cmocka_unit_test(synth__every_template_has_a_valid_looking_dockerfile),
+        cmocka_unit_test(synth__label_every_grows_the_dockerfile),
         cmocka_unit_test(synth__bad_order_copies_the_source_before_installing),
         cmocka_unit_test(synth__mix_decides_what_the_commits_change),
         cmocka_unit_test(synth__long_histories_have_renames_and_mode_changes),
