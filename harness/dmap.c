@@ -182,3 +182,83 @@ void *dmap_next(const struct dmap *m, size_t *pos, const unsigned char **key)
     }
     return NULL;
 }
+
+/* ---- struct dset ---- */
+
+void dset_init(struct dset *s)
+{
+    s->slots = NULL;
+    s->cap = s->n = 0;
+}
+
+void dset_release(struct dset *s)
+{
+    free(s->slots);
+    dset_init(s);
+}
+
+/* A key's two words; the first has its low bit set, so that no key is
+ * the empty pair. */
+static void dset_words(const unsigned char *key, uint64_t w[2])
+{
+    memcpy(w, key, 2 * sizeof(uint64_t));
+    w[0] |= 1;
+}
+
+static size_t dset_find(const struct dset *s, const uint64_t w[2])
+{
+    size_t i, mask = s->cap - 1;
+
+    for (i = (size_t)(w[0] >> 1) & mask;; i = (i + 1) & mask) {
+        const uint64_t *p = &s->slots[2 * i];
+        if (!p[0] || (p[0] == w[0] && p[1] == w[1]))
+            return i;
+    }
+}
+
+int dset_has(const struct dset *s, const unsigned char *key)
+{
+    uint64_t w[2];
+
+    if (!s->cap)
+        return 0;
+    dset_words(key, w);
+    return s->slots[2 * dset_find(s, w)] != 0;
+}
+
+void dset_prefetch(const struct dset *s, const unsigned char *key)
+{
+    uint64_t w[2];
+
+    if (!s->cap)
+        return;
+    dset_words(key, w);
+    __builtin_prefetch(&s->slots[2 * ((size_t)(w[0] >> 1) & (s->cap - 1))]);
+}
+
+int dset_add(struct dset *s, const unsigned char *key)
+{
+    uint64_t w[2];
+    size_t i;
+
+    if ((s->n + 1) * 4 > s->cap * 3) { /* load up to 3/4 */
+        struct dset old = *s;
+        s->cap = old.cap ? 2 * old.cap : 64;
+        s->slots = xcalloc_table(s->cap, 2 * sizeof(uint64_t));
+        for (i = 0; i < old.cap; i++)
+            if (old.slots[2 * i]) {
+                size_t j = dset_find(s, &old.slots[2 * i]);
+                s->slots[2 * j] = old.slots[2 * i];
+                s->slots[2 * j + 1] = old.slots[2 * i + 1];
+            }
+        free(old.slots);
+    }
+    dset_words(key, w);
+    i = dset_find(s, w);
+    if (s->slots[2 * i])
+        return 0;
+    s->slots[2 * i] = w[0];
+    s->slots[2 * i + 1] = w[1];
+    s->n++;
+    return 1;
+}

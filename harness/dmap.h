@@ -36,4 +36,23 @@ int dmap_del(struct dmap *m, const unsigned char *key);
  * or NULL at the end.  Do not modify the map while iterating. */
 void *dmap_next(const struct dmap *m, size_t *pos, const unsigned char **key);
 
+/*
+ * A set of digests that is only ever added to, for what must be known for
+ * the whole of a long replay (a registry that keeps every tag): each is
+ * kept as its first 16 bytes, two words in one array, 16 bytes a slot
+ * where a dmap takes 40.  Two SHA-256 digests share 128 leading bits with
+ * odds of about n^2 / 2^129: under 10^-26 for ten million digests.
+ */
+struct dset {
+    uint64_t *slots; /* cap pairs; {0, 0}: empty */
+    size_t cap, n;
+};
+
+void dset_init(struct dset *s);
+void dset_release(struct dset *s);
+int dset_has(const struct dset *s, const unsigned char *key);
+void dset_prefetch(const struct dset *s, const unsigned char *key);
+/* Add key; returns 1 if it was new, 0 if it was there. */
+int dset_add(struct dset *s, const unsigned char *key);
+
 #endif

@@ -24,8 +24,16 @@ struct tagged {
  */
 #define RECENT 256
 
+/*
+ * Without retention nothing is ever deleted, and only the newest image is
+ * read back: the registry keeps the set of its blobs' digests (compact,
+ * see struct dset), its byte total and its newest image, so that keeping
+ * every tag of a long replay costs 16 bytes or so a blob.  With retention
+ * of K tags it keeps each blob's size and references, and the K images.
+ */
 struct registry {
-    struct dmap blobs; /* digest -> struct blob_info */
+    struct dmap blobs; /* digest -> struct blob_info (retention only) */
+    struct dset all;   /* digests stored (no retention) */
     unsigned char recent[RECENT][SHA256_LEN];
     unsigned char recent_used[RECENT];
     struct dmap tagset; /* sha256(tag) of every tag: a new tag is found
@@ -48,6 +56,7 @@ struct registry *registry_new(size_t keep_tags)
     struct registry *r = xcalloc(1, sizeof(*r));
 
     dmap_init(&r->blobs, sizeof(struct blob_info));
+    dset_init(&r->all);
     dmap_init(&r->tagset, 1);
     r->keep = keep_tags;
     return r;
@@ -65,18 +74,24 @@ void registry_free(struct registry *r)
     }
     free(r->tags);
     dmap_release(&r->blobs);
+    dset_release(&r->all);
     dmap_release(&r->tagset);
     free(r);
 }
 
 int registry_has(const struct registry *r, const unsigned char *digest)
 {
+    if (!r->keep)
+        return dset_has(&r->all, digest);
     return dmap_get(&r->blobs, digest) != NULL;
 }
 
 void registry_prefetch(const struct registry *r, const unsigned char *digest)
 {
-    dmap_prefetch(&r->blobs, digest);
+    if (!r->keep)
+        dset_prefetch(&r->all, digest);
+    else
+        dmap_prefetch(&r->blobs, digest);
 }
 
 uint64_t registry_put(struct registry *r, const unsigned char *digest,
@@ -88,6 +103,14 @@ uint64_t registry_put(struct registry *r, const unsigned char *digest,
 
     if (r->recent_used[k] && !memcmp(r->recent[k], digest, SHA256_LEN))
         return 0;
+    if (!r->keep) {
+        memcpy(r->recent[k], digest, SHA256_LEN);
+        r->recent_used[k] = 1;
+        if (!dset_add(&r->all, digest))
+            return 0;
+        r->bytes += bytes;
+        return bytes;
+    }
     b = dmap_put(&r->blobs, digest, &created);
     memcpy(r->recent[k], digest, SHA256_LEN);
     r->recent_used[k] = 1;
@@ -177,6 +200,23 @@ void registry_tag(struct registry *r, const char *tag, struct image *img)
     int created;
     size_t i;
 
+    if (!r->keep) {
+        /* only the newest image is kept: a tag is never read back once
+         * another was pushed */
+        if (r->ntags && strcmp(r->tags[0].tag, tag)) {
+            free(r->tags[0].tag);
+            r->tags[0].tag = NULL;
+        }
+        if (r->ntags)
+            image_release(&r->tags[0].img);
+        XGROW(r->tags, r->cap, 1);
+        if (!r->ntags || !r->tags[0].tag)
+            r->tags[0].tag = xstrdup(tag);
+        r->tags[0].img = *img;
+        r->ntags = 1;
+        memset(img, 0, sizeof(*img));
+        return;
+    }
     tag_digest(tag, td);
     dmap_put(&r->tagset, td, &created);
     for (i = created ? r->ntags : 0; i < r->ntags; i++)
@@ -196,11 +236,6 @@ void registry_tag(struct registry *r, const char *tag, struct image *img)
         free(old->records);
         old->records = NULL;
         old->nrecords = 0;
-        if (!r->keep) {
-            free(old->layers);
-            old->layers = NULL;
-            old->nlayers = 0;
-        }
     }
     XGROW(r->tags, r->cap, r->ntags + 1);
     r->tags[r->ntags].tag = xstrdup(tag);
@@ -237,5 +272,5 @@ uint64_t registry_bytes(const struct registry *r)
 
 size_t registry_blobs(const struct registry *r)
 {
-    return r->blobs.n;
+    return r->keep ? r->blobs.n : r->all.n;
 }

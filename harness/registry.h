@@ -63,8 +63,9 @@ uint64_t registry_put(struct registry *r, const unsigned char *digest,
  * have been put first.  Replaces an earlier image of the same tag. */
 void registry_tag(struct registry *r, const char *tag, struct image *img);
 /* The image under tag, or NULL.  Only the newest tag keeps its cache
- * records (and, without retention, its layer list): older images are only
- * counted, never read back. */
+ * records; without retention only the newest image is kept at all (older
+ * ones are never read back), with retention the older ones keep their
+ * blob references for garbage collection. */
 const struct image *registry_image(const struct registry *r, const char *tag);
 /* Bytes stored, and number of blobs. */
 uint64_t registry_bytes(const struct registry *r);

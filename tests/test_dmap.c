@@ -76,11 +76,40 @@ static void dmap__values_are_aligned(void **state)
     dmap_release(&m);
 }
 
+/* A dset finds every digest added and no other, through many growths;
+ * digests that differ only past byte 16 are the same to it. */
+static void dset__adds_and_finds_what_was_added(void **state)
+{
+    struct dset s;
+    unsigned char k[DMAP_KEY];
+    (void)state;
+
+    dset_init(&s);
+    key_of(k, 1);
+    assert_false(dset_has(&s, k));
+    for (unsigned n = 0; n < 5000; n++) {
+        key_of(k, n);
+        assert_int_equal(dset_add(&s, k), 1);
+        assert_int_equal(dset_add(&s, k), 0);
+    }
+    assert_int_equal(s.n, 5000);
+    for (unsigned n = 0; n < 6000; n++) {
+        key_of(k, n);
+        assert_int_equal(dset_has(&s, k), n < 5000);
+    }
+    key_of(k, 7);
+    k[20] ^= 0xff; /* past the 16 bytes kept */
+    assert_true(dset_has(&s, k));
+    dset_release(&s);
+    assert_int_equal(s.n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dmap__random_puts_and_deletes_match_a_model),
         cmocka_unit_test(dmap__values_are_aligned),
+        cmocka_unit_test(dset__adds_and_finds_what_was_added),
     };
     return cmocka_run_group_tests_name("dmap", tests, NULL, NULL);
 }
