@@ -42,9 +42,25 @@ struct memo_slot {
     struct memo_val v;
 };
 
-struct memo {
+/* One open-addressing table of memoized values. */
+struct memo_tab {
     struct memo_slot *slots;
     size_t n, cap; /* cap is a power of two */
+};
+
+/*
+ * A memo forgets what it has not used for a while, so that a long replay
+ * keeps what the recent commits touch and not every tree and blob the
+ * history ever had: values live in two generations, every lookup that
+ * finds one in the older moves it to the current one, and every
+ * MEMO_GENERATION contexts opened (see ctx_open) the older generation is
+ * dropped and the current one becomes older.  What is dropped is only
+ * computed again if it comes back.
+ */
+#define MEMO_GENERATION 1024
+
+struct memo {
+    struct memo_tab cur, old;
 };
 
 static size_t key_hash(const unsigned char *key)
@@ -54,7 +70,7 @@ static size_t key_hash(const unsigned char *key)
     return h;
 }
 
-static struct memo_slot *memo_slot(const struct memo *m,
+static struct memo_slot *memo_slot(const struct memo_tab *m,
                                    const unsigned char *key)
 {
     size_t i = key_hash(key) & (m->cap - 1);
@@ -63,8 +79,8 @@ static struct memo_slot *memo_slot(const struct memo *m,
     return &m->slots[i];
 }
 
-static const struct memo_val *memo_get(const struct memo *m,
-                                       const unsigned char *key)
+static const struct memo_val *tab_get(const struct memo_tab *m,
+                                      const unsigned char *key)
 {
     if (!m->cap)
         return NULL;
@@ -72,17 +88,17 @@ static const struct memo_val *memo_get(const struct memo *m,
     return s->used ? &s->v : NULL;
 }
 
-static void memo_put(struct memo *m, const unsigned char *key,
-                     const struct memo_val *v)
+static void tab_put(struct memo_tab *m, const unsigned char *key,
+                    const struct memo_val *v)
 {
     if (2 * (m->n + 1) > m->cap) {
-        struct memo old = *m;
+        struct memo_tab old = *m;
         m->cap = old.cap ? 2 * old.cap : 4096;
         m->slots = xcalloc_table(m->cap, sizeof(*m->slots));
         m->n = 0;
         for (size_t i = 0; i < old.cap; i++)
             if (old.slots[i].used)
-                memo_put(m, old.slots[i].key, &old.slots[i].v);
+                tab_put(m, old.slots[i].key, &old.slots[i].v);
         free(old.slots);
     }
     struct memo_slot *s = memo_slot(m, key);
@@ -92,6 +108,37 @@ static void memo_put(struct memo *m, const unsigned char *key,
         m->n++;
     }
     s->v = *v;
+}
+
+/* The value under key, or NULL; valid until the next memo call. */
+static const struct memo_val *memo_get(struct memo *m,
+                                       const unsigned char *key)
+{
+    const struct memo_val *v = tab_get(&m->cur, key);
+
+    if (!v && (v = tab_get(&m->old, key)))
+        tab_put(&m->cur, key, v); /* old is not touched: v stays valid */
+    return v;
+}
+
+static void memo_put(struct memo *m, const unsigned char *key,
+                     const struct memo_val *v)
+{
+    tab_put(&m->cur, key, v);
+}
+
+static void memo_age(struct memo *m)
+{
+    free(m->old.slots);
+    m->old = m->cur;
+    memset(&m->cur, 0, sizeof(m->cur));
+}
+
+static void memo_release(struct memo *m)
+{
+    free(m->cur.slots);
+    free(m->old.slots);
+    memset(m, 0, sizeof(*m));
 }
 
 /* ===== Cache and context ===== */
@@ -119,6 +166,7 @@ struct ctx_cache {
     struct repo *r;
     struct memo dirs;
     struct memo files;
+    size_t opened; /* contexts opened, for the memos' generations */
     struct vis_memo vis;
     struct ignore_ref *ignores[IGNORE_CACHE]; /* most recent first */
 };
@@ -142,8 +190,8 @@ void ctx_cache_free(struct ctx_cache *cc)
 {
     if (!cc)
         return;
-    free(cc->dirs.slots);
-    free(cc->files.slots);
+    memo_release(&cc->dirs);
+    memo_release(&cc->files);
     free(cc->vis.keys);
     free(cc->vis.vals);
     for (int i = 0; i < IGNORE_CACHE; i++)
@@ -840,6 +888,10 @@ int ctx_open(struct ctx **out, struct ctx_cache *cc, const struct oid *commit,
     int rc;
 
     *out = NULL;
+    if (++cc->opened % MEMO_GENERATION == 0) {
+        memo_age(&cc->dirs);
+        memo_age(&cc->files);
+    }
     c->cc = cc;
     c->commit = *commit;
     c->checkout = opts ? opts->checkout : 0;
