@@ -361,6 +361,7 @@ struct store {
     struct inserter ins[INS_COUNT];
     /* key -> int64_t id of what this process stored (see share_forget) */
     struct dmap share[SH_COUNT];
+    struct dmap share_old[SH_COUNT]; /* the older generation */
     /* next free ids, known from the first put of a batch on: nobody else
      * writes inside our transaction */
     struct next_ids next;
@@ -668,8 +669,10 @@ int store_open(struct store **out, const char *path, struct err *err)
     s = xcalloc(1, sizeof(*s));
     s->path = xstrdup(path);
     s->interval = 1.0;
-    for (i = 0; i < SH_COUNT; i++)
+    for (i = 0; i < SH_COUNT; i++) {
         dmap_init(&s->share[i], sizeof(int64_t));
+        dmap_init(&s->share_old[i], sizeof(int64_t));
+    }
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         if (!s->db) {
             err_set(err, ERR_DB, "%s: cannot open the database", path);
@@ -854,26 +857,34 @@ void store_batch_interval(struct store *s, double seconds)
  * digest's own bytes, see xfer_item_key).  The maps hold what this process
  * has stored, and are only a cache of the file: what they do not know is
  * stored again under a new id, which costs space and never changes what
- * the views show.  So they are emptied whenever a batch rolls back and
- * when one grows past SHARE_MAX entries, which bounds their memory on long
- * replays.  Another process writing the same file takes its ids after
+ * the views show.  So they are emptied whenever a batch rolls back, and
+ * hold two generations: when the current one reaches SHARE_GENERATION
+ * entries it becomes the older one, the older one is dropped, and a key
+ * found in the older one moves to the current one.  What recent commits
+ * stored stays known, and a long replay's maps stay bounded.  Another
+ * process writing the same file takes its ids after
  * ours (ids are read inside each write transaction) and never changes
  * stored rows.
  */
-#define SHARE_MAX ((size_t)1 << 20)
+#define SHARE_GENERATION ((size_t)1 << 15)
 
 static void share_forget(struct store *s)
 {
-    for (int i = 0; i < SH_COUNT; i++)
+    for (int i = 0; i < SH_COUNT; i++) {
         dmap_release(&s->share[i]);
+        dmap_release(&s->share_old[i]);
+    }
     s->next_known = 0;
 }
 
 static void share_trim(struct store *s)
 {
     for (int i = 0; i < SH_COUNT; i++)
-        if (s->share[i].n > SHARE_MAX)
-            dmap_release(&s->share[i]);
+        if (s->share[i].n >= SHARE_GENERATION) {
+            dmap_release(&s->share_old[i]);
+            s->share_old[i] = s->share[i];
+            dmap_init(&s->share[i], sizeof(int64_t));
+        }
 }
 
 /* A string field: present or NULL, then its bytes and a terminator. */
@@ -1140,13 +1151,20 @@ static int insert_rows(struct store *s, struct inserter *in, bind_row_fn *bind,
 
 /* The id of what key names in map m: known (*created = 0), or the next
  * one (*created = 1). */
-static int64_t share_id(struct dmap *m, const unsigned char *key,
-                        int64_t *next, int *created)
+static int64_t share_id(struct dmap *m, const struct dmap *old,
+                        const unsigned char *key, int64_t *next, int *created)
 {
     int64_t *v = dmap_put(m, key, created);
 
-    if (*created)
-        *v = (*next)++;
+    if (*created) {
+        const int64_t *o = old->n ? dmap_get(old, key) : NULL;
+        if (o) {
+            *v = *o;
+            *created = 0;
+        } else {
+            *v = (*next)++;
+        }
+    }
     return *v;
 }
 
@@ -1219,7 +1237,8 @@ static void add_step_list(struct store *s, int64_t list,
         }
         for (k = 0; k < nk; k++) {
             const struct store_step *q = &p[j0 + k];
-            int64_t item = share_id(m, key[k], &ids->step_item, &created);
+            int64_t item = share_id(m, &s->share_old[SH_STEP_ITEM], key[k],
+                                    &ids->step_item, &created);
             if (created)
                 rows_add(items, (struct row_ref){ item, 0, q, 0, 0 });
             rows_add(links,
@@ -1249,7 +1268,8 @@ static void add_xfer_list(struct store *s, int64_t list,
             dmap_prefetch(m, key[k]);
         }
         for (k = 0; k < nk; k++) {
-            int64_t item = share_id(m, key[k], &ids->xfer_item, &created);
+            int64_t item = share_id(m, &s->share_old[SH_XFER_ITEM], key[k],
+                                    &ids->xfer_item, &created);
             if (created)
                 rows_add(items, (struct row_ref){ item, 0, &t[j0 + k], 0, 0 });
             rows_add(links, (struct row_ref){ list, (int64_t)(j0 + k), NULL,
@@ -1290,7 +1310,8 @@ static int put_builds(struct store *s, const struct store_build_rows *v,
         }
         if (v[i].nsteps && !b.a) {
             step_list_key(v[i].steps, v[i].nsteps, key);
-            b.a = share_id(&s->share[SH_STEP_LIST], key, &ids->step_list,
+            b.a = share_id(&s->share[SH_STEP_LIST],
+                           &s->share_old[SH_STEP_LIST], key, &ids->step_list,
                            &created);
             if (created)
                 add_step_list(s, b.a, v[i].steps, v[i].nsteps, ids,
@@ -1298,7 +1319,8 @@ static int put_builds(struct store *s, const struct store_build_rows *v,
         }
         if (v[i].nxf && !b.b) {
             xfer_list_key(v[i].xf, v[i].nxf, key);
-            b.b = share_id(&s->share[SH_XFER_LIST], key, &ids->xfer_list,
+            b.b = share_id(&s->share[SH_XFER_LIST],
+                           &s->share_old[SH_XFER_LIST], key, &ids->xfer_list,
                            &created);
             if (created)
                 add_xfer_list(s, b.b, v[i].xf, v[i].nxf, ids,
