@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "record.h"
+#include "synth.h"
 
 int cli_build_resolve(struct cli_build *c, struct err *err)
 {
@@ -276,4 +278,83 @@ int cli_pick_strategies(const char *list, const void *table, size_t count,
 int cli_is_tty(void)
 {
     return isatty(2);
+}
+
+static const char *table_strategy_name(const void *table, size_t i)
+{
+    return ((const struct strategy_ops *const *)table)[i]->name;
+}
+
+/* err (set by another check) moved to FILE:LINE of key, as ERR_PARSE. */
+static int at_key(const struct scenario *s, const char *key, struct err *err)
+{
+    char msg[sizeof(err->msg)], hint[sizeof(err->hint)];
+
+    memcpy(msg, err->msg, sizeof(msg));
+    memcpy(hint, err->hint, sizeof(hint));
+    err_set_at(err, ERR_PARSE, s->path, scenario_line(s, key), "%s", msg);
+    if (hint[0])
+        err_hint(err, "%s", hint);
+    return ERR_PARSE;
+}
+
+static int check_entry(const struct scenario *s, struct err *err)
+{
+    enum engine engine;
+    enum synth_template t;
+    uint64_t size;
+    size_t *idx = NULL, n;
+
+    if (s->strategies) {
+        if (cli_pick_strategies(s->strategies, strategy_table, strategy_count,
+                                table_strategy_name, "unknown strategy", "",
+                                ", or all", &idx, &n, err) < 0)
+            return at_key(s, "strategies", err);
+        free(idx);
+    }
+    if (s->engine && engine_parse(&engine, s->engine) < 0) {
+        err_set(err, ERR_PARSE, "unknown engine '%s'", s->engine);
+        err_hint(err, "engines: buildkit, docker-20.10");
+        return at_key(s, "engine", err);
+    }
+    if (s->assign && strcmp(s->assign, "round-robin") &&
+        strcmp(s->assign, "random")) {
+        err_set(err, ERR_PARSE, "unknown assignment '%s'", s->assign);
+        err_hint(err, "assign is round-robin or random");
+        return at_key(s, "assign", err);
+    }
+    if (s->cache_limit && cli_parse_size(s->cache_limit, &size, err) < 0)
+        return at_key(s, "cache_limit", err);
+    if (s->runners == 0 || s->runners > 10000) {
+        err_set(err, ERR_PARSE, "'runners' must be between 1 and 10000");
+        return at_key(s, "runners", err);
+    }
+    if (s->synth_template && synth_template_parse(s->synth_template, &t) < 0) {
+        err_set(err, ERR_PARSE, "unknown synth template '%s'",
+                s->synth_template);
+        err_hint(err, "templates: see 'harness synth --help'");
+        return at_key(s, "synth.template", err);
+    }
+    if (s->synth_commits == 0) {
+        err_set(err, ERR_PARSE, "'commits' must be at least 1");
+        return at_key(s, "synth.commits", err);
+    }
+    if (s->has_synth && !s->repo) {
+        err_set(err, ERR_PARSE, "'synth' needs a 'repo' folder to write");
+        return at_key(s, "synth", err);
+    }
+    return 0;
+}
+
+int cli_scenario_check(const struct scenario *s, struct err *err)
+{
+    size_t i;
+    int rc;
+
+    if (!s->has_repos)
+        return check_entry(s, err);
+    for (i = 0; i < s->nrepos; i++)
+        if ((rc = check_entry(&s->repos[i], err)) < 0)
+            return rc;
+    return 0;
 }

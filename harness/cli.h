@@ -119,6 +119,15 @@ int cli_pick_strategies(const char *list, const void *table, size_t count,
                         const char *hint_tail, size_t **out, size_t *n,
                         struct err *err);
 
+/*
+ * Check the values of a scenario (record.h) that harness's modules judge:
+ * strategy names, engine, assignment, cache limit, runners, synth
+ * template, in every repository of a fleet.  ERR_PARSE "FILE:LINE: ..."
+ * at the line of the key.
+ */
+struct scenario;
+int cli_scenario_check(const struct scenario *s, struct err *err);
+
 /* 1 if stderr is a terminal (progress lines are shown). */
 int cli_is_tty(void);
 

@@ -266,9 +266,15 @@ static int check_args(struct replay_args *a, struct replay_options *o,
     return cli_build_resolve(&a->b, err);
 }
 
-int cmd_replay(int argc, char **argv)
+/*
+ * Everything after the command line: take what the scenario sets (sc may
+ * be NULL), generate its repository, check, replay, print.  label: the
+ * repository's name when `harness run` calls (one line of news instead of
+ * the summary).  cmd: for the usage line on errors (may be NULL).
+ */
+static int replay_exec(struct replay_args *a, const struct scenario *sc,
+                       const char *label, const struct opt_cmd *cmd)
 {
-    struct replay_args a;
     struct replay_options o;
     struct replay_stats stats;
     struct store *st = NULL;
@@ -278,14 +284,103 @@ int cmd_replay(int argc, char **argv)
     struct err err = ERR_INIT;
     struct buf json = BUF_INIT;
     struct progress prog;
+    char *sc_repo = NULL, *sc_db = NULL;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    sim_config_defaults(&o.cfg);
+    if (sc) {
+        merge_scenario(a, sc, &sc_repo, &sc_db);
+        if (sc->has_synth && a->b.repo &&
+            scenario_synth(sc, a->b.repo, &err) < 0) {
+            err_print(&err);
+            rc = err_exit_code(err.code);
+            goto out;
+        }
+    }
+    if (a->runners == UNSET)
+        a->runners = 1;
+    if (a->seed == UNSET)
+        a->seed = 1;
+    if (a->keep_tags == UNSET)
+        a->keep_tags = 0;
+    if (check_args(a, &o, &err) < 0) {
+        err_print(&err);
+        if (cmd)
+            opt_print_usage(cmd);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    cli_replay_options(&o, &a->b, a->range, &json);
+    /* runs.repo is the folder as the scenario spells it, so that the same
+     * scenario finds its run from any working folder */
+    if (sc && sc->repo && sc_repo && a->b.repo == sc_repo)
+        o.repo_label = sc->repo;
+    o.stop = &stop_flag;
+    if (!a->quiet && cli_is_tty()) {
+        clock_gettime(CLOCK_MONOTONIC, &prog.start);
+        o.progress = show_progress;
+        o.progress_arg = &prog;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    if (cli_open_repo(&repo, &a->b, &err) < 0 ||
+        cli_bases_resolve(&a->b, repo, &err) < 0 ||
+        store_open(&st, a->db ? a->db : "harness.db", &err) < 0 ||
+        replay_run(st, repo, &o, &stats, &err) < 0 ||
+        store_summary(st, stats.run_id, &sum, &nsum, &err) < 0) {
+        err_print(&err);
+        rc = err_exit_code(err.code);
+        goto out;
+    }
+    if (stats.interrupted)
+        fprintf(stderr,
+                "harness: interrupted after %zu of %zu commits; run the "
+                "same command again to resume\n",
+                stats.commits, stats.total);
+    else if (label)
+        fprintf(stderr, "run: %s: %zu commits, %zu builds written to %s%s\n",
+                label, stats.total, stats.written, a->db ? a->db : "harness.db",
+                stats.resumed ? " (the rest were there)" : "");
+    if (!a->quiet && !label)
+        print_summary(sum, nsum, a->format);
+    rc = stats.interrupted ? EXIT_RUNTIME : EXIT_OK;
+out:
+    free(sum);
+    store_close(st);
+    repo_free(repo);
+    free(o.strategies);
+    buf_release(&json);
+    free(sc_repo);
+    free(sc_db);
+    return rc;
+}
+
+int cmd_replay_scenario(const struct scenario *sc, int quiet)
+{
+    struct replay_args a;
+    int rc;
+
+    memset(&a, 0, sizeof(a));
+    a.runners = UNSET;
+    a.seed = UNSET;
+    a.keep_tags = UNSET;
+    a.quiet = quiet;
+    rc = replay_exec(&a, sc, sc->name ? sc->name : "repository", NULL);
+    cli_build_release(&a.b);
+    return rc;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+    struct replay_args a;
+    struct err err = ERR_INIT;
     char **args = NULL;
     struct scenario sc;
-    char *sc_repo = NULL, *sc_db = NULL;
     int nargs, rc, have_sc = 0;
 
     memset(&sc, 0, sizeof(sc));
     memset(&a, 0, sizeof(a));
-    memset(&o, 0, sizeof(o));
     a.runners = UNSET;
     a.seed = UNSET;
     a.keep_tags = UNSET;
@@ -330,12 +425,13 @@ int cmd_replay(int argc, char **argv)
             "build of each\nunder every chosen caching strategy, and record "
             "builds, steps and transfers\nin a SQLite database.  Rerunning "
             "the same command resumes an interrupted replay.",
-            opts, 0, 0,
+            opts,
+            0,
+            0,
         };
         rc = opt_run(&cmd, argc, argv, &args, &nargs);
         if (rc >= 0)
             return rc;
-        sim_config_defaults(&o.cfg);
         if (a.scenario) {
             if (scenario_load(&sc, a.scenario, &err) < 0) {
                 err_print(&err);
@@ -343,64 +439,28 @@ int cmd_replay(int argc, char **argv)
                 goto out;
             }
             have_sc = 1;
-            merge_scenario(&a, &sc, &sc_repo, &sc_db);
-            if (sc.has_synth && a.b.repo &&
-                scenario_synth(&sc, a.b.repo, &err) < 0) {
+            if (cli_scenario_check(&sc, &err) < 0) {
                 err_print(&err);
                 rc = err_exit_code(err.code);
                 goto out;
             }
+            if (sc.has_repos) {
+                err_set(&err, ERR_USAGE,
+                        "replay: %s lists %zu repositories; 'harness run' "
+                        "replays a fleet",
+                        a.scenario, sc.nrepos);
+                err_hint(&err, "harness run %s [--jobs N]", a.scenario);
+                err_print(&err);
+                rc = EXIT_USAGE;
+                goto out;
+            }
         }
-        if (a.runners == UNSET)
-            a.runners = 1;
-        if (a.seed == UNSET)
-            a.seed = 1;
-        if (a.keep_tags == UNSET)
-            a.keep_tags = 0;
-        if (check_args(&a, &o, &err) < 0) {
-            err_print(&err);
-            opt_print_usage(&cmd);
-            rc = EXIT_USAGE;
-            goto out;
-        }
+        rc = replay_exec(&a, have_sc ? &sc : NULL, NULL, &cmd);
     }
-    cli_replay_options(&o, &a.b, a.range, &json);
-    o.stop = &stop_flag;
-    if (!a.quiet && cli_is_tty()) {
-        clock_gettime(CLOCK_MONOTONIC, &prog.start);
-        o.progress = show_progress;
-        o.progress_arg = &prog;
-    }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    if (cli_open_repo(&repo, &a.b, &err) < 0 ||
-        cli_bases_resolve(&a.b, repo, &err) < 0 ||
-        store_open(&st, a.db ? a.db : "harness.db", &err) < 0 ||
-        replay_run(st, repo, &o, &stats, &err) < 0 ||
-        store_summary(st, stats.run_id, &sum, &nsum, &err) < 0) {
-        err_print(&err);
-        rc = err_exit_code(err.code);
-        goto out;
-    }
-    if (stats.interrupted)
-        fprintf(stderr,
-                "harness: interrupted after %zu of %zu commits; run the "
-                "same command again to resume\n",
-                stats.commits, stats.total);
-    if (!a.quiet)
-        print_summary(sum, nsum, a.format);
-    rc = stats.interrupted ? EXIT_RUNTIME : EXIT_OK;
 out:
-    free(sum);
-    store_close(st);
-    repo_free(repo);
-    free(o.strategies);
-    buf_release(&json);
     free(args);
     cli_build_release(&a.b);
     if (have_sc)
         scenario_release(&sc);
-    free(sc_repo);
-    free(sc_db);
     return rc;
 }

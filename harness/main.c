@@ -24,6 +24,7 @@ static const struct cmd_spec commands[] = {
     { "keys", cmd_keys, "print the cache key of every step of a commit" },
     { "explain", cmd_explain, "say why each step of NEW hits or misses after OLD" },
     { "replay", cmd_replay, "simulate a commit range under caching strategies" },
+    { "run", cmd_run, "run a scenario file: replay its repositories, then report" },
     { "verify", cmd_verify, "build sampled commits for real and compare with the simulation" },
     { "report", cmd_report, "price each strategy of a replay: JSON, Markdown, CSV or HTML with charts" },
     { "synth", cmd_synth, "write a generated git history for tests and demos" },

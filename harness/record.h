@@ -2,10 +2,12 @@
  * record.h - JSON files read by harness; the only module that includes
  * <jansson.h>.
  *
- * A scenario file describes a replay so that it can be rerun by name
- * (`harness replay --scenario FILE`), for nightly jobs and the demo:
+ * A scenario file describes a replay, and the report made from it, so
+ * that both can be rerun by name (`harness run FILE`, or `harness replay
+ * --scenario FILE` for the replay alone), for nightly jobs and the demo:
  *
  *   {
+ *     "name": "api",                  a label (default: the repo folder)
  *     "repo": "repo",                 folder, relative to the scenario file
  *     "synth": {"template": "python", "commits": 200, "files": 150,
  *               "seed": 42},          generate "repo" first if it is missing
@@ -15,15 +17,31 @@
  *     "strategies": ["local", "inline"] (or "all"),
  *     "engine": "buildkit", "runners": 4, "assign": "random", "seed": 1,
  *     "cache_limit": "20GB", "keep_tags": 10, "reproducible": false,
- *     "no_git_dir": false, "db": "harness.db"
+ *     "no_git_dir": false, "db": "harness.db",
+ *     "pricing": "github-actions", "builds_per_month": 600,
+ *     "report": {"format": "html", "out": "../reports/demo"}
  *   }
  *
- * Every key is optional; an unknown key or a value of the wrong type is an
- * error naming the file and the line of the key.  Options given on the
- * command line win over the file.
+ * A fleet lists its repositories instead of one "repo":
+ *
+ *   { "strategies": "all", "report": {...},
+ *     "repositories": [ {"name": "api", "repo": "api", "db": "api.db"},
+ *                       {"name": "web", "repo": "web", "runners": 4} ] }
+ *
+ * Each entry takes the replay keys it does not set ("range" to
+ * "no_git_dir") from the top level; "repo", "synth" and "db" are its own
+ * (the database defaults to NAME.db beside the scenario), and "pricing",
+ * "builds_per_month" and "report" belong to the top level only.
+ *
+ * Every key is optional; an unknown key, a value of the wrong type, a
+ * report format other than html, md, csv or json, or two repositories with
+ * the same name or database is an error naming the file and the line of
+ * the key.  Values that other modules judge (strategy names, sizes, synth
+ * templates) are checked by cli_scenario_check() with the same lines.
+ * Options given on the command line win over the file.
  *
  * Ownership: scenario_load() fills a caller's struct scenario whose strings
- * it owns; scenario_release() frees them.
+ * (and repositories) it owns; scenario_release() frees them.
  */
 #ifndef HARNESS_RECORD_H
 #define HARNESS_RECORD_H
@@ -32,20 +50,40 @@
 
 #include "err.h"
 
+/* Where a key was in the file: "strategies", "synth.commits". */
+struct scenario_key {
+    char *key;
+    int line;
+};
+
 struct scenario {
-    char *dir; /* folder of the file: relative paths are resolved here */
+    char *path; /* the file, for messages */
+    char *dir;  /* folder of the file: relative paths are resolved here */
+    char *name; /* "name"; for a repository without one, its folder name */
     char *repo, *range, *dockerfile, *context, *target, *engine, *assign;
     char *cache_limit, *db, *strategies; /* strategies: "a,b" or "all" */
-    char **build_args; /* "K=V" */
+    char **build_args;                   /* "K=V" */
     size_t nbuild_args;
     char **bases; /* "IMAGE=DIGEST" */
     size_t nbases;
-    long runners, seed, keep_tags; /* -1: not given */
+    long runners, seed, keep_tags;              /* -1: not given */
     int first_parent, reproducible, no_git_dir; /* -1: not given */
     /* "synth": generate the repository if missing */
     int has_synth;
     char *synth_template;
     long synth_commits, synth_files, synth_seed; /* -1: not given */
+    /* the report (top level only) */
+    char *pricing, *report_format, *report_out;
+    long builds_per_month; /* -1: not given */
+    /* "repositories": each a whole scenario with the top level's replay
+     * keys filled in (its path and dir are the file's) */
+    struct scenario *repos;
+    size_t nrepos;
+    int has_repos;
+    /* the line of each key given (or inherited), and of this object */
+    struct scenario_key *keys;
+    size_t nkeys;
+    int line;
 };
 
 /* Read and check a scenario file.  ERR_PARSE "FILE:LINE: ..." for bad
@@ -58,5 +96,9 @@ void scenario_release(struct scenario *s);
 
 /* The path p resolved against the scenario's folder (caller frees). */
 char *scenario_path(const struct scenario *s, const char *p);
+
+/* The line of key ("strategies", "synth.template") in s, else the line
+ * where s's object starts. */
+int scenario_line(const struct scenario *s, const char *key);
 
 #endif
