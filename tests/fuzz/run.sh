@@ -2,7 +2,8 @@
 # Fuzz a parser with libFuzzer for SECONDS (default 600).
 #   tests/fuzz/run.sh [TARGET] [SECONDS]
 # TARGET is dockerfile (default: the Dockerfile front end), buildlog (the
-# build log and docker history parsers) or scenario (scenario files).  Builds build-fuzz/fuzz_TARGET with
+# build log and docker history parsers), lint (the linter and whatif
+# rewrites) or scenario (scenario files).  Builds build-fuzz/fuzz_TARGET with
 # clang -fsanitize=fuzzer,address,undefined.  The working corpus is
 # build-fuzz/corpus (dockerfile) or build-fuzz/corpus-TARGET, seeded from
 # the committed minimized corpus (tests/fuzz/corpus, or
@@ -35,6 +36,15 @@ buildlog)
           "$root/harness/shlex.c")
     seeds=("$root"/tests/fixtures/real/*.log "$root"/tests/fixtures/real/*.txt)
     ;;
+lint)
+    corpus=$out/corpus-lint committed=$root/tests/fuzz/corpus-lint
+    artifacts=$out/artifacts-lint
+    srcs=("$root"/harness/dockerfile*.c "$root/harness/shlex.c"
+          "$root/harness/lint.c" "$root/harness/lint_deps.c"
+          "$root/harness/shcmd.c")
+    seeds=("$root"/tests/fixtures/dockerfiles/good/*.Dockerfile
+           "$root"/tests/fixtures/lint/*/Dockerfile)
+    ;;
 scenario)
     corpus=$out/corpus-scenario committed=$root/tests/fuzz/corpus-scenario
     artifacts=$out/artifacts-scenario
@@ -42,7 +52,7 @@ scenario)
     seeds=("$root"/scenarios/*.json)
     libs=(-ljansson)
     ;;
-*) echo "fuzz: unknown target '$target' (dockerfile, buildlog or scenario)" >&2; exit 2 ;;
+*) echo "fuzz: unknown target '$target' (dockerfile, buildlog, lint or scenario)" >&2; exit 2 ;;
 esac
 dict=$root/tests/fuzz/$target.dict
 [ -e "$dict" ] || dict=
