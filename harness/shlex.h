@@ -2,7 +2,11 @@
  * shlex.h - the word lexer BuildKit applies to Dockerfile arguments
  * (frontend/dockerfile/shell/lex.go): quotes, the escape character and
  * variable substitution ($V ${V} ${V:-x} ${V:+x} ${V-x} ${V+x} ${V?x}
- * ${V:?x}).  No command substitution, globbing or arithmetic.
+ * ${V:?x}, and the trimming and replacement forms ${V#p} ${V##p} ${V%p}
+ * ${V%%p} ${V/p/r} ${V//p/r} of Dockerfile frontend 1.7: in p, '*' and '?'
+ * are wildcards that never match a newline and a backslash escapes '*',
+ * '?', '\', '}' or '/'; '#' and '%' inside ${V/p/r} are literal).  No
+ * command substitution, globbing or arithmetic.
  *
  * The environment is a flat list of name=value pairs (names compared
  * case-sensitively); a name absent from it is unset.
