@@ -15,6 +15,8 @@ extern const struct strategy_ops strategy_local_legacy;
 extern const struct strategy_ops strategy_cache_from_legacy;
 extern const struct strategy_ops strategy_cache_from_buildkit;
 extern const struct strategy_ops strategy_inline;
+extern const struct strategy_ops strategy_no_cache;
+extern const struct strategy_ops strategy_no_cache_legacy;
 extern const struct strategy_ops strategy_registry_min;
 extern const struct strategy_ops strategy_registry_max;
 extern const struct strategy_ops strategy_local_dir;
@@ -28,6 +30,8 @@ const struct strategy_ops *const strategy_table[] = {
     &strategy_cache_from_legacy,
     &strategy_cache_from_buildkit,
     &strategy_inline,
+    &strategy_no_cache,
+    &strategy_no_cache_legacy,
     &strategy_registry_min,
     &strategy_registry_max,
     &strategy_local_dir,

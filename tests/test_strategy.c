@@ -165,6 +165,37 @@ static void strategy__none_misses_every_step_and_pulls_the_base_each_build(
     }
 }
 
+/* --no-cache on a machine that keeps its store: the base is pulled once,
+ * every step runs again, except that BuildKit still reuses WORKDIR. */
+static void strategy__no_cache_reruns_steps_but_keeps_base_and_workdir(
+    void **state)
+{
+    struct fx *f = *state;
+    struct sim_config c = cfg_default();
+
+    python_repo(f);
+    replay(f, "no-cache", &c, NULL);
+    assert_string_equal(f->rows[0].steps,
+                        "FROM:miss WORKDIR:miss COPY:miss RUN:miss "
+                        "COPY:miss RUN:miss CMD:none");
+    assert_true(f->rows[0].pulled >= BASE_BYTES);
+    for (size_t i = 1; i < f->nrows; i++) {
+        assert_string_equal(f->rows[i].steps,
+                            "FROM:hit WORKDIR:hit COPY:miss RUN:miss "
+                            "COPY:miss RUN:miss CMD:none");
+        assert_int_equal(f->rows[i].pulled, 0);
+        assert_true(f->rows[i].pushed > 30 * 1024 * 1024);
+        assert_non_null(strstr(f->rows[i].reasons, "--no-cache"));
+    }
+    replay(f, "no-cache-legacy", &c, NULL);
+    for (size_t i = 1; i < f->nrows; i++) {
+        assert_string_equal(f->rows[i].steps,
+                            "FROM:hit WORKDIR:miss COPY:miss RUN:miss "
+                            "COPY:miss RUN:miss CMD:miss");
+        assert_int_equal(f->rows[i].pulled, 0);
+    }
+}
+
 static void strategy__local_hits_unchanged_steps_and_pulls_nothing_later(
     void **state)
 {
@@ -398,6 +429,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             strategy__none_misses_every_step_and_pulls_the_base_each_build,
             setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            strategy__no_cache_reruns_steps_but_keeps_base_and_workdir, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(
             strategy__local_hits_unchanged_steps_and_pulls_nothing_later,
             setup, teardown),
