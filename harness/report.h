@@ -126,7 +126,7 @@ struct report {
     size_t ndeltas;
     int regressed;
     /* what the HTML says about charts when it has none */
-    char charts_note[512];
+    char charts_note[1024];
 };
 
 /* Gather a report without writing it (the tests use this). */
