@@ -112,7 +112,7 @@ static void chart_script(struct buf *g, const struct plot_chart *c, size_t i)
     size_t s;
 
     buf_printf(g,
-               "reset\nset terminal svg size 960,480 dynamic noenhanced "
+               "reset\nset terminal svg size 960,480 fixed noenhanced "
                "font 'sans,12' background '#ffffff'\n"
                "set output 'c%zu.svg'\n"
                "set title \"%s\"\nset xlabel \"%s\"\nset ylabel \"%s\"\n"

@@ -3,7 +3,8 @@
 #   tests/fuzz/run.sh [TARGET] [SECONDS]
 # TARGET is dockerfile (default: the Dockerfile front end), buildlog (the
 # build log and docker history parsers), lint (the linter and whatif
-# rewrites) or scenario (scenario files).  Builds build-fuzz/fuzz_TARGET with
+# rewrites), scenario (scenario files) or pricing (pricing profiles).
+# Builds build-fuzz/fuzz_TARGET with
 # clang -fsanitize=fuzzer,address,undefined.  The working corpus is
 # build-fuzz/corpus (dockerfile) or build-fuzz/corpus-TARGET, seeded from
 # the committed minimized corpus (tests/fuzz/corpus, or
@@ -52,7 +53,14 @@ scenario)
     seeds=("$root"/scenarios/*.json)
     libs=(-ljansson)
     ;;
-*) echo "fuzz: unknown target '$target' (dockerfile, buildlog, lint or scenario)" >&2; exit 2 ;;
+pricing)
+    corpus=$out/corpus-pricing committed=$root/tests/fuzz/corpus-pricing
+    artifacts=$out/artifacts-pricing
+    srcs=("$root/harness/pricing.c")
+    seeds=("$root"/scenarios/pricing/*.json)
+    libs=(-ljansson)
+    ;;
+*) echo "fuzz: unknown target '$target' (dockerfile, buildlog, lint, scenario or pricing)" >&2; exit 2 ;;
 esac
 dict=$root/tests/fuzz/$target.dict
 [ -e "$dict" ] || dict=
