@@ -24,7 +24,7 @@ static size_t value_size(const struct dmap *m)
 
 static size_t slot_size(const struct dmap *m)
 {
-    return value_size(m) + DMAP_KEY;
+    return value_size(m) + m->klen;
 }
 
 static unsigned char *slot(const struct dmap *m, size_t i)
@@ -50,19 +50,30 @@ static size_t home(const struct dmap *m, uint64_t tag)
     return (size_t)(tag >> 1) & (m->cap - 1);
 }
 
-void dmap_init(struct dmap *m, size_t vsize)
+void dmap_init_keyed(struct dmap *m, size_t vsize, size_t klen)
 {
     m->slots = NULL;
     m->tags = NULL;
     m->cap = m->n = 0;
     m->vsize = vsize;
+    m->klen = klen;
+}
+
+void dmap_init(struct dmap *m, size_t vsize)
+{
+    dmap_init_keyed(m, vsize, DMAP_KEY);
 }
 
 void dmap_release(struct dmap *m)
 {
     free(m->slots);
     free(m->tags);
-    dmap_init(m, m->vsize);
+    dmap_init_keyed(m, m->vsize, m->klen);
+}
+
+size_t dmap_pos(const struct dmap *m, const void *value)
+{
+    return (size_t)((const unsigned char *)value - m->slots) / slot_size(m);
 }
 
 /* The index of key, or of the empty slot where it would go. */
@@ -74,7 +85,7 @@ static size_t find(const struct dmap *m, const unsigned char *key,
     for (i = home(m, tag);; i = (i + 1) & mask) {
         uint64_t t = m->tags[i];
         if (!t || (t == tag && !memcmp(slot_key(m, slot(m, i)), key,
-                                       DMAP_KEY)))
+                                       m->klen)))
             return i;
     }
 }
@@ -138,7 +149,7 @@ void *dmap_put(struct dmap *m, const unsigned char *key, int *created)
         return s;
     }
     m->tags[i] = tag;
-    memcpy(slot_key(m, s), key, DMAP_KEY);
+    memcpy(slot_key(m, s), key, m->klen);
     memset(s, 0, m->vsize);
     m->n++;
     if (created)

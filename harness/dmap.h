@@ -16,12 +16,19 @@
 #define DMAP_KEY 32
 
 struct dmap {
-    unsigned char *slots; /* cap * (vsize rounded up to 8 + DMAP_KEY) */
+    unsigned char *slots; /* cap * (vsize rounded up to 8 + klen) */
     uint64_t *tags;       /* cap; 0: the slot is empty */
     size_t cap, n, vsize;
+    size_t klen;          /* bytes of each key kept: DMAP_KEY or 16 */
 };
 
 void dmap_init(struct dmap *m, size_t vsize);
+/* A map that keeps only the first klen (16 to DMAP_KEY) bytes of each
+ * digest it is given: for maps as large as a long replay (see struct dset
+ * for the odds of two digests sharing 16 bytes). */
+void dmap_init_keyed(struct dmap *m, size_t vsize, size_t klen);
+/* The position of a value in the map's table (for ties broken by it). */
+size_t dmap_pos(const struct dmap *m, const void *value);
 void dmap_release(struct dmap *m);
 /* The value stored under key, or NULL. */
 void *dmap_get(const struct dmap *m, const unsigned char *key);

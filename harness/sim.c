@@ -136,6 +136,14 @@ static void mix(unsigned char out[SHA256_LEN], const char *tag,
     sha256_final(&h, out);
 }
 
+void sim_layer_digest(const struct sim_config *cfg, const unsigned char *key,
+                      uint64_t seq, uint64_t runner,
+                      unsigned char out[SHA256_LEN])
+{
+    mix(out, "layer", key, cfg->reproducible ? 0 : seq + 1,
+        cfg->reproducible ? 0 : runner);
+}
+
 void sim_base_layer(const struct sim_config *cfg, const struct key_step *s,
                     struct image_layer *out)
 {
@@ -352,9 +360,7 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
             o->layer_bytes = layer_size(cfg, s);
             o->seconds = run_seconds(cfg, s);
             if (o->layer_bytes)
-                mix(o->layer, "layer", s->key,
-                    cfg->reproducible ? 0 : b->seq + 1,
-                    cfg->reproducible ? 0 : runner);
+                sim_layer_digest(cfg, s->key, b->seq, runner, o->layer);
             break;
         default:
             break;

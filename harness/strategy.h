@@ -137,6 +137,12 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
                  const struct sim_view *v, uint64_t runner,
                  struct sim_result *out);
 
+/* The digest of the layer a step with this key makes when it runs in build
+ * seq on runner (the same for every run with --reproducible). */
+void sim_layer_digest(const struct sim_config *cfg, const unsigned char *key,
+                      uint64_t seq, uint64_t runner,
+                      unsigned char out[SHA256_LEN]);
+
 /* The base image layer of a FROM step (digest and compressed size). */
 void sim_base_layer(const struct sim_config *cfg, const struct key_step *s,
                     struct image_layer *out);

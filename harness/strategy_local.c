@@ -14,22 +14,34 @@
 #include "buf.h"
 #include "strategy.h"
 
+/*
+ * A store entry is 16 bytes of value under 16 bytes of key (dmap_init_keyed):
+ * a persistent runner keeps every layer it built until GC, and the legacy
+ * image store one entry per instruction of every build.  Its layer's
+ * digest is not kept but made again (sim_layer_digest) from the key and
+ * the build that ran the step.
+ */
 struct entry {
-    struct image_layer layer;
-    uint64_t used; /* seq of the last build that used it, + 1 */
+    uint64_t bytes;  /* the layer's size; 0: no layer (digest zero) */
+    uint32_t origin; /* seq + 1 of the build that ran it */
+    uint32_t used;   /* seq + 1 of the last build that used it */
 };
+
+#define STORE_KEY 16
 
 struct runner {
     struct dmap store; /* key -> struct entry */
     struct dmap bases; /* base layer digests pulled */
     uint64_t bytes;
+    size_t index;
+    const struct sim_config *cfg;
 };
 
 struct pool {
     struct runner *runners;
     size_t n;
     uint64_t rng;
-    struct dmap evicted; /* keys some GC dropped, for reasons */
+    struct dset evicted; /* keys some GC dropped, for reasons */
     size_t last;         /* runner of the current build */
 };
 
@@ -50,10 +62,13 @@ static void pool_init(struct strategy *s)
     p->n = s->cfg->runners ? s->cfg->runners : 1;
     p->runners = xcalloc(p->n, sizeof(*p->runners));
     for (i = 0; i < p->n; i++) {
-        dmap_init(&p->runners[i].store, sizeof(struct entry));
+        dmap_init_keyed(&p->runners[i].store, sizeof(struct entry),
+                        STORE_KEY);
         dmap_init(&p->runners[i].bases, 1);
+        p->runners[i].index = i;
+        p->runners[i].cfg = s->cfg;
     }
-    dmap_init(&p->evicted, 1);
+    dset_init(&p->evicted);
     p->rng = s->cfg->seed;
     s->priv = p;
 }
@@ -67,7 +82,7 @@ static void pool_release(struct strategy *s)
         dmap_release(&p->runners[i].store);
         dmap_release(&p->runners[i].bases);
     }
-    dmap_release(&p->evicted);
+    dset_release(&p->evicted);
     free(p->runners);
     free(p);
 }
@@ -82,7 +97,12 @@ static int local_lookup(void *arg, const unsigned char *key,
         return 0;
     rec->has_layer = 1;
     rec->remote = 0;
-    rec->layer = e->layer;
+    rec->layer.bytes = e->bytes;
+    if (e->bytes)
+        sim_layer_digest(r->cfg, key, e->origin - 1, r->index,
+                         rec->layer.digest);
+    else
+        memset(rec->layer.digest, 0, SHA256_LEN);
     return 1;
 }
 
@@ -93,27 +113,54 @@ static int local_has_base(void *arg, const unsigned char *digest)
 }
 
 /* Drop least recently used entries until the store fits the limit; among
- * entries last used by the same build, the largest goes first. */
+ * entries last used by the same build, the largest goes first, and among
+ * those of one size the one first in the table.  One pass finds the
+ * entries of the oldest use, which are then dropped in that order. */
 static void gc(struct pool *p, struct runner *r, uint64_t limit)
 {
-    while (limit && r->bytes > limit && r->store.n) {
-        size_t pos = 0;
-        const unsigned char *key, *best = NULL;
-        struct entry *e, *victim = NULL;
-        unsigned char k[SHA256_LEN];
+    unsigned char (*group)[STORE_KEY] = NULL;
+    size_t cap = 0;
 
-        while ((e = dmap_next(&r->store, &pos, &key)))
-            if (!victim || e->used < victim->used ||
-                (e->used == victim->used &&
-                 e->layer.bytes > victim->layer.bytes)) {
-                victim = e;
-                best = key;
+    while (limit && r->bytes > limit && r->store.n) {
+        size_t pos = 0, n = 0, i;
+        const unsigned char *key;
+        struct entry *e;
+        uint32_t oldest = UINT32_MAX;
+
+        while ((e = dmap_next(&r->store, &pos, &key))) {
+            if (e->used > oldest)
+                continue;
+            if (e->used < oldest) {
+                oldest = e->used;
+                n = 0;
             }
-        memcpy(k, best, SHA256_LEN);
-        r->bytes -= victim->layer.bytes;
-        dmap_del(&r->store, k);
-        dmap_put(&p->evicted, k, NULL);
+            XGROW(group, cap, n + 1);
+            memcpy(group[n++], key, STORE_KEY);
+        }
+        while (n && r->bytes > limit) {
+            unsigned char k[SHA256_LEN] = { 0 };
+            size_t best = 0, best_pos = 0;
+            const struct entry *v = NULL;
+            for (i = 0; i < n; i++) {
+                memcpy(k, group[i], STORE_KEY);
+                e = dmap_get(&r->store, k);
+                size_t at = dmap_pos(&r->store, e);
+                if (!v || e->bytes > v->bytes ||
+                    (e->bytes == v->bytes && at < best_pos)) {
+                    v = e;
+                    best = i;
+                    best_pos = at;
+                }
+            }
+            memcpy(k, group[best], STORE_KEY);
+            r->bytes -= v->bytes;
+            dmap_del(&r->store, k);
+            dset_add(&p->evicted, k);
+            memmove(group[best], group[n - 1], STORE_KEY);
+            n--;
+        }
     }
+    free(group);
 }
 
 static size_t pick_runner(struct pool *p, const struct strategy *s,
@@ -141,7 +188,7 @@ static void local_build(struct strategy *s, const struct sim_build *b,
     for (i = 0; i < kb->nsteps; i++)
         if (out->steps[i].outcome == OUTCOME_MISS &&
             !out->steps[i].reason[0] && kb->steps[i].vertex &&
-            dmap_get(&p->evicted, kb->steps[i].key))
+            dset_has(&p->evicted, kb->steps[i].key))
             snprintf(out->steps[i].reason, sizeof(out->steps[i].reason),
                      "its cache entry was removed by garbage collection "
                      "(--cache-limit)");
@@ -163,11 +210,13 @@ static void local_build(struct strategy *s, const struct sim_build *b,
             continue;
         e = dmap_put(&r->store, st->key, &created);
         if (created) {
-            memcpy(e->layer.digest, o->layer, SHA256_LEN);
-            e->layer.bytes = o->layer_bytes;
+            /* only steps that ran make entries: their layer is the one
+             * sim_execute named after this build */
+            e->bytes = o->layer_bytes;
+            e->origin = (uint32_t)(b->seq + 1);
             r->bytes += o->layer_bytes;
         }
-        e->used = b->seq + 1;
+        e->used = (uint32_t)(b->seq + 1);
     }
     gc(p, r, s->cfg->cache_limit);
     if (p->n > 1)
