@@ -400,7 +400,9 @@ int cmd_replay(int argc, char **argv)
             { "seed", 0, OPT_INT, &a.seed, "S",
               "seed for random assignment (default: 1)" },
             { "cache-limit", 0, OPT_STRING, &a.cache_limit, "SIZE",
-              "size limit of a runner's cache / local-dir (e.g. 20GB)" },
+              "size limit of a runner's cache / local-dir (e.g. 20GB; "
+              "default: none, but local on the buildkit engine keeps "
+              "BuildKit's default GC, 26 GB)" },
             { "keep-tags", 0, OPT_INT, &a.keep_tags, "K",
               "registry keeps only the last K image tags (default: all)" },
             { "reproducible", 0, OPT_BOOL, &a.reproducible, NULL,

@@ -72,6 +72,7 @@ void sim_config_defaults(struct sim_config *c)
     c->assign = ASSIGN_ROUND_ROBIN;
     c->seed = 1;
     c->gha_limit = 10ULL * 1000 * 1000 * 1000;
+    c->buildkit_keep = BUILDKIT_DEFAULT_KEEP;
     c->gha_expiry = 7 * 24 * 3600;
     model_defaults(&c->model);
 }

@@ -34,6 +34,13 @@ int engine_parse(enum engine *out, const char *s);
 
 enum assign { ASSIGN_ROUND_ROBIN, ASSIGN_RANDOM };
 
+/* buildkitd's default GC keeps 10% of the disk, rounded up to whole GB
+ * ((10% in GiB + 1) * 1e9): 26 GB on a 256 GiB runner disk, the figure
+ * Docker's documentation prints as the default.  Its rules drop records
+ * unused for 60 days, then the least recently used, only while the cache
+ * is over that size (moby/buildkit cache/manager.go, prune). */
+#define BUILDKIT_DEFAULT_KEEP (26ULL * 1000 * 1000 * 1000)
+
 /* Options shared by every strategy of a replay. */
 struct sim_config {
     enum engine engine;
@@ -41,6 +48,9 @@ struct sim_config {
     enum assign assign;    /* how builds are assigned to runners */
     uint64_t seed;         /* for ASSIGN_RANDOM */
     uint64_t cache_limit;  /* runner store / local-dir limit, 0 = none */
+    /* BuildKit's default GC on a persistent runner (`local` on the
+     * buildkit engine) when cache_limit is 0: keep this many bytes */
+    uint64_t buildkit_keep;
     uint64_t gha_limit;    /* GitHub Actions cache size, default 10 GB */
     int64_t gha_expiry;    /* seconds unused before eviction, 7 days */
     size_t keep_tags;      /* registry retention, 0 = keep all */

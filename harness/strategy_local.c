@@ -3,9 +3,13 @@
  * builds: `local` (BuildKit's cache) and `local-legacy` (the legacy image
  * store).  A pool of N runners (--runners N) gives each its own store;
  * builds go to runners round-robin or at random, which is how self-hosted
- * fleets lose hits.  With a size limit, the store is garbage-collected
+ * fleets lose hits.  Over its size limit, the store is garbage-collected
  * least recently used first, as BuildKit's default GC policy keeps the
- * most recently used records.
+ * most recently used records.  The limit is --cache-limit, else for
+ * `local` on the buildkit engine buildkitd's default (GC is on, keeping
+ * cfg->buildkit_keep); dockerd 20.10 collects its build cache only when
+ * daemon.json enables builder GC, and never collects the legacy builder's
+ * images, so those stores keep everything unless a limit is given.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +167,16 @@ static void gc(struct pool *p, struct runner *r, uint64_t limit)
     free(group);
 }
 
+static uint64_t store_limit(const struct strategy *s)
+{
+    if (s->cfg->cache_limit)
+        return s->cfg->cache_limit;
+    if (s->ops->builder == BUILDER_BUILDKIT &&
+        s->cfg->engine == ENGINE_BUILDKIT)
+        return s->cfg->buildkit_keep;
+    return 0;
+}
+
 static size_t pick_runner(struct pool *p, const struct strategy *s,
                           const struct sim_build *b)
 {
@@ -191,7 +205,9 @@ static void local_build(struct strategy *s, const struct sim_build *b,
             dset_has(&p->evicted, kb->steps[i].key))
             snprintf(out->steps[i].reason, sizeof(out->steps[i].reason),
                      "its cache entry was removed by garbage collection "
-                     "(--cache-limit)");
+                     "(%s)",
+                     s->cfg->cache_limit ? "--cache-limit"
+                                         : "BuildKit's default GC policy");
     for (i = 0; i < kb->nsteps; i++) {
         const struct key_step *st = &kb->steps[i];
         const struct sim_step *o = &out->steps[i];
@@ -218,7 +234,7 @@ static void local_build(struct strategy *s, const struct sim_build *b,
         }
         e->used = (uint32_t)(b->seq + 1);
     }
-    gc(p, r, s->cfg->cache_limit);
+    gc(p, r, store_limit(s));
     if (p->n > 1)
         snprintf(out->fallback, sizeof(out->fallback),
                  "runner %zu of %zu had not built it (pool assignment)",
