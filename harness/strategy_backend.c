@@ -180,6 +180,31 @@ static void import(struct strategy *s, struct backend *be,
     (void)b;
 }
 
+/*
+ * A cache that never evicts (s3, local-dir without --cache-limit) keeps
+ * every blob it was given, but a later build can only name the blobs of
+ * the last export's records: a step that runs again makes a layer no
+ * earlier build made (its digest names the build), unless --reproducible.
+ * So the map keeps those blobs alone; be->bytes still counts them all.
+ */
+static void forget_unreachable(struct backend *be)
+{
+    struct dmap keep;
+    size_t i;
+
+    dmap_init(&keep, sizeof(struct blob_use));
+    for (i = 0; i < be->nrecords; i++) {
+        const struct cache_record *c = &be->records[i];
+        const struct blob_use *u;
+        if (!c->has_layer || !c->layer.bytes ||
+            !(u = dmap_get(&be->blobs, c->layer.digest)))
+            continue;
+        *(struct blob_use *)dmap_put(&keep, c->layer.digest, NULL) = *u;
+    }
+    dmap_release(&be->blobs);
+    be->blobs = keep;
+}
+
 static void export(struct strategy *s, struct backend *be,
                    const struct sim_build *b, struct sim_result *out)
 {
@@ -242,6 +267,9 @@ static void export(struct strategy *s, struct backend *be,
         limit = s->cfg->cache_limit;
     while (limit && be->bytes > limit && be->blobs.n)
         evict_one(be);
+    if (!limit && !be->kind->expires && !be->kind->in_registry &&
+        !s->cfg->reproducible)
+        forget_unreachable(be);
 }
 
 static void touch_used(struct backend *be, const struct sim_build *b,
