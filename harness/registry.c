@@ -274,3 +274,12 @@ size_t registry_blobs(const struct registry *r)
 {
     return r->keep ? r->blobs.n : r->all.n;
 }
+
+size_t registry_entries(const struct registry *r)
+{
+    size_t n = r->blobs.n + r->all.n + r->tagset.n + r->ntags, i;
+
+    for (i = 0; i < r->ntags; i++)
+        n += r->tags[i].img.nlayers + r->tags[i].img.nrecords;
+    return n;
+}

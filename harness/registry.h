@@ -67,6 +67,9 @@ void registry_tag(struct registry *r, const char *tag, struct image *img);
  * ones are never read back), with retention the older ones keep their
  * blob references for garbage collection. */
 const struct image *registry_image(const struct registry *r, const char *tag);
+/* What it holds for later pushes: blobs (or digests) known, tags, and the
+ * layers and records of the images it keeps. */
+size_t registry_entries(const struct registry *r);
 /* Bytes stored, and number of blobs. */
 uint64_t registry_bytes(const struct registry *r);
 size_t registry_blobs(const struct registry *r);

@@ -118,6 +118,12 @@ void strategy_build(struct strategy *s, const struct sim_build *b,
     strategy_measure(s, out);
 }
 
+size_t strategy_entries(const struct strategy *s)
+{
+    return registry_entries(s->reg) +
+           (s->ops->entries ? s->ops->entries(s) : 0);
+}
+
 void strategy_measure(const struct strategy *s, struct sim_result *out)
 {
     out->registry_bytes = registry_bytes(s->reg);

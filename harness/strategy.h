@@ -83,6 +83,8 @@ struct strategy_ops {
     /* Bytes its cache holds outside the registry (runner stores, a cache
      * folder, gha, s3); NULL: none. */
     uint64_t (*cache_bytes)(const struct strategy *s);
+    /* Records, blobs and keys s->priv holds for later builds; NULL: none. */
+    size_t (*entries)(const struct strategy *s);
 };
 
 struct strategy {
@@ -111,6 +113,13 @@ void strategy_free(struct strategy *s);
  * run past the failure. */
 void strategy_build(struct strategy *s, const struct sim_build *b,
                     struct sim_result *out);
+
+/* How much the strategy's world holds for later builds: entries of its
+ * maps and images (registry included), the figure that must follow what
+ * the simulated caches keep, not how many commits were replayed.  Keys
+ * garbage collection removed, kept only to say why a later step missed,
+ * are not counted. */
+size_t strategy_entries(const struct strategy *s);
 
 /* Fill out's storage figures from the strategy's world as it is now. */
 void strategy_measure(const struct strategy *s, struct sim_result *out);

@@ -258,6 +258,16 @@ static uint64_t pool_bytes(const struct strategy *s)
     return n;
 }
 
+static size_t pool_entries(const struct strategy *s)
+{
+    const struct pool *p = s->priv;
+    size_t n = 0, i;
+
+    for (i = 0; i < p->n; i++)
+        n += p->runners[i].store.n + p->runners[i].bases.n;
+    return n;
+}
+
 const struct strategy_ops strategy_local = {
     .name = "local",
     .builder = BUILDER_BUILDKIT,
@@ -266,6 +276,7 @@ const struct strategy_ops strategy_local = {
     .build = local_build,
     .release = pool_release,
     .cache_bytes = pool_bytes,
+    .entries = pool_entries,
 };
 
 const struct strategy_ops strategy_local_legacy = {
@@ -277,4 +288,5 @@ const struct strategy_ops strategy_local_legacy = {
     .build = local_build,
     .release = pool_release,
     .cache_bytes = pool_bytes,
+    .entries = pool_entries,
 };

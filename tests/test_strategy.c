@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "plan.h"
 #include "strategy.h"
+#include "synth.h"
 
 #define MAXB 16
 
@@ -423,6 +424,113 @@ static void strategy__inline_reruns_builder_when_final_copy_from_misses(
                         "RUN:hit FROM:miss COPY:miss COPY:miss CMD:none");
 }
 
+/*
+ * State that must not grow with history a strategy can no longer use.  A
+ * 240-commit synthetic history is replayed through every strategy; the
+ * entries each world holds (strategy_entries) after commit 240 must stay
+ * within a quarter (plus a little) of what they were after commit 120.
+ * With retention everywhere (registry keeps 2 tags, runner stores and
+ * caches collected), every strategy; with the defaults, every one but
+ * local-legacy (dockerd keeps every legacy image) and apart from the
+ * digest set of a registry that keeps every tag (it holds them all).
+ */
+#define BOUNDED_COMMITS 240
+
+static void entries_at(const char *dir, const struct sim_config *cfg,
+                       size_t half[], size_t full[])
+{
+    struct err err = ERR_INIT;
+    struct repo *r = NULL;
+    struct ctx_cache *cc = NULL;
+    struct oid *ids = NULL;
+    struct strategy *st[32];
+    struct plan_options po;
+    size_t n = 0, i, k;
+
+    assert_true(strategy_count <= 32);
+    memset(&po, 0, sizeof(po));
+    assert_int_equal(repo_open(&r, dir, &err), 0);
+    assert_int_equal(ctx_cache_new(&cc, r), 0);
+    assert_int_equal(repo_range(r, "HEAD", 1, &ids, &n, &err), 0);
+    assert_int_equal(n, BOUNDED_COMMITS);
+    for (k = 0; k < strategy_count; k++)
+        st[k] = strategy_new(strategy_table[k], cfg);
+    for (i = 0; i < n; i++) {
+        struct plan p;
+        assert_int_equal(plan_make(&p, r, cc, &ids[i], i + 1, &po,
+                                   PLAN_LEGACY | PLAN_BUILDKIT, i + 1, &err),
+                         0);
+        for (k = 0; !p.failed && k < strategy_count; k++) {
+            struct sim_build sb = { p.kb[st[k]->ops->builder], i,
+                                    1700000000 + (int64_t)i * 4 * 3600 };
+            struct sim_result res;
+            sim_result_init(&res, sb.kb->nsteps);
+            strategy_build(st[k], &sb, &res);
+            sim_result_release(&res);
+        }
+        plan_release(&p);
+        for (k = 0; k < strategy_count; k++) {
+            size_t e = strategy_entries(st[k]);
+            if (!cfg->keep_tags)
+                e -= registry_blobs(st[k]->reg);
+            if (i + 1 == n / 2)
+                half[k] = e;
+            if (i + 1 == n)
+                full[k] = e;
+        }
+    }
+    for (k = 0; k < strategy_count; k++)
+        strategy_free(st[k]);
+    free(ids);
+    ctx_cache_free(cc);
+    repo_free(r);
+}
+
+static void strategy__state_does_not_grow_with_history_it_cannot_use(
+    void **state)
+{
+    struct synth_options o;
+    struct synth_result res;
+    struct err err = ERR_INIT;
+    char *base = tu_tmpdir(), dir[4200];
+    size_t half[32], full[32], k;
+    struct sim_config cfg;
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "%s/repo", base);
+    synth_options_init(&o);
+    o.out = dir;
+    o.commits = BOUNDED_COMMITS;
+    o.files = 40;
+    o.seed = 3;
+    o.mix.weight[SYNTH_DEPS] = 25; /* the big layer changes often */
+    assert_int_equal(synth_run(&o, &res, &err), 0);
+
+    cfg = cfg_default();
+    cfg.keep_tags = 2;
+    cfg.cache_limit = 500000000ULL;
+    cfg.gha_limit = 500000000ULL;
+    entries_at(dir, &cfg, half, full);
+    for (k = 0; k < strategy_count; k++) {
+        print_message("retention %-20s %6zu -> %6zu\n",
+                      strategy_table[k]->name, half[k], full[k]);
+        assert_true(half[k] > 0);
+        assert_true(full[k] <= half[k] + half[k] / 4 + 16);
+    }
+    cfg = cfg_default();
+    cfg.buildkit_keep = 500000000ULL;
+    entries_at(dir, &cfg, half, full);
+    for (k = 0; k < strategy_count; k++) {
+        print_message("defaults  %-20s %6zu -> %6zu\n",
+                      strategy_table[k]->name, half[k], full[k]);
+        if (!strcmp(strategy_table[k]->name, "local-legacy"))
+            assert_true(full[k] > half[k] + half[k] / 2); /* keeps all */
+        else
+            assert_true(full[k] <= half[k] + half[k] / 4 + 16);
+    }
+    tu_rmrf(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +569,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             strategy__inline_reruns_builder_when_final_copy_from_misses,
             setup, teardown),
+        cmocka_unit_test(
+            strategy__state_does_not_grow_with_history_it_cannot_use),
     };
     return cmocka_run_group_tests_name("strategy", tests, NULL, NULL);
 }
