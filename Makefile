@@ -4,7 +4,8 @@
 #   make sanitize   the same under ASan+UBSan
 #   make tsan       the writer thread under ThreadSanitizer
 #   make bench      benchmarks (figures as ratios to a baseline run together)
-#   make fuzz       fuzz the parsers (FUZZ_SECONDS, default 600)
+#   make fuzz       fuzz the parsers (FUZZ_SECONDS each, default 600;
+#                   FUZZ_TARGETS, default: all of them)
 #   make demo       generate a demo history, replay it, print the report
 #   make install    PREFIX=/usr/local DESTDIR=
 PREFIX ?= /usr/local
@@ -25,6 +26,7 @@ LIBOBJ := $(filter-out $(BUILD)/main.o,$(OBJ))
 TESTS  := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 BIN    := $(BUILD)/harness
 FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= dockerfile buildlog lint scenario pricing image
 
 all: $(BIN)
 
@@ -59,7 +61,7 @@ bench: $(BIN)
 	HARNESS=$(abspath $(BIN)) tests/bench/run.sh
 
 fuzz:
-	tests/fuzz/run.sh $(FUZZ_SECONDS)
+	@for t in $(FUZZ_TARGETS); do tests/fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
 
 demo: $(BIN)
 	HARNESS=$(abspath $(BIN)) ci/demo

@@ -30,5 +30,6 @@ int cmd_lint(int argc, char **argv);
  * the summary; quiet: no progress line.  Returns an exit code. */
 struct scenario;
 int cmd_replay_scenario(const struct scenario *sc, int quiet);
+int cmd_doctor(int argc, char **argv);
 
 #endif

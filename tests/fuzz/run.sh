@@ -3,8 +3,9 @@
 #   tests/fuzz/run.sh [TARGET] [SECONDS]
 # TARGET is dockerfile (default: the Dockerfile front end), buildlog (the
 # build log and docker history parsers), lint (the linter and whatif
-# rewrites), scenario (scenario files) or pricing (pricing profiles).
-# Builds build-fuzz/fuzz_TARGET with
+# rewrites), scenario (scenario files), pricing (pricing profiles) or image
+# (harness doctor's readers: image configs, docker inspect, docker history
+# lines, registry manifests, HTTP responses).  Builds build-fuzz/fuzz_TARGET with
 # clang -fsanitize=fuzzer,address,undefined.  The working corpus is
 # build-fuzz/corpus (dockerfile) or build-fuzz/corpus-TARGET, seeded from
 # the committed minimized corpus (tests/fuzz/corpus, or
@@ -60,7 +61,16 @@ pricing)
     seeds=("$root"/scenarios/pricing/*.json)
     libs=(-ljansson)
     ;;
-*) echo "fuzz: unknown target '$target' (dockerfile, buildlog, lint, scenario or pricing)" >&2; exit 2 ;;
+image)
+    corpus=$out/corpus-image committed=$root/tests/fuzz/corpus-image
+    artifacts=$out/artifacts-image
+    srcs=("$root/harness/image.c" "$root/harness/http.c"
+          "$root/harness/buildlog.c" "$root"/harness/dockerfile*.c
+          "$root/harness/shlex.c")
+    seeds=("$root"/tests/fixtures/doctor/*)
+    libs=(-ljansson)
+    ;;
+*) echo "fuzz: unknown target '$target' (dockerfile, buildlog, lint, scenario, pricing or image)" >&2; exit 2 ;;
 esac
 dict=$root/tests/fuzz/$target.dict
 [ -e "$dict" ] || dict=
