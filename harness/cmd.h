@@ -24,12 +24,12 @@ int cmd_verify(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 /* Replay one repository of a checked scenario (record.h), as `harness
  * replay --scenario` would, with one line of news on stderr instead of
  * the summary; quiet: no progress line.  Returns an exit code. */
 struct scenario;
 int cmd_replay_scenario(const struct scenario *sc, int quiet);
-int cmd_doctor(int argc, char **argv);
 
 #endif
