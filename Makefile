@@ -75,6 +75,8 @@ man: $(BIN)
 install: $(BIN)
 	install -Dm755 $(BIN) $(DESTDIR)$(PREFIX)/bin/harness
 	install -Dm644 doc/harness.1 $(DESTDIR)$(PREFIX)/share/man/man1/harness.1
+	install -d $(DESTDIR)$(PREFIX)/share/harness/pricing
+	install -m644 scenarios/pricing/*.json $(DESTDIR)$(PREFIX)/share/harness/pricing/
 
 format-check:
 	clang-format --dry-run --Werror harness/*.[ch] tests/*.c

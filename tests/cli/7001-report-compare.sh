@@ -18,6 +18,8 @@ jq -e '.compare.regressed == false and (.compare.strategies | length) == 2' same
 jq -e '.compare.regressed and (.compare.strategies[] | select(.strategy == "local") | .regressed and .hit_rate_change_pct < -5)' cmp.json >/dev/null || die "local not regressed: $(jq -c .compare cmp.json)"
 "$HARNESS" report --db new.db --compare old.db > cmp.md; [ $? -eq 1 ] || die "md exit"
 grep -q 'regressed' cmp.md || die "md does not say so"
+"$HARNESS" report --db new.db --compare old.db --out page >/dev/null; [ $? -eq 1 ] || die "html exit"
+grep -q 'Against an earlier run' page/index.html && grep -q 'a strategy regressed' page/index.html || die "html does not say so"
 # the reverse is an improvement
 "$HARNESS" report --db old.db --compare new.db >/dev/null; [ $? -eq 0 ] || die "improvement exits non-zero"
 # a generous threshold lets it pass
