@@ -28,6 +28,7 @@ static const struct cmd_spec commands[] = {
     { "verify", cmd_verify, "build sampled commits for real and compare with the simulation" },
     { "report", cmd_report, "price each strategy of a replay: JSON, Markdown, CSV or HTML with charts" },
     { "lint", cmd_lint, "report cache hazards in Dockerfiles, with the fix" },
+    { "staleness", cmd_staleness, "how long each strategy reuses cached network fetches" },
     { "doctor", cmd_doctor, "say which --cache-from setups hit from an existing image" },
     { "synth", cmd_synth, "write a generated git history for tests and demos" },
     { "version", cmd_version, "print the version" },

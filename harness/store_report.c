@@ -411,3 +411,47 @@ void store_report_commits_free(struct store_report_commit *v, size_t n)
         free(v[i].subject);
     free(v);
 }
+
+int store_report_run_steps(
+    struct store_report *r, int64_t run_id, const char *instruction,
+    int (*fn)(void *ctx, const struct store_report_run_step *s,
+              struct err *err),
+    void *ctx, struct err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (prepare(r,
+                "SELECT b.strategy, b.commit_sha, b.seq,"
+                " coalesce(c.author_time, 0), s.stage, s.line, s.outcome"
+                " FROM builds b JOIN steps s ON s.build_id = b.id"
+                " LEFT JOIN commits c ON c.sha = b.commit_sha"
+                " WHERE b.run_id = ? AND b.status = 'ok'"
+                " AND s.instruction = ? AND s.outcome IN ('hit', 'miss')"
+                " ORDER BY b.strategy, b.seq, s.step_index",
+                &st, err))
+        return err->code;
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_text(st, 2, instruction, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_report_run_step row;
+        const unsigned char *outcome = sqlite3_column_text(st, 6);
+
+        row.strategy = (const char *)sqlite3_column_text(st, 0);
+        row.commit_sha = (const char *)sqlite3_column_text(st, 1);
+        row.seq = sqlite3_column_int64(st, 2);
+        row.author_time = sqlite3_column_int64(st, 3);
+        row.stage = sqlite3_column_int64(st, 4);
+        row.line = sqlite3_column_int64(st, 5);
+        row.hit = outcome && !strcmp((const char *)outcome, "hit");
+        if (!row.strategy || !row.commit_sha)
+            continue;
+        if ((rc = fn(ctx, &row, err)) < 0) {
+            sqlite3_finalize(st);
+            return rc;
+        }
+    }
+    rc = rc == SQLITE_DONE ? 0 : db_error(r, err);
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -118,4 +118,26 @@ int store_report_slowest(struct store_report *r, int64_t run_id,
                          struct err *err);
 void store_report_commits_free(struct store_report_commit *v, size_t n);
 
+/* One RUN step of a build, for `harness staleness`. */
+struct store_report_run_step {
+    const char *strategy;   /* borrowed for the callback */
+    const char *commit_sha; /* borrowed for the callback */
+    int64_t seq;            /* position of the commit in the replay */
+    int64_t author_time;    /* commits.author_time */
+    int64_t stage, line;    /* 0-based stage, 1-based Dockerfile line */
+    int hit;                /* 1: its result came from a cache */
+};
+
+/*
+ * Call fn for every hit or missed step of the given instruction keyword
+ * ("RUN") in the run's successful builds, ordered by strategy, then seq,
+ * then step order.  fn returning < 0 stops the walk with that code.
+ * ERR_DB.
+ */
+int store_report_run_steps(
+    struct store_report *r, int64_t run_id, const char *instruction,
+    int (*fn)(void *ctx, const struct store_report_run_step *s,
+              struct err *err),
+    void *ctx, struct err *err);
+
 #endif
