@@ -7,6 +7,8 @@
 #ifndef HARNESS_CMD_H
 #define HARNESS_CMD_H
 
+#include <stdint.h>
+
 #define HARNESS_VERSION "0.1.0"
 
 struct cmd_spec {
@@ -29,8 +31,11 @@ int cmd_staleness(int argc, char **argv);
 
 /* Replay one repository of a checked scenario (record.h), as `harness
  * replay --scenario` would, with one line of news on stderr instead of
- * the summary; quiet: no progress line.  Returns an exit code. */
+ * the summary; quiet: 0 progress line and news, 1 news only, 2 nothing.
+ * *run_id (may be NULL) gets the
+ * run's id.  Returns an exit code. */
 struct scenario;
-int cmd_replay_scenario(const struct scenario *sc, int quiet);
+int cmd_replay_scenario(const struct scenario *sc, int quiet,
+                        int64_t *run_id);
 
 #endif

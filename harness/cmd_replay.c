@@ -273,7 +273,8 @@ static int check_args(struct replay_args *a, struct replay_options *o,
  * the summary).  cmd: for the usage line on errors (may be NULL).
  */
 static int replay_exec(struct replay_args *a, const struct scenario *sc,
-                       const char *label, const struct opt_cmd *cmd)
+                       const char *label, const struct opt_cmd *cmd,
+                       int64_t *run_id)
 {
     struct replay_options o;
     struct replay_stats stats;
@@ -333,12 +334,14 @@ static int replay_exec(struct replay_args *a, const struct scenario *sc,
         rc = err_exit_code(err.code);
         goto out;
     }
+    if (run_id)
+        *run_id = stats.run_id;
     if (stats.interrupted)
         fprintf(stderr,
                 "harness: interrupted after %zu of %zu commits; run the "
                 "same command again to resume\n",
                 stats.commits, stats.total);
-    else if (label)
+    else if (label && a->quiet < 2)
         fprintf(stderr, "run: %s: %zu commits, %zu builds written to %s%s\n",
                 label, stats.total, stats.written, a->db ? a->db : "harness.db",
                 stats.resumed ? " (the rest were there)" : "");
@@ -356,7 +359,8 @@ out:
     return rc;
 }
 
-int cmd_replay_scenario(const struct scenario *sc, int quiet)
+int cmd_replay_scenario(const struct scenario *sc, int quiet,
+                        int64_t *run_id)
 {
     struct replay_args a;
     int rc;
@@ -366,7 +370,8 @@ int cmd_replay_scenario(const struct scenario *sc, int quiet)
     a.seed = UNSET;
     a.keep_tags = UNSET;
     a.quiet = quiet;
-    rc = replay_exec(&a, sc, sc->name ? sc->name : "repository", NULL);
+    rc = replay_exec(&a, sc, sc->name ? sc->name : "repository", NULL,
+                     run_id);
     cli_build_release(&a.b);
     return rc;
 }
@@ -457,7 +462,7 @@ int cmd_replay(int argc, char **argv)
                 goto out;
             }
         }
-        rc = replay_exec(&a, have_sc ? &sc : NULL, NULL, &cmd);
+        rc = replay_exec(&a, have_sc ? &sc : NULL, NULL, &cmd, NULL);
     }
 out:
     free(args);

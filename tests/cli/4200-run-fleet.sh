@@ -29,7 +29,7 @@ rows() { # every figure of every build, step and transfer, in write order
 }
 write_fleet one; write_fleet three
 (cd one && "$HARNESS" run fleet.json --no-report --jobs 1 -q) 2>err1 || die "run --jobs 1: $(cat err1)"
-"$HARNESS" run three/fleet.json --no-report --jobs 3 -q 2>err3 || die "run --jobs 3: $(cat err3)"
+"$HARNESS" run three/fleet.json --no-report --jobs 3 2>err3 || die "run --jobs 3: $(cat err3)"
 for db in api.db web.db svc-builds.db; do
     [ -s "three/$db" ] || die "--jobs 3 wrote no $db"
     [ "$(rows "one/$db" | md5sum)" = "$(rows "three/$db" | md5sum)" ] || die "$db differs between --jobs 1 and --jobs 3"
