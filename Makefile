@@ -6,7 +6,7 @@
 #   make bench      benchmarks (figures as ratios to a baseline run together)
 #   make fuzz       fuzz the parsers (FUZZ_SECONDS each, default 600;
 #                   FUZZ_TARGETS, default: all of them)
-#   make demo       generate a demo history, replay it, print the report
+#   make demo       generate a demo history, replay it, write reports/demo/index.html
 #   make install    PREFIX=/usr/local DESTDIR=
 PREFIX ?= /usr/local
 PKGS   := libgit2 sqlite3 jansson
