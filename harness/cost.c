@@ -15,6 +15,7 @@ enum pricing_store cost_cache_store(const char *strategy)
         enum pricing_store store;
     } table[] = {
         { "local", PRICING_DISK },    { "local-legacy", PRICING_DISK },
+        { "no-cache", PRICING_DISK }, { "no-cache-legacy", PRICING_DISK },
         { "local-dir", PRICING_GHA }, { "gha", PRICING_GHA },
         { "s3", PRICING_S3 },
     };

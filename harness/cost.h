@@ -34,7 +34,8 @@
 #include "pricing.h"
 
 /* Where a strategy's cache (cache_bytes, transfers of kind 'cache') lives:
- * local, local-legacy: PRICING_DISK; local-dir, gha: PRICING_GHA; s3:
+ * local, local-legacy, no-cache, no-cache-legacy (persistent runners):
+ * PRICING_DISK; local-dir, gha: PRICING_GHA; s3:
  * PRICING_S3; every other: PRICING_REGISTRY. */
 enum pricing_store cost_cache_store(const char *strategy);
 

@@ -426,14 +426,16 @@ static void sec_assumptions(struct buf *b, const struct report *r)
                 : p->billing == PRICING_PER_SECOND
                     ? "billed per second."
                     : "billed as parallel jobs bought by the month.");
-    buf_adds(b, "</li>\n<li>Seconds and bytes come from harness's build model "
-                "(doc/model.md): they are simulated, not measured.</li>\n"
-                "<li>Images live in the registry; the cache of local and "
-                "local-legacy on the runner's disk, of gha and local-dir in "
-                "the GitHub Actions cache, of s3 in S3, of the registry "
-                "strategies in the registry. A pulled blob is one GET, a "
-                "pushed blob one PUT.</li>\n"
-                "<li>Storage is kept from one build to the next, at ");
+    buf_adds(
+        b,
+        "</li>\n<li>Seconds and bytes come from harness's build model "
+        "(doc/model.md): they are simulated, not measured.</li>\n"
+        "<li>Images live in the registry; the cache of the persistent "
+        "runners (local, local-legacy, no-cache) on their disk, of gha and local-dir in "
+        "the GitHub Actions cache, of s3 in S3, of the registry "
+        "strategies in the registry. A pulled blob is one GET, a "
+        "pushed blob one PUT.</li>\n"
+        "<li>Storage is kept from one build to the next, at ");
     num(b, r->builds_per_month, 0);
     buf_adds(b, " builds a month; a month's storage is what is stored after "
                 "the last build.</li>\n");

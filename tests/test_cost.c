@@ -176,6 +176,7 @@ static void cost__cache_lives_where_the_strategy_keeps_it(void **state)
     assert_int_equal(cost_cache_store("s3"), PRICING_S3);
     assert_int_equal(cost_cache_store("gha"), PRICING_GHA);
     assert_int_equal(cost_cache_store("local"), PRICING_DISK);
+    assert_int_equal(cost_cache_store("no-cache"), PRICING_DISK);
     assert_int_equal(cost_cache_store("inline"), PRICING_REGISTRY);
     load(&p, "per-job-minute", "0", "0");
     cost_usage_init(&u, "s3");
