@@ -11,108 +11,9 @@
 
 #include "buf.h"
 #include "cmd.h"
-#include "dockerfile.h"
 #include "opt.h"
-#include "repo.h"
 #include "staleness.h"
 #include "store_report.h"
-
-/* A Dockerfile version, parsed once per blob. */
-struct df_version {
-    struct oid blob;
-    struct df_file *df; /* NULL: did not parse */
-};
-
-struct stale_ctx {
-    struct repo *repo;
-    const char *dockerfile;
-    struct df_version *versions;
-    size_t nversions, cap_versions;
-    const struct df_file **by_seq; /* the Dockerfile of each commit */
-    unsigned char *seq_done;
-    size_t nseq;
-    struct staleness st;
-    int64_t unresolved; /* steps whose text could not be found */
-};
-
-static const struct df_file *dockerfile_of(struct stale_ctx *c, const char *sha,
-                                           int64_t seq)
-{
-    struct oid commit, blob;
-    struct err err = ERR_INIT;
-    const struct df_file *df = NULL;
-    char *text = NULL;
-    size_t len, i;
-
-    if (seq < 0)
-        return NULL;
-    if ((size_t)seq >= c->nseq) {
-        size_t n = (size_t)seq * 2 + 16;
-        c->by_seq = xrealloc(c->by_seq, n * sizeof(*c->by_seq));
-        c->seq_done = xrealloc(c->seq_done, n);
-        memset(c->by_seq + c->nseq, 0, (n - c->nseq) * sizeof(*c->by_seq));
-        memset(c->seq_done + c->nseq, 0, n - c->nseq);
-        c->nseq = n;
-    }
-    if (c->seq_done[seq])
-        return c->by_seq[seq];
-    c->seq_done[seq] = 1;
-    if (repo_resolve(c->repo, sha, &commit, &err) < 0 ||
-        repo_path_blob(c->repo, &commit, c->dockerfile, &blob, &err) < 0)
-        return NULL;
-    for (i = 0; i < c->nversions; i++)
-        if (oid_equal(&c->versions[i].blob, &blob))
-            return c->by_seq[seq] = c->versions[i].df;
-    xgrow((void **)&c->versions, &c->cap_versions, c->nversions + 1,
-          sizeof(*c->versions));
-    c->versions[c->nversions].blob = blob;
-    c->versions[c->nversions].df = NULL;
-    if (repo_blob_read(c->repo, &blob, &text, &len, &err) == 0) {
-        struct df_file *f = NULL;
-        if (df_parse(&f, c->dockerfile, text, len, NULL, &err) == 0)
-            c->versions[c->nversions].df = f;
-        df = f;
-    }
-    free(text);
-    c->nversions++;
-    return c->by_seq[seq] = df;
-}
-
-static int on_step(void *ctx, const struct store_report_run_step *s,
-                   struct err *err)
-{
-    struct stale_ctx *c = ctx;
-    const struct df_file *df = dockerfile_of(c, s->commit_sha, s->seq);
-
-    (void)err;
-    for (size_t i = 0; df && i < df->ninstrs; i++) {
-        const struct df_instr *in = &df->instrs[i];
-        if (in->kind == DF_RUN && in->line == s->line) {
-            staleness_add(&c->st, s->strategy, s->seq, s->author_time, s->stage,
-                          s->line, in->original, s->hit);
-            return 0;
-        }
-    }
-    c->unresolved++;
-    return 0;
-}
-
-/* The repository of the run: --repo, else the path recorded, as given or
- * relative to the database's folder. */
-static int open_repo(struct repo **out, const char *given, const char *db,
-                     struct err *err)
-{
-    struct buf p = BUF_INIT;
-    const char *slash = strrchr(db, '/');
-    int rc;
-
-    if (given[0] == '/' || access(given, F_OK) == 0 || !slash)
-        return repo_open(out, given, err);
-    buf_printf(&p, "%.*s/%s", (int)(slash - db), db, given);
-    rc = repo_open(out, buf_cstr(&p), err);
-    buf_release(&p);
-    return rc;
-}
 
 static const char *csv_field(struct buf *tmp, const char *s)
 {
@@ -225,7 +126,7 @@ int cmd_staleness(int argc, char **argv)
         0,
         0,
     };
-    struct stale_ctx c;
+    struct staleness st;
     struct store_report *sr = NULL;
     struct store_report_run info;
     struct err err = ERR_INIT;
@@ -233,9 +134,8 @@ int cmd_staleness(int argc, char **argv)
     char **args = NULL;
     int nargs = 0, ret, rc;
 
-    memset(&c, 0, sizeof(c));
     memset(&info, 0, sizeof(info));
-    staleness_init(&c.st);
+    staleness_init(&st);
     if ((ret = opt_run(&cmd, argc, argv, &args, &nargs)) >= 0)
         goto out;
     if (!db || (strcmp(format, "text") && strcmp(format, "json") &&
@@ -254,21 +154,14 @@ int cmd_staleness(int argc, char **argv)
     if ((rc = store_report_open(&sr, db, &err)) < 0 ||
         (rc = store_report_run_get(sr, run, &info, &err)) < 0)
         goto fail;
-    if ((rc = open_repo(&c.repo, repo_dir ? repo_dir : info.repo, db, &err)) <
-        0) {
-        err_hint(&err, "give the replayed repository with --repo DIR");
-        goto fail;
-    }
-    c.dockerfile = info.dockerfile ? info.dockerfile : "Dockerfile";
-    if ((rc = store_report_run_steps(sr, info.id, "RUN", on_step, &c, &err)) <
-        0)
+    if ((rc = staleness_read(&st, sr, &info, repo_dir, db, &err)) < 0)
         goto fail;
     if (!strcmp(format, "json"))
-        print_json(&out, &c.st, info.id, c.unresolved);
+        print_json(&out, &st, info.id, st.unresolved);
     else if (!strcmp(format, "csv"))
-        print_csv(&out, &c.st);
+        print_csv(&out, &st);
     else
-        print_text(&out, &c.st);
+        print_text(&out, &st);
     fwrite(out.ptr, 1, out.len, stdout);
     ret = EXIT_OK;
     goto out;
@@ -276,13 +169,7 @@ fail:
     err_print(&err);
     ret = err_exit_code(rc);
 out:
-    for (size_t i = 0; i < c.nversions; i++)
-        df_file_free(c.versions[i].df);
-    free(c.versions);
-    free(c.by_seq);
-    free(c.seq_done);
-    staleness_release(&c.st);
-    repo_free(c.repo);
+    staleness_release(&st);
     store_report_run_release(&info);
     store_report_close(sr);
     buf_release(&out);

@@ -5,9 +5,13 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
+#include "dockerfile.h"
+#include "repo.h"
 #include "staleness.h"
+#include "store_report.h"
 
 /* Word sequences that fetch from the network, matched on word boundaries
  * in the lower-cased command; the first match names the kind. */
@@ -183,4 +187,125 @@ void staleness_add(struct staleness *s, const char *strategy, int64_t seq,
         e->max_commits = e->last_commits;
     if (e->last_days > e->max_days)
         e->max_days = e->last_days;
+}
+
+/* A Dockerfile version, parsed once per blob. */
+struct df_version {
+    struct oid blob;
+    struct df_file *df; /* NULL: did not parse */
+};
+
+struct stale_ctx {
+    struct repo *repo;
+    const char *dockerfile;
+    struct df_version *versions;
+    size_t nversions, cap_versions;
+    const struct df_file **by_seq; /* the Dockerfile of each commit */
+    unsigned char *seq_done;
+    size_t nseq;
+    struct staleness *st;
+};
+
+static const struct df_file *dockerfile_of(struct stale_ctx *c, const char *sha,
+                                           int64_t seq)
+{
+    struct oid commit, blob;
+    struct err err = ERR_INIT;
+    const struct df_file *df = NULL;
+    char *text = NULL;
+    size_t len, i;
+
+    if (seq < 0)
+        return NULL;
+    if ((size_t)seq >= c->nseq) {
+        size_t n = (size_t)seq * 2 + 16;
+        c->by_seq = xrealloc(c->by_seq, n * sizeof(*c->by_seq));
+        c->seq_done = xrealloc(c->seq_done, n);
+        memset(c->by_seq + c->nseq, 0, (n - c->nseq) * sizeof(*c->by_seq));
+        memset(c->seq_done + c->nseq, 0, n - c->nseq);
+        c->nseq = n;
+    }
+    if (c->seq_done[seq])
+        return c->by_seq[seq];
+    c->seq_done[seq] = 1;
+    if (repo_resolve(c->repo, sha, &commit, &err) < 0 ||
+        repo_path_blob(c->repo, &commit, c->dockerfile, &blob, &err) < 0)
+        return NULL;
+    for (i = 0; i < c->nversions; i++)
+        if (oid_equal(&c->versions[i].blob, &blob))
+            return c->by_seq[seq] = c->versions[i].df;
+    xgrow((void **)&c->versions, &c->cap_versions, c->nversions + 1,
+          sizeof(*c->versions));
+    c->versions[c->nversions].blob = blob;
+    c->versions[c->nversions].df = NULL;
+    if (repo_blob_read(c->repo, &blob, &text, &len, &err) == 0) {
+        struct df_file *f = NULL;
+        if (df_parse(&f, c->dockerfile, text, len, NULL, &err) == 0)
+            c->versions[c->nversions].df = f;
+        df = f;
+    }
+    free(text);
+    c->nversions++;
+    return c->by_seq[seq] = df;
+}
+
+static int on_step(void *ctx, const struct store_report_run_step *s,
+                   struct err *err)
+{
+    struct stale_ctx *c = ctx;
+    const struct df_file *df = dockerfile_of(c, s->commit_sha, s->seq);
+
+    (void)err;
+    for (size_t i = 0; df && i < df->ninstrs; i++) {
+        const struct df_instr *in = &df->instrs[i];
+        if (in->kind == DF_RUN && in->line == s->line) {
+            staleness_add(c->st, s->strategy, s->seq, s->author_time, s->stage,
+                          s->line, in->original, s->hit);
+            return 0;
+        }
+    }
+    c->st->unresolved++;
+    return 0;
+}
+
+/* The repository of the run: --repo, else the path recorded, as given or
+ * relative to the database's folder. */
+static int open_repo(struct repo **out, const char *given, const char *db,
+                     struct err *err)
+{
+    struct buf p = BUF_INIT;
+    const char *slash = strrchr(db, '/');
+    int rc;
+
+    if (given[0] == '/' || access(given, F_OK) == 0 || !slash)
+        return repo_open(out, given, err);
+    buf_printf(&p, "%.*s/%s", (int)(slash - db), db, given);
+    rc = repo_open(out, buf_cstr(&p), err);
+    buf_release(&p);
+    return rc;
+}
+
+int staleness_read(struct staleness *s, struct store_report *sr,
+                   const struct store_report_run *run, const char *repo_dir,
+                   const char *db, struct err *err)
+{
+    struct stale_ctx c;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    c.st = s;
+    c.dockerfile = run->dockerfile ? run->dockerfile : "Dockerfile";
+    if ((rc = open_repo(&c.repo, repo_dir ? repo_dir : run->repo, db, err)) <
+        0) {
+        err_hint(err, "give the replayed repository with --repo DIR");
+        return rc;
+    }
+    rc = store_report_run_steps(sr, run->id, "RUN", on_step, &c, err);
+    for (size_t i = 0; i < c.nversions; i++)
+        df_file_free(c.versions[i].df);
+    free(c.versions);
+    free(c.by_seq);
+    free(c.seq_done);
+    repo_free(c.repo);
+    return rc;
 }

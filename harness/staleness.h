@@ -10,8 +10,9 @@
  * newest image carries).  ADD <url> is left out: Docker downloads or
  * revalidates it on every build (doc/model.md).
  *
- * Feed steps with staleness_add() in replay order within each strategy
- * (strategies one after the other); read staleness.entries.
+ * staleness_read() fills it from a replay's database and repository;
+ * or feed steps with staleness_add() in replay order within each strategy
+ * (strategies one after the other).  Read staleness.entries.
  *
  * Ownership: struct staleness owns its entries and their strings;
  * staleness_release() frees them.
@@ -21,6 +22,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "err.h"
 
 /* What a RUN command fetches from, e.g. "apt-get", "pip", "git clone";
  * NULL when it fetches nothing that harness knows of. */
@@ -49,6 +52,7 @@ struct staleness {
     struct staleness_entry *entries;
     size_t n, cap;
     size_t strategy_start; /* entries of the current strategy */
+    int64_t unresolved;    /* steps whose text was not found (read) */
 };
 
 void staleness_init(struct staleness *s);
@@ -62,5 +66,18 @@ void staleness_release(struct staleness *s);
 void staleness_add(struct staleness *s, const char *strategy, int64_t seq,
                    int64_t author_time, int64_t stage, int64_t line,
                    const char *text, int hit);
+
+/*
+ * Fill s from a replay: the RUN steps of the run's builds from the
+ * database (sr, read-only), their text from the Dockerfile of each commit
+ * in the replayed repository: repo_dir, else the path the run recorded
+ * (as given, or relative to the database's folder db).  Errors: ERR_GIT
+ * or ERR_IO (the repository cannot be opened, with a hint), ERR_DB.
+ */
+struct store_report;
+struct store_report_run;
+int staleness_read(struct staleness *s, struct store_report *sr,
+                   const struct store_report_run *run, const char *repo_dir,
+                   const char *db, struct err *err);
 
 #endif
