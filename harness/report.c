@@ -245,6 +245,17 @@ static int gather_repo(struct report_repo *rr, const char *db,
                            x[i].count, x[i].bytes);
     }
     finish_costs(rr->strategies, rr->nstrategies, p, rr->builds_per_month);
+    if (details || o->format == REPORT_JSON) {
+        /* The price of a fast cache, beside its cost.  It needs the
+         * replayed repository for the steps' text: without it the report
+         * still stands, with a note. */
+        struct err serr = ERR_INIT;
+        if (staleness_read(&rr->stale, sr, &rr->run, NULL, db, &serr) < 0) {
+            staleness_release(&rr->stale);
+            snprintf(rr->stale_note, sizeof(rr->stale_note), "not computed: %s",
+                     serr.msg);
+        }
+    }
     if (details) {
         const struct report_strategy *best = NULL;
         if ((rc = store_report_misses(sr, rr->run.id, 12, &rr->misses,
@@ -285,6 +296,7 @@ static void repo_release(struct report_repo *rr)
     free(rr->series.mb_pushed);
     store_report_misses_free(rr->misses, rr->nmisses);
     store_report_commits_free(rr->slowest, rr->nslowest);
+    staleness_release(&rr->stale);
 }
 
 /* ---- the fleet and the comparison ---- */

@@ -22,6 +22,7 @@
 #include "cost.h"
 #include "err.h"
 #include "pricing.h"
+#include "staleness.h"
 #include "store_report.h"
 
 enum report_format {
@@ -97,6 +98,10 @@ struct report_repo {
     struct store_report_commit *slowest; /* under the cheapest strategy */
     size_t nslowest;
     char slowest_strategy[64];
+    /* network fetches reused from a cache (html and json); when the
+     * replayed repository cannot be read, no entries and a note why */
+    struct staleness stale;
+    char stale_note[600];
 };
 
 /* A strategy against the --compare file. */

@@ -351,6 +351,54 @@ static void sec_misses(struct buf *b, const struct report *r)
     buf_adds(b, "</tbody></table>\n");
 }
 
+static void sec_staleness(struct buf *b, const struct report *r)
+{
+    const struct report_repo *rr = &r->repos[0];
+    const struct staleness *st = &rr->stale;
+
+    buf_adds(b, "<h2 id=\"staleness\">The price of a fast cache: stale "
+                "fetches</h2>\n<p>RUN steps that fetch from the network are "
+                "keyed on their text, not on what they fetch: while they hit, "
+                "the image keeps the packages of the build that last ran "
+                "them. For each such step, how long each strategy reused it "
+                "(commits, and days of author time since it last ran).</p>\n");
+    if (rr->stale_note[0]) {
+        buf_adds(b, "<p>");
+        esc(b, rr->stale_note);
+        buf_adds(b, "</p>\n");
+        return;
+    }
+    if (!st->n) {
+        buf_adds(b, "<p>No RUN step of this run fetches from the "
+                    "network.</p>\n");
+        return;
+    }
+    buf_adds(b, "<table><thead><tr><th>strategy</th><th>step</th>"
+                "<th>fetch</th><th>runs / builds</th><th>longest reuse "
+                "(commits)</th><th>longest reuse (days)</th><th>at the last "
+                "commit (commits / days)</th></tr></thead><tbody>\n");
+    for (size_t i = 0; i < st->n; i++) {
+        const struct staleness_entry *e = &st->entries[i];
+        buf_adds(b, "<tr><td>");
+        esc(b, e->strategy);
+        buf_adds(b, "</td><td><code>");
+        esc(b, e->text);
+        buf_printf(b, "</code> line %lld</td><td>", (long long)e->line);
+        esc(b, e->kind);
+        buf_printf(b,
+                   "</td><td class=\"n\">%lld / %lld</td><td class=\"n\">"
+                   "%lld</td><td class=\"n\">",
+                   (long long)e->runs, (long long)e->builds,
+                   (long long)e->max_commits);
+        num(b, e->max_days, 1);
+        buf_printf(b, "</td><td class=\"n\">%lld / ",
+                   (long long)e->last_commits);
+        num(b, e->last_days, 1);
+        buf_adds(b, "</td></tr>\n");
+    }
+    buf_adds(b, "</tbody></table>\n");
+}
+
 static void sec_slowest(struct buf *b, const struct report *r)
 {
     const struct report_repo *rr = &r->repos[0];
@@ -525,10 +573,10 @@ static const struct {
     const char *name;
     void (*write)(struct buf *b, const struct report *r);
 } sections[] = {
-    { "summary", sec_summary },         { "compare", sec_compare },
-    { "charts", sec_charts },           { "repositories", sec_repositories },
-    { "misses", sec_misses },           { "slowest", sec_slowest },
-    { "assumptions", sec_assumptions },
+    { "summary", sec_summary }, { "compare", sec_compare },
+    { "charts", sec_charts },   { "repositories", sec_repositories },
+    { "misses", sec_misses },   { "staleness", sec_staleness },
+    { "slowest", sec_slowest }, { "assumptions", sec_assumptions },
 };
 
 /* ---- charts ---- */

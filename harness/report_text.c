@@ -196,6 +196,36 @@ static void json_run(struct buf *b, const struct report_repo *rr)
                                       "startup_seconds");
 }
 
+/* "staleness": network fetches reused from a cache, per strategy. */
+static void json_staleness(struct buf *b, const struct report_repo *rr)
+{
+    const struct staleness *st = &rr->stale;
+
+    buf_adds(b, "{\"note\": ");
+    if (rr->stale_note[0])
+        buf_add_json_str(b, rr->stale_note);
+    else
+        buf_adds(b, "null");
+    buf_adds(b, ", \"steps\": [");
+    for (size_t i = 0; i < st->n; i++) {
+        const struct staleness_entry *e = &st->entries[i];
+        buf_adds(b, i ? ",\n    {\"strategy\": " : "\n    {\"strategy\": ");
+        buf_add_json_str(b, e->strategy);
+        buf_printf(b, ", \"line\": %lld, \"fetch\": ", (long long)e->line);
+        buf_add_json_str(b, e->kind);
+        buf_adds(b, ", \"instruction\": ");
+        buf_add_json_str(b, e->text);
+        buf_printf(b,
+                   ", \"builds\": %lld, \"runs\": %lld, \"hits\": %lld, "
+                   "\"max_commits\": %lld, \"max_days\": %.2f, "
+                   "\"last_commits\": %lld, \"last_days\": %.2f}",
+                   (long long)e->builds, (long long)e->runs, (long long)e->hits,
+                   (long long)e->max_commits, e->max_days,
+                   (long long)e->last_commits, e->last_days);
+    }
+    buf_adds(b, st->n ? "\n  ]}" : "]}");
+}
+
 static void json_pricing(struct buf *b, const struct pricing *p)
 {
     size_t i, j;
@@ -256,6 +286,8 @@ int report_write_json(const struct report *r, FILE *fp, struct err *err)
     json_kv_num(&b, "builds_per_month", r->builds_per_month, 1);
     buf_adds(&b, ",\n  \"strategies\": ");
     json_strategies(&b, r->total, r->ntotal, "    ");
+    buf_adds(&b, ",\n  \"staleness\": ");
+    json_staleness(&b, &r->repos[0]);
     if (r->nrepos > 1) {
         buf_adds(&b, ",\n  \"repositories\": [\n");
         for (i = 0; i < r->nrepos; i++) {

@@ -49,10 +49,20 @@ grep -q '^local,0,2,apt-get,"RUN apt-get update && apt-get install -y curl",5,1,
     die "csv row: $(cat s.csv)"
 "$HARNESS" staleness --db s.db > s.txt || die "text"
 grep -q '^local$' s.txt || die "text: $(cat s.txt)"
+# harness report shows the same beside the cost (JSON and the page).
+"$HARNESS" report --db s.db --format json > r.json || die "report json"
+[ "$(jq -c '[.staleness.steps[] | select(.strategy == "local" and .fetch == "apt-get")] | .[0] | [.runs, .hits, .max_commits, .max_days]' r.json)" = '[1,4,4,10]' ] ||
+    die "report staleness: $(jq .staleness r.json)"
+"$HARNESS" report --db s.db --out page > /dev/null || die "report html"
+grep -q 'id="staleness"' page/index.html || die "no staleness section"
+grep -q 'RUN apt-get update &amp;&amp; apt-get install -y curl</code>' page/index.html ||
+    die "staleness row missing from the page"
 # The repository moved: --repo finds it; without it a clear error, exit 3.
 mv repo moved
 "$HARNESS" staleness --db s.db 2> err; [ $? -eq 3 ] || die "moved repo: exit"
 grep -q "^hint: give the replayed repository with --repo DIR" err || die "hint: $(cat err)"
+"$HARNESS" report --db s.db --format json > r.json || die "report without the repository"
+jq -e '.staleness.note | startswith("not computed: ")' r.json > /dev/null || die "note: $(jq .staleness r.json)"
 "$HARNESS" staleness --db s.db --repo moved --format json | jq -e '.steps | length == 6' >/dev/null ||
     die "--repo"
 "$HARNESS" staleness --db nope.db 2> err; [ $? -eq 3 ] || die "no db: exit"
