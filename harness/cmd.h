@@ -28,6 +28,7 @@ int cmd_run(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_staleness(int argc, char **argv);
+int cmd_whatif(int argc, char **argv);
 
 /* Replay one repository of a checked scenario (record.h), as `harness
  * replay --scenario` would, with one line of news on stderr instead of

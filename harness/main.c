@@ -30,6 +30,7 @@ static const struct cmd_spec commands[] = {
     { "lint", cmd_lint, "report cache hazards in Dockerfiles, with the fix" },
     { "staleness", cmd_staleness, "how long each strategy reuses cached network fetches" },
     { "doctor", cmd_doctor, "say which --cache-from setups hit from an existing image" },
+    { "whatif", cmd_whatif, "replay a history with a Dockerfile fix and compare the cost" },
     { "synth", cmd_synth, "write a generated git history for tests and demos" },
     { "version", cmd_version, "print the version" },
 };

@@ -56,6 +56,8 @@ static int read_dockerfile(struct plan *p, struct repo *r,
 
     if ((rc = repo_path_blob(r, commit, path, &blob, err)) < 0)
         return rc;
+    if (o->rewrite)
+        pc = NULL; /* the text now depends on more than the blob */
     if (pc && pc->pd && oid_equal(&pc->blob, &blob)) {
         p->dfref = pc->pd;
         pc->pd->refs++;
@@ -64,7 +66,18 @@ static int read_dockerfile(struct plan *p, struct repo *r,
     }
     if ((rc = repo_blob_read(r, &blob, &text, &len, err)) < 0)
         return rc;
-    rc = df_parse(&p->df, path, text, len, &dfo, err);
+    if (o->rewrite) {
+        struct buf nb = BUF_INIT;
+        rc = o->rewrite(o->rewrite_arg, r, commit, path, text, len, &nb, err);
+        free(text);
+        len = nb.len;
+        text = buf_detach(&nb);
+        if (rc < 0) {
+            free(text);
+            return rc;
+        }
+    }
+    rc = df_parse(&p->df, path, text ? text : "", len, &dfo, err);
     free(text);
     if (rc < 0)
         return rc;

@@ -23,6 +23,8 @@
 #include "keys.h"
 #include "repo.h"
 
+struct buf;
+
 /* Parsed Dockerfiles reused across commits while the blob is unchanged.
  * One per command; the build options must not change while it is used. */
 struct plan_cache;
@@ -40,6 +42,14 @@ struct plan_options {
     size_t nbases;
     int remote_changes;
     struct plan_cache *cache; /* may be NULL */
+    /* Rewrite each commit's Dockerfile text before it is parsed (may be
+     * NULL; `harness whatif`): append the new text to out and return 0,
+     * or an error (ERR_PARSE: the commit's build fails).  The parsed
+     * result is not shared between commits while it is set. */
+    int (*rewrite)(void *arg, struct repo *r, const struct oid *commit,
+                   const char *path, const char *text, size_t len,
+                   struct buf *out, struct err *err);
+    void *rewrite_arg;
 };
 
 #define PLAN_LEGACY (1u << BUILDER_LEGACY)
@@ -67,8 +77,5 @@ int plan_make(struct plan *p, struct repo *r, struct ctx_cache *cc,
               struct err *err);
 
 void plan_release(struct plan *p);
-
-
-
 
 #endif
