@@ -332,6 +332,25 @@ int cmd_parse(int argc, char **argv)
         ret = err_exit_code(rc);
         goto out;
     }
+    /* Errors Docker reports only when it builds the stage: one in the
+     * last stage (the default target) fails every build; elsewhere only
+     * builds that need that stage (and every legacy build). */
+    for (i = 0; i < f->nstages; i++) {
+        if (!f->stages[i].error)
+            continue;
+        if (i + 1 == f->nstages) {
+            err_set(&err, ERR_PARSE, "%s", f->stages[i].error);
+            err_hint(&err, "a build of this stage fails here");
+            err_print(&err);
+            ret = EXIT_BADINPUT;
+            goto out;
+        }
+        fprintf(stderr,
+                "harness: warning: %s (only builds that need stage %zu "
+                "fail: BuildKit when the target needs it, the legacy "
+                "builder always)\n",
+                f->stages[i].error, i);
+    }
     if (fmt == FMT_JSON)
         print_json(&out, f);
     else

@@ -976,6 +976,94 @@ static int resolve_child(struct resolve *rs, struct node *nd, const char *name,
     return rc;
 }
 
+/* The node named `name` in folder cur (path: cur's path), visibility
+ * included; 1 found and visible, 0 not, < 0 error. */
+static int child_node(const struct scope *sc, const struct node *cur,
+                      struct buf *path, const char *name, struct node *nd,
+                      struct err *err)
+{
+    size_t plen = path->len;
+    int rc;
+
+    memset(nd, 0, sizeof(*nd));
+    if (!path->len && sc->c->has_git && strcmp(name, ".git") == 0) {
+        nd->kind = N_GIT;
+        nd->mode = 040755;
+    } else {
+        struct repo_tree *t = NULL;
+        struct repo_entry e;
+        if ((rc = repo_tree_open(&t, sc->c->cc->r, &cur->id, err)) < 0)
+            return rc;
+        rc = repo_tree_find(t, name, &e);
+        repo_tree_free(t);
+        if (rc < 0)
+            return 0;
+        nd->kind = entry_kind(e.type);
+        nd->id = e.id;
+        nd->mode = e.type == REPO_SUBMODULE ? 040755 : e.mode;
+    }
+    path_push(path, name);
+    nd->vis = scope_vis(sc, path->ptr, is_dirlike(nd->kind));
+    path_pop(path, plen);
+    return !(nd->vis == V_HIDE || (nd->vis == V_TRANSIT && nd->kind != N_DIR));
+}
+
+/*
+ * A symbolic link met on the way to a COPY source (in the middle of the
+ * path or as its last component): both builders follow it, resolved inside
+ * the context (an absolute target starts at the context root, ".." stops
+ * there), as the kernel would with the context as root; 40 links at most.
+ * dir is the folder that holds the link.  *nd becomes what it points to;
+ * 1 found, 0 dangling or outside what the context sends, < 0 error.
+ */
+static int follow_link(const struct scope *sc, const char *dir,
+                       struct node *nd, int depth, struct err *err)
+{
+    char *target = NULL, *joined, *clean, *save = NULL;
+    size_t len = 0;
+    struct node cur;
+    struct buf path = BUF_INIT;
+    int rc = 1;
+
+    if (depth > 40)
+        return 0;
+    if ((rc = repo_blob_read(sc->c->cc->r, &nd->id, &target, &len, err)) < 0)
+        return rc;
+    joined = target[0] == '/' ? join("/", target)
+                              : join(*dir ? dir : "/", target);
+    if (joined[0] != '/') {
+        char *r = join("/", joined);
+        free(joined);
+        joined = r;
+    }
+    clean = ignore_clean_path(joined);
+    memset(&cur, 0, sizeof(cur));
+    cur.kind = N_DIR;
+    cur.id = sc->c->root;
+    cur.mode = 040755;
+    rc = 1;
+    for (char *comp = strtok_r(clean, "/", &save); comp && rc == 1;
+         comp = strtok_r(NULL, "/", &save)) {
+        struct node next;
+        if (cur.kind != N_DIR) {
+            rc = 0;
+            break;
+        }
+        rc = child_node(sc, &cur, &path, comp, &next, err);
+        if (rc == 1 && next.kind == N_LINK)
+            rc = follow_link(sc, buf_cstr(&path), &next, depth + 1, err);
+        path_push(&path, comp);
+        cur = next;
+    }
+    if (rc == 1)
+        *nd = cur;
+    buf_release(&path);
+    free(clean);
+    free(joined);
+    free(target);
+    return rc;
+}
+
 /* Resolve the literal component name in folder cur. */
 static int resolve_literal(struct resolve *rs, const struct node *cur,
                            const char *name, size_t i, struct buf *path,
@@ -1008,6 +1096,9 @@ static int resolve_literal(struct resolve *rs, const struct node *cur,
     path_pop(path, plen);
     if (nd.vis == V_HIDE || (nd.vis == V_TRANSIT && nd.kind != N_DIR))
         return 0;
+    if (nd.kind == N_LINK &&
+        (rc = follow_link(sc, buf_cstr(path), &nd, 0, err)) <= 0)
+        return rc;
     return resolve_child(rs, &nd, name, i, path, err);
 }
 

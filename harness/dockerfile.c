@@ -124,6 +124,7 @@ void df_file_free(struct df_file *f)
         free(f->stages[i].name);
         free(f->stages[i].base);
         free(f->stages[i].platform);
+        free(f->stages[i].error);
     }
     free(f->stages);
     vars_free(f->meta_args, f->nmeta_args);

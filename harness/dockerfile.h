@@ -130,6 +130,15 @@ struct df_stage {
     int base_stage; /* index of an earlier stage FROM names, else -1 */
     size_t first;   /* index of its FROM in df_file.instrs */
     size_t count;   /* instructions in the stage, FROM included */
+    /*
+     * The first error of this stage that Docker reports only when it builds
+     * the stage ("PATH:LINE: what is wrong"), or NULL: a substitution
+     * error, an empty VOLUME.  BuildKit never builds a stage the target
+     * does not need, so such an error there does not fail the build; the
+     * legacy builder builds every stage up to the target.
+     */
+    char *error;
+    int error_line;
 };
 
 struct df_file {

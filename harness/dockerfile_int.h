@@ -215,6 +215,7 @@ struct p2 {
     struct sstate cur;
     struct sstate *finals; /* per stage, its state after its last instr */
     int *copy_from;        /* per instr: COPY --from stage or -1 */
+    int fatal; /* the last error fails the whole file, not only its stage */
 };
 
 int dfi_p2_fail(struct p2 *p, int line, const char *hint, const char *fmt, ...)

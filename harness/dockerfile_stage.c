@@ -249,6 +249,7 @@ static int dispatch_copy(struct p2 *p, struct df_instr *in, int self)
                                    "number stages from 0 in FROM order",
                                    "invalid stage index '%s'", fl->value);
         }
+        p->fatal = in->from_stage == self;
         if (in->from_stage == self)
             return dfi_p2_fail(p, in->line, "copy from an earlier stage",
                                "circular dependency detected on stage '%s'",
@@ -495,8 +496,21 @@ int dfi_dispatch_all(struct p2 *p)
             in->inner->stage = in->stage;
             snapshot(&in->inner->state, &p->cur);
         }
-        if ((rc = dispatch(p, in, in->stage)) < 0)
-            goto out;
+        p->fatal = 0;
+        if ((rc = dispatch(p, in, in->stage)) < 0) {
+            struct df_stage *st = &f->stages[in->stage];
+            if (p->fatal)
+                goto out;
+            /* dockerfile2llb expands while it dispatches, and dispatches
+             * only the stages the target needs: the error belongs to the
+             * stage */
+            if (!st->error) {
+                st->error = xstrdup(p->err->msg);
+                st->error_line = in->line;
+            }
+            err_clear(p->err);
+            rc = 0;
+        }
     }
     sstate_copy(&p->finals[f->nstages - 1], &p->cur);
     rc = check_cycles(p);

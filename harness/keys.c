@@ -366,8 +366,8 @@ static void fail_step(struct kctx *k, int idx, const char *fmt, ...)
 {
     va_list ap;
 
-    if (k->kb->failed)
-        return;
+    if (k->kb->failed || !k->kb->steps[idx].built)
+        return; /* an error in a stage that is not built fails nothing */
     k->kb->failed = 1;
     k->kb->failed_step = idx;
     va_start(ap, fmt);
@@ -800,6 +800,9 @@ static int key_step(struct kctx *k, size_t stepi, size_t instr, int parent)
     s->parent = parent;
     s->source = -1;
     s->built = k->stage_built[in->stage];
+    if (k->df->stages[in->stage].error &&
+        k->df->stages[in->stage].error_line == in->line)
+        fail_step(k, (int)stepi, "%s", k->df->stages[in->stage].error);
     switch (in->kind) {
     case DF_FROM:
         s->parent = -1;

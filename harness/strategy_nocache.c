@@ -7,7 +7,10 @@
  * Every step runs again, with the exceptions the real engine makes (Docker
  * 20.10, measured in doc/conformance.md): BuildKit's --no-cache marks RUN,
  * COPY and ADD to ignore the cache but not WORKDIR, whose mkdir is looked
- * up as usual and hits when the runner built the same key before.  The
+ * up as usual: it hits when the runner built the same key before and every
+ * step below it was itself taken from the cache (a WORKDIR straight after
+ * FROM, or after such a WORKDIR); one after a step that ran again misses,
+ * since the solver does not match a result it has just recomputed.  The
  * legacy builder's --no-cache looks nothing up.
  *
  * `none` is the same build on a fresh runner (strategy_ephemeral.c).
@@ -77,11 +80,21 @@ static int nc_has_base(void *arg, const unsigned char *digest)
     return dmap_get(&r->bases, digest) != NULL;
 }
 
-/* Whether the engine looks this step up despite --no-cache. */
+/* Whether the engine can take step i from its cache despite --no-cache:
+ * a BuildKit WORKDIR whose chain down to the base ran nothing again. */
 static int reused_under_no_cache(const struct strategy *s,
-                                 const struct key_step *st)
+                                 const struct key_build *kb, size_t i)
 {
-    return s->ops->builder == BUILDER_BUILDKIT && st->kind == DF_WORKDIR;
+    const struct key_step *st = &kb->steps[i];
+
+    if (s->ops->builder != BUILDER_BUILDKIT)
+        return 0;
+    if (st->kind == DF_FROM)
+        return st->parent < 0 ||
+               reused_under_no_cache(s, kb, (size_t)st->parent);
+    if (st->kind != DF_WORKDIR)
+        return 0;
+    return st->parent < 0 || reused_under_no_cache(s, kb, (size_t)st->parent);
 }
 
 static size_t nc_pick(struct nc_pool *p, const struct strategy *s,
@@ -126,12 +139,12 @@ static void nc_build(struct strategy *s, const struct sim_build *b,
         }
         if (o->outcome == OUTCOME_MISS && !o->reason[0] && st->vertex)
             snprintf(o->reason, sizeof(o->reason), "%s",
-                     reused_under_no_cache(s, st)
+                     reused_under_no_cache(s, kb, i)
                          ? "not built before on this runner"
                          : "--no-cache: the step runs again");
         if (kb->failed && (int)i >= kb->failed_step)
             continue;
-        if (reused_under_no_cache(s, st)) {
+        if (reused_under_no_cache(s, kb, i)) {
             struct image_layer *l = dmap_put(&r->kept, st->key, NULL);
             memcpy(l->digest, o->layer, SHA256_LEN);
             l->bytes = o->layer_bytes;

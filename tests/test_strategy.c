@@ -197,6 +197,26 @@ static void strategy__no_cache_reruns_steps_but_keeps_base_and_workdir(
     }
 }
 
+/* Measured on dockerd 20.10: a WORKDIR below a step that ran again is not
+ * taken from the cache, even with the same key as in the last build. */
+static void strategy__no_cache_reuses_workdir_only_below_reused_steps(
+    void **state)
+{
+    struct fx *f = *state;
+    struct sim_config c = cfg_default();
+
+    tu_write(f->dir, "Dockerfile",
+             "FROM alpine:3.19\nWORKDIR /app\nCOPY a.txt .\n"
+             "RUN cat a.txt > b.txt\nWORKDIR /app/sub\nWORKDIR /app\n");
+    tu_write(f->dir, "a.txt", "a\n");
+    tu_commit(f->dir, "one");
+    tu_commit(f->dir, "empty");
+    replay(f, "no-cache", &c, NULL);
+    assert_string_equal(f->rows[1].steps, "FROM:hit WORKDIR:hit COPY:miss "
+                                          "RUN:miss WORKDIR:miss "
+                                          "WORKDIR:miss");
+}
+
 static void strategy__local_hits_unchanged_steps_and_pulls_nothing_later(
     void **state)
 {
@@ -539,6 +559,9 @@ int main(void)
             setup, teardown),
         cmocka_unit_test_setup_teardown(
             strategy__no_cache_reruns_steps_but_keeps_base_and_workdir, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            strategy__no_cache_reuses_workdir_only_below_reused_steps, setup,
             teardown),
         cmocka_unit_test_setup_teardown(
             strategy__local_hits_unchanged_steps_and_pulls_nothing_later,
