@@ -1,7 +1,7 @@
 /*
  * keys.c - build graph and cache keys for the legacy builder and BuildKit.
  *
- * The rules and their sources are in docs/cache-semantics.md; the header
+ * The rules and their sources are in doc/cache-rules.md; the header
  * says what each builder keys on.  A key is SHA-256 over the builder's tag
  * and the step's parts, in order, so two steps have equal keys exactly when
  * all their parts are equal.
@@ -280,7 +280,7 @@ static char *mount_field(const char *spec, const char *key)
 }
 
 /* The mount spec as the ExecOp key sees it: a cache mount's id= and
- * sharing= are cleared from the key (cache-semantics.md §1.2), so they
+ * sharing= are cleared from the key (doc/cache-rules.md section 2), so they
  * are left out; every other field stays. */
 static void mount_part(struct key_step *s, int line, const char *spec,
                        const char *type)
@@ -379,8 +379,8 @@ static void fail_step(struct kctx *k, int idx, const char *fmt, ...)
  * The key of the state a step leaves for the steps after it.  Usually its
  * own key; for a BuildKit COPY --link it is the merge op of the copy (keyed
  * on its source only) with the state before it, so a change before the
- * copy still reaches every later step (cache-semantics.md §5: "A later RUN
- * still misses if anything before it changed").
+ * copy still reaches every later step (a later RUN still misses if
+ * anything before it changed: BuildKit's COPY --link documentation).
  */
 static void result_key_hex(const struct kctx *k, int i,
                            char out[7 + SHA256_HEX])

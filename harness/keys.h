@@ -1,6 +1,6 @@
 /*
  * keys.h - the build graph of one Dockerfile at one commit, and the cache
- * key of every step under one builder's rules (docs/cache-semantics.md).
+ * key of every step under one builder's rules (doc/cache-rules.md).
  *
  * Legacy builder: one chain per stage, every instruction a step keyed on its
  * parent's key and its own config/command text; all stages up to the target

@@ -2,7 +2,7 @@
  * model.c - default time and size estimates.
  *
  * RUN steps cannot be known from the repository; they are estimated from
- * the command text with the public install benchmarks in docs/numbers.md
+ * the command text with the public install benchmarks in doc/model.md
  * (npm ci ~28 s cold, pip ~114-148 s for a real requirements file, etc.),
  * scaled down to the small synthetic projects harness generates.  They are
  * estimates, and reports say so.

@@ -2,7 +2,7 @@
  * model.h - seconds and bytes for every executed step and every transfer.
  *
  * The model knows nothing of git or SQLite: it turns step descriptions into
- * estimates.  Defaults come from the public figures in docs/numbers.md and
+ * estimates.  Defaults come from the public figures in doc/model.md and
  * are estimates until calibrated from a user's own logs; every figure here
  * says where it comes from.
  */
@@ -18,7 +18,7 @@ struct model {
     double unpack_mbps;     /* gunzip + extract, MB/s (pulls are often
                                extraction-bound: moby/moby#21814) */
     double pack_mbps;       /* gzip level 6 per layer, MB/s (estimate
-                               20-50 MB/s on CI vCPUs: docs/numbers.md) */
+                               20-50 MB/s on CI vCPUs: doc/model.md) */
     double blob_latency;    /* seconds per blob request */
     double cached_step;     /* seconds to resolve a cached step */
     double build_overhead;  /* seconds per build: client, solver, export */
@@ -33,7 +33,7 @@ void model_defaults(struct model *m);
 double model_run_seconds(const struct model *m, const char *command);
 uint64_t model_run_bytes(const struct model *m, const char *command);
 /* Compressed transfer size of a base image by reference (known images from
- * docs/numbers.md, else 50 MB). */
+ * doc/model.md, else 50 MB). */
 uint64_t model_base_bytes(const struct model *m, const char *image);
 /* Seconds for a COPY of `bytes` in `nfiles` files. */
 double model_copy_seconds(const struct model *m, uint64_t bytes,

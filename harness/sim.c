@@ -12,8 +12,8 @@
  *  3. costs: pulls of the needed remote layers, run time of the misses,
  *     new layer digests.
  * dockerd 20.10 assembles the image in its own store, so there every layer
- * of the final image is needed too (real-docker.md: "on a full hit every
- * layer"); a standalone BuildKit pushes the layers it did not need by
+ * of the final image is needed too (doc/cache-rules.md section 9: "on a full
+ * hit every layer"); a standalone BuildKit pushes the layers it did not need by
  * reference, without pulling them.
  */
 #include "strategy.h"

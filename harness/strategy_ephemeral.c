@@ -5,8 +5,8 @@
  * gives the next build:
  *  - none: nothing (--no-cache);
  *  - cache-from-legacy: `docker pull` of the whole previous image, then the
- *    legacy builder matches its history chain (real-docker.md: "all", and
- *    the pull fetches every blob);
+ *    legacy builder matches its history chain (doc/cache-rules.md section
+ *    9: "all", and the pull fetches every blob);
  *  - cache-from-buildkit: the previous image was built without inline
  *    cache: BuildKit fetches its manifest and config and finds no records;
  *  - inline: the config carries records for the final-image steps (with

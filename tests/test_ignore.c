@@ -73,6 +73,16 @@ static const struct match_case match_cases[] = {
     { "*.py[co]", "x.py", 0 },
     { "\\*.txt", "*.txt", 1 },
     { "\\*.txt", "a.txt", 0 },
+    /* escapes as dockerd 20.10 applied them (measured, both builders) */
+    { "\\#hash.txt", "#hash.txt", 1 },
+    { "star\\*name.txt", "star*name.txt", 1 },
+    { "star\\*name.txt", "starXname.txt", 0 },
+    { "\\!bang.txt", "!bang.txt", 1 },
+    { "\\[x\\].txt", "[x].txt", 1 },
+    { "\\[x\\].txt", "x.txt", 0 },
+    { "q\\?.txt", "q?.txt", 1 },
+    { "q\\?.txt", "qa.txt", 0 },
+    { "back\\\\slash.txt", "back\\slash.txt", 1 },
     { "file(1).txt", "file(1).txt", 1 },
     { "a+b", "a+b", 1 },
     /* comments, blank lines, whitespace, CRLF, BOM */
@@ -176,6 +186,8 @@ static const struct bad_case bad_cases[] = {
     { "[]a]", ".dockerignore:1: syntax error in pattern '[]a]'" },
     { "[a-]", ".dockerignore:1: syntax error in pattern '[a-]'" },
     { "x\\", ".dockerignore:1: syntax error in pattern 'x\\'" },
+    /* the line is trimmed first: an escaped trailing space is a lone '\' */
+    { "ok\nsp.txt\\ \n", ".dockerignore:2: syntax error in pattern 'sp.txt\\'" },
 };
 
 static void ignore__rejects_bad_patterns_with_file_and_line(void **state)

@@ -6,8 +6,8 @@
  *
  * Outcomes are written one letter per step (global ARGs excluded):
  *   H hit, M miss, N none (no cache entry under this builder), S skipped.
- * The expected letters come from docs/cache-semantics.md (its rules table)
- * and docs/real-docker.md (what a real engine did, which wins).
+ * The expected letters come from doc/cache-rules.md (sections 2-4, and
+ * section 9: what a real engine did, which wins).
  */
 #include "testutil.h"
 
@@ -242,7 +242,7 @@ static void run_case(const struct kcase *c)
         run_case(&c_);                                                         \
     } while (0)
 
-/* ==== The seven real-engine rows (real-docker.md) ====
+/* ==== The seven real-engine rows (doc/cache-rules.md section 9) ====
  * FROM, RUN A, ARG X=1, COPY . /app, RUN C, RUN D; the context is a plain
  * folder (no .git), notes.md is in .dockerignore. */
 
@@ -957,7 +957,7 @@ static void keys__copy_link_does_not_depend_on_earlier_steps(void **state)
 {
     (void)state;
     /* the RUN after the merge still misses: its root file system holds
-     * the changed RUN's output (cache-semantics.md §5) */
+     * the changed RUN's output (doc/cache-rules.md section 7) */
     CASE(.df0 = "FROM alpine\nRUN echo a\nCOPY --link app.py /app/\n"
                 "RUN echo b\n",
          .df1 = "FROM alpine\nRUN echo A\nCOPY --link app.py /app/\n"
