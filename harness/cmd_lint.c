@@ -18,6 +18,7 @@
 #include "dockerfile.h"
 #include "err.h"
 #include "lint.h"
+#include "lint_cost.h"
 #include "opt.h"
 #include "strategy.h"
 
@@ -26,6 +27,7 @@ enum lint_format { FMT_TEXT, FMT_JSON, FMT_SARIF };
 struct lint_file {
     const char *path;
     struct lint_report rep;
+    struct lint_cost *cost; /* per finding, with --repo; else NULL */
 };
 
 static int read_file(struct buf *out, const char *path, struct err *err)
@@ -147,14 +149,16 @@ out:
 
 /* ===== Output ===== */
 
-static void print_text(struct buf *b, const struct lint_file *lf, int with_cost)
+static void print_text(struct buf *b, const struct lint_file *lf,
+                       const char *with_cost)
 {
-    (void)with_cost;
     for (size_t i = 0; i < lf->rep.n; i++) {
         const struct lint_finding *f = &lf->rep.v[i];
         buf_printf(b, "%s:%d: %s: %s [%s]\n", lf->path, f->line,
                    lint_severity_name(f->severity), f->message,
                    lint_rules[f->rule].id);
+        if (with_cost && lf->cost)
+            lint_cost_text(b, &lf->cost[i], with_cost);
         buf_printf(b, "  fix: %s\n", f->fix);
     }
 }
@@ -162,7 +166,6 @@ static void print_text(struct buf *b, const struct lint_file *lf, int with_cost)
 static void print_json_file(struct buf *b, const struct lint_file *lf,
                             int with_cost)
 {
-    (void)with_cost;
     buf_adds(b, "{\"file\": ");
     buf_add_json_str(b, lf->path);
     buf_adds(b, ", \"findings\": [");
@@ -176,6 +179,8 @@ static void print_json_file(struct buf *b, const struct lint_file *lf,
         buf_add_json_str(b, f->message);
         buf_adds(b, ", \"fix\": ");
         buf_add_json_str(b, f->fix);
+        if (with_cost && lf->cost)
+            lint_cost_json(b, &lf->cost[i]);
         buf_addch(b, '}');
     }
     buf_adds(b, lf->rep.n ? "\n]}" : "]}");
@@ -213,11 +218,10 @@ static void sarif_uri(struct buf *b, const char *path)
 }
 
 static void print_sarif(struct buf *b, const struct lint_file *files, size_t n,
-                        int with_cost)
+                        const char *with_cost)
 {
     int first = 1;
 
-    (void)with_cost;
     buf_adds(b, "{\n  \"$schema\": "
                 "\"https://json.schemastore.org/sarif-2.1.0.json\",\n"
                 "  \"version\": \"2.1.0\",\n  \"runs\": [{\n"
@@ -248,7 +252,12 @@ static void print_sarif(struct buf *b, const struct lint_file *files, size_t n,
         for (size_t i = 0; i < files[k].rep.n; i++) {
             const struct lint_finding *f = &files[k].rep.v[i];
             struct buf text = BUF_INIT;
-            buf_printf(&text, "%s. Fix: %s", f->message, f->fix);
+            buf_printf(&text, "%s. Fix: %s.", f->message, f->fix);
+            if (with_cost && files[k].cost) {
+                buf_adds(&text, " Cost over the history: ");
+                lint_cost_sentence(&text, &files[k].cost[i], with_cost);
+                buf_addch(&text, '.');
+            }
             buf_adds(b, first ? "\n      " : ",\n      ");
             first = 0;
             buf_adds(b, "{\"ruleId\": ");
@@ -271,18 +280,26 @@ static void print_sarif(struct buf *b, const struct lint_file *files, size_t n,
 int cmd_lint(int argc, char **argv)
 {
     const char *format = "text", *context = NULL, *strategy_name = NULL;
+    const char *repo = NULL, *range = NULL, *pricing = NULL;
     const struct opt opts[] = {
         { "format", 0, OPT_STRING, &format, "FMT",
           "text (default), json or sarif (SARIF 2.1.0, for code scanning)" },
         { "context", 0, OPT_STRING, &context, "DIR",
           "build context folder (default: the Dockerfile's folder)" },
+        { "repo", 'C', OPT_STRING, &repo, "DIR",
+          "rank findings by what their steps cost over this repository's "
+          "history" },
+        { "range", 0, OPT_STRING, &range, "RANGE",
+          "commits to replay with --repo: A..B or REV (default: HEAD)" },
         { "strategy", 's', OPT_STRING, &strategy_name, "NAME",
-          "the CI's caching strategy (default: unknown)" },
+          "the CI's caching strategy (default: unknown; with --repo: local)" },
+        { "pricing", 0, OPT_STRING, &pricing, "NAME",
+          "with --repo, price the minutes at this profile's runner rate" },
         OPT_END_ENTRY,
     };
     const struct opt_cmd cmd = {
         "lint",
-        "[--format text|json|sarif] [--context DIR] [--strategy NAME] "
+        "[--format text|json|sarif] [--context DIR] [--repo DIR [--range R]] "
         "DOCKERFILE...",
         "Report cache hazards in Dockerfiles: network fetches the cache keeps "
         "forever,\nfloating base tags, layer orders and contexts that throw "
@@ -297,6 +314,7 @@ int cmd_lint(int argc, char **argv)
     struct err err = ERR_INIT;
     struct lint_file *files = NULL;
     const struct strategy_ops *strategy = NULL;
+    const char *cost_strategy = NULL;
     enum lint_format fmt;
     struct buf out = BUF_INIT;
     char **args = NULL;
@@ -318,6 +336,10 @@ int cmd_lint(int argc, char **argv)
         err_set(&err, ERR_USAGE, "lint: unknown strategy '%s'", strategy_name);
         goto usage;
     }
+    if ((range || pricing) && !repo) {
+        err_set(&err, ERR_USAGE, "lint: --range and --pricing need --repo");
+        goto usage;
+    }
     files = xcalloc((size_t)nargs, sizeof(*files));
     for (int i = 0; i < nargs; i++) {
         files[i].path = args[i];
@@ -328,20 +350,37 @@ int cmd_lint(int argc, char **argv)
         }
         failing |= lint_report_failing(&files[i].rep);
     }
+    if (repo) {
+        struct lint_cost_options co;
+        memset(&co, 0, sizeof(co));
+        co.repo = repo;
+        co.range = range;
+        co.strategy = strategy ? strategy : strategy_find("local");
+        co.pricing = pricing;
+        cost_strategy = co.strategy->name;
+        for (int i = 0; i < nargs; i++)
+            if (lint_cost_rank(&files[i].cost, &files[i].rep, files[i].path,
+                               &co, &err) < 0) {
+                err_print(&err);
+                ret = err.code == ERR_USAGE ? EXIT_USAGE
+                                            : err_exit_code(err.code);
+                goto out;
+            }
+    }
     if (fmt == FMT_TEXT) {
         for (int i = 0; i < nargs; i++)
-            print_text(&out, &files[i], 0);
+            print_text(&out, &files[i], cost_strategy);
     } else if (fmt == FMT_JSON) {
         if (nargs > 1)
             buf_adds(&out, "[");
         for (int i = 0; i < nargs; i++) {
             if (i)
                 buf_adds(&out, ",\n");
-            print_json_file(&out, &files[i], 0);
+            print_json_file(&out, &files[i], repo != NULL);
         }
         buf_adds(&out, nargs > 1 ? "]\n" : "\n");
     } else {
-        print_sarif(&out, files, (size_t)nargs, 0);
+        print_sarif(&out, files, (size_t)nargs, cost_strategy);
     }
     fwrite(buf_cstr(&out), 1, out.len, stdout);
     ret = failing ? EXIT_FINDINGS : EXIT_OK;
@@ -353,6 +392,7 @@ usage:
 out:
     for (int i = 0; files && i < nargs; i++) {
         lint_report_release(&files[i].rep);
+        free(files[i].cost);
     }
     free(files);
     buf_release(&out);

@@ -52,5 +52,5 @@ grep -q '^harness: ign/.dockerignore:2: ' err.txt || die "dockerignore message: 
 "$HARNESS" lint 2>/dev/null; [ $? = 2 ] || die "no file"
 "$HARNESS" lint --strategy nope "$good" 2>/dev/null; [ $? = 2 ] || die "unknown strategy"
 "$HARNESS" lint missing/Dockerfile 2>/dev/null; [ $? = 3 ] || die "missing file"
-"$HARNESS" lint --help | head -1 | grep -qx 'usage: harness lint \[--format text|json|sarif\] \[--context DIR\] \[--strategy NAME\] DOCKERFILE...' || die "usage line"
+"$HARNESS" lint --help | head -1 | grep -qx 'usage: harness lint \[--format text|json|sarif\] \[--context DIR\] \[--repo DIR \[--range R\]\] DOCKERFILE...' || die "usage line"
 exit 0
