@@ -202,7 +202,7 @@ int cmd_doctor(int argc, char **argv)
     };
     const struct opt_cmd cmd = {
         "doctor",
-        "[--format text|json] [--image REF [--registry HOST:PORT]] "
+        "[--format text|json] [--image REF [--registry HOST:PORT] [--timeout S]] "
         "[FILE...]",
         "Read an image's config (docker inspect output or the config blob "
         "of a registry) or its docker history --no-trunc --format "
