@@ -392,7 +392,7 @@ void explain_build(struct sim_result *out, const struct sim_config *cfg,
     struct runner_view rv;
     struct sim_view v = { .lookup = rv_lookup, .has_base = rv_has_base,
                           .arg = &rv };
-    struct sim_build sb = { kb, 1, 0 };
+    struct sim_build sb = { kb, 1, 0, NULL, NULL };
     struct explain_side before = { okb, old->df, old->ctx };
     struct explain_side after = { kb, now->df, now->ctx };
     size_t i;

@@ -195,7 +195,7 @@ static int replay_commit(struct replay *rp, const struct oid *id, size_t seq)
     for (i = 0; i < o->nstrategies; i++) {
         struct strategy *s = rp->strats[i];
         const struct key_build *kb = p.kb[s->ops->builder];
-        struct sim_build sb = { kb, seq, c.author_time };
+        struct sim_build sb = { kb, seq, c.author_time, NULL, NULL };
         struct sim_result r;
 
         sim_result_init(&r, kb ? kb->nsteps : 0);

@@ -155,7 +155,7 @@ void sim_base_layer(const struct sim_config *cfg, const struct key_step *s,
     sha256_field(&h, "base-layer");
     sha256_field(&h, ref);
     sha256_final(&h, out->digest);
-    out->bytes = model_base_bytes(&cfg->model, ref);
+    out->bytes = model_base_bytes(&cfg->model, ref, NULL);
 }
 
 static int is_external_from(const struct key_step *s)
@@ -163,44 +163,49 @@ static int is_external_from(const struct key_step *s)
     return s->kind == DF_FROM && key_step_part(s, "base") != NULL;
 }
 
-static uint64_t layer_size(const struct sim_config *cfg,
-                           const struct key_step *s)
+/* The model's description of step i (sim_build.costs when the caller
+ * worked it out once per commit, else from the keys alone). */
+void sim_step_cost(const struct sim_config *cfg, const struct sim_build *b,
+                   size_t i, struct model_cost *out)
 {
+    const struct key_step *s = &b->kb->steps[i];
     const struct key_part *cmd;
+    struct model_step_in in;
 
+    if (b->costs) {
+        *out = b->costs[i];
+        return;
+    }
+    memset(&in, 0, sizeof(in));
+    in.builder = b->kb->builder == BUILDER_LEGACY ? MODEL_LEGACY
+                                                  : MODEL_BUILDKIT;
+    in.stage = s->stage;
+    in.facts = b->facts;
     switch (s->kind) {
+    case DF_FROM:
+        in.kind = MODEL_FROM;
+        cmd = key_step_part(s, "base");
+        in.image = cmd ? cmd->value : "";
+        break;
     case DF_RUN:
+        in.kind = MODEL_RUN;
         cmd = key_step_part(s, "command");
-        return model_compressed(&cfg->model,
-                                model_run_bytes(&cfg->model,
-                                                cmd ? cmd->value : ""));
+        in.command = cmd ? cmd->value : "";
+        break;
     case DF_COPY:
     case DF_ADD:
-        return model_compressed(&cfg->model, s->bytes) + 512;
+        in.kind = MODEL_COPY;
+        in.copy_bytes = s->bytes;
+        in.copy_files = s->nfiles;
+        break;
     case DF_WORKDIR:
-        return s->layer ? 120 : 0;
+        in.kind = MODEL_WORKDIR;
+        break;
     default:
-        return 0;
+        in.kind = MODEL_META;
+        break;
     }
-}
-
-static double run_seconds(const struct sim_config *cfg,
-                          const struct key_step *s)
-{
-    const struct key_part *cmd;
-
-    switch (s->kind) {
-    case DF_RUN:
-        cmd = key_step_part(s, "command");
-        return model_run_seconds(&cfg->model, cmd ? cmd->value : "");
-    case DF_COPY:
-    case DF_ADD:
-        return model_copy_seconds(&cfg->model, s->bytes, s->nfiles);
-    case DF_WORKDIR:
-        return 0.05;
-    default:
-        return cfg->model.meta_step;
-    }
+    model_step_cost(&cfg->model, &in, out);
 }
 
 /* Pass 1: what the view says of each step. */
@@ -309,14 +314,64 @@ static void needs(const struct sim_config *cfg, const struct key_build *kb,
     }
 }
 
+/* Pass 3's time: the build command's wall time from its steps' durations
+ * (the legacy builder in order, BuildKit over the graph), its fixed work
+ * and the context it sends. */
+static double build_seconds(const struct sim_config *cfg,
+                            const struct sim_build *b, const struct sim_view *v,
+                            const struct sim_result *out, const double *dur,
+                            const uint64_t *raw)
+{
+    const struct key_build *kb = b->kb;
+    int builder = kb->builder == BUILDER_LEGACY ? MODEL_LEGACY
+                                                : MODEL_BUILDKIT;
+    int *dep_a = xmalloc((kb->nsteps + 1) * sizeof(int));
+    int *dep_b = xmalloc((kb->nsteps + 1) * sizeof(int));
+    uint64_t ctx_bytes = 0, new_raw = 0;
+    size_t i, nnew = 0;
+    double t;
+
+    for (i = 0; i < kb->nsteps; i++) {
+        const struct key_step *s = &kb->steps[i];
+        const struct sim_step *o = &out->steps[i];
+        dep_a[i] = s->parent;
+        dep_b[i] = s->source;
+        if (o->outcome == OUTCOME_SKIPPED)
+            continue;
+        /* BuildKit sends (and checksums) what its COPY steps select; the
+         * legacy builder the whole context, below */
+        if ((s->kind == DF_COPY || s->kind == DF_ADD) && s->source < 0)
+            ctx_bytes += s->bytes;
+        if (o->outcome == OUTCOME_MISS && s->in_final && o->layer_bytes &&
+            !is_external_from(s)) {
+            nnew++;
+            new_raw += raw[i];
+        }
+    }
+    if (builder == MODEL_LEGACY || cfg->model.b[builder].context_full)
+        ctx_bytes = b->facts ? b->facts->context_bytes : ctx_bytes;
+    t = model_schedule(&cfg->model, builder, dur, dep_a, dep_b, kb->nsteps) +
+        model_fixed_seconds(&cfg->model, builder, (size_t)v->imports, nnew,
+                            new_raw) +
+        model_context_seconds(&cfg->model, builder, ctx_bytes);
+    free(dep_a);
+    free(dep_b);
+    return t;
+}
+
 void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
                  const struct sim_view *v, uint64_t runner,
                  struct sim_result *out)
 {
     const struct key_build *kb = b->kb;
+    const struct model_builder *mb =
+        &cfg->model.b[kb->builder == BUILDER_LEGACY ? MODEL_LEGACY
+                                                    : MODEL_BUILDKIT];
     struct sim_rec *recs = xcalloc(kb->nsteps + 1, sizeof(*recs));
     int *need = xcalloc(kb->nsteps + 1, sizeof(*need));
     int *exec = xcalloc(kb->nsteps + 1, sizeof(*exec));
+    double *dur = xcalloc(kb->nsteps + 1, sizeof(*dur));
+    uint64_t *raw = xcalloc(kb->nsteps + 1, sizeof(*raw));
     struct dmap pulled;
     size_t i;
 
@@ -329,13 +384,14 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
     for (i = 0; i < kb->nsteps; i++) {
         const struct key_step *s = &kb->steps[i];
         struct sim_step *o = &out->steps[i];
+        struct model_cost c;
         int created;
 
         switch (o->outcome) {
         case OUTCOME_HIT:
             o->layer_bytes = recs[i].layer.bytes;
             memcpy(o->layer, recs[i].layer.digest, SHA256_LEN);
-            o->seconds = cfg->model.cached_step;
+            o->seconds = is_external_from(s) ? 0 : mb->cached_step;
             o->from_layer = recs[i].has_layer;
             if ((need[i] || (v->eager && !is_external_from(s))) &&
                 recs[i].remote && recs[i].layer.bytes) {
@@ -357,21 +413,29 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
         case OUTCOME_MISS:
             if (kb->failed && (int)i == kb->failed_step)
                 break;
-            o->layer_bytes = layer_size(cfg, s);
-            o->seconds = run_seconds(cfg, s);
+            sim_step_cost(cfg, b, i, &c);
+            if (s->kind == DF_RUN || s->kind == DF_COPY ||
+                s->kind == DF_ADD)
+                o->layer_bytes = c.bytes;
+            else if (s->kind == DF_WORKDIR)
+                o->layer_bytes = s->layer ? 120 : 0;
+            raw[i] = c.raw_bytes;
+            o->seconds = c.seconds;
             if (o->layer_bytes)
                 sim_layer_digest(cfg, s->key, b->seq, runner, o->layer);
             break;
         default:
             break;
         }
-        out->seconds += o->seconds;
+        dur[i] = o->seconds;
     }
-    out->seconds += cfg->model.build_overhead;
+    out->seconds += build_seconds(cfg, b, v, out, dur, raw);
     dmap_release(&pulled);
     free(recs);
     free(need);
     free(exec);
+    free(dur);
+    free(raw);
 }
 
 static void put_blob(struct registry *reg, struct sim_result *r,
@@ -524,9 +588,10 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
         0);
     img->manifest.bytes = 430 + 160 * img->nlayers;
     put_blob(reg, r, XFER_MANIFEST, &img->manifest);
-    r->push_seconds += model_push_seconds(&cfg->model,
-                                          r->bytes_pushed - pushed0,
-                                          img->nlayers + 2);
+    r->push_seconds += model_push_seconds(
+        &cfg->model,
+        kb->builder == BUILDER_LEGACY ? MODEL_LEGACY : MODEL_BUILDKIT,
+        r->bytes_pushed - pushed0, img->nlayers + 2);
 }
 
 uint64_t sim_pull_image(const struct sim_config *cfg, const struct image *img,

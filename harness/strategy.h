@@ -55,6 +55,10 @@ struct sim_config {
     int64_t gha_expiry;    /* seconds unused before eviction, 7 days */
     size_t keep_tags;      /* registry retention, 0 = keep all */
     int reproducible;      /* re-executed steps give identical layers */
+    /* The registry images are pushed to ("ghcr.io", "127.0.0.1:5000"): a
+     * base image from the same host is mounted there, not uploaded.
+     * "": another registry than every base's (the common case). */
+    char registry[128];
     struct model model;
 };
 
@@ -65,6 +69,10 @@ struct sim_build {
     const struct key_build *kb; /* keys under the strategy's builder */
     uint64_t seq;               /* 0-based position in the replay */
     int64_t time;               /* commit time, seconds since the epoch */
+    /* What each step costs if it runs (model_step_cost, one per kb step),
+     * and the commit's tree facts; NULL: worked out from the keys alone. */
+    const struct model_cost *costs;
+    const struct model_facts *facts;
 };
 
 struct strategy;
@@ -149,6 +157,8 @@ struct sim_view {
     const char *miss_reason; /* every miss gets this reason when set */
     int eager;               /* pull every hit's layer (local importer) */
     enum xfer_kind pull_kind; /* XFER_LAYER, or XFER_CACHE for backends */
+    int imports; /* cache refs imported before the build (manifest and
+                    config fetched for each) */
 };
 
 /* Decide every step, pull what is needed, run the rest (sim.c). */
@@ -161,6 +171,11 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
 void sim_layer_digest(const struct sim_config *cfg, const unsigned char *key,
                       uint64_t seq, uint64_t runner,
                       unsigned char out[SHA256_LEN]);
+
+/* What step i of b costs if it runs (b->costs[i], or the model asked
+ * from the keys alone). */
+void sim_step_cost(const struct sim_config *cfg, const struct sim_build *b,
+                   size_t i, struct model_cost *out);
 
 /* The base image layer of a FROM step (digest and compressed size). */
 void sim_base_layer(const struct sim_config *cfg, const struct key_step *s,

@@ -254,7 +254,7 @@ static void export(struct strategy *s, struct backend *be,
     }
     mdigest[0] = 2;
     sim_result_xfer(out, XFER_PUSH, XFER_CACHE, mdigest, manifest_bytes(n));
-    out->seconds += model_push_seconds(&s->cfg->model,
+    out->seconds += model_push_seconds(&s->cfg->model, MODEL_BUILDKIT,
                                        out->bytes_pushed - pushed0,
                                        nblobs + 1);
     free(be->records);
@@ -294,8 +294,8 @@ static void backend_build(struct strategy *s, const struct sim_build *b,
 {
     struct backend *be = s->priv;
     struct view_arg va;
-    struct sim_view v = { be_lookup, be_has_base, &va, NULL,
-                          be->kind->eager, XFER_CACHE };
+    struct sim_view v = { be_lookup,       be_has_base, &va, NULL,
+                          be->kind->eager, XFER_CACHE,  0 };
 
     dmap_init(&va.recs, sizeof(struct sim_rec));
     if (be->kind->expires)
@@ -304,6 +304,8 @@ static void backend_build(struct strategy *s, const struct sim_build *b,
     if (!be->exported)
         v.miss_reason = "first build: the cache is empty";
     else
+        v.imports = 1;
+    if (be->exported)
         snprintf(out->fallback, sizeof(out->fallback),
                  be->kind->limit == LIMIT_GHA
                      ? "its blob was evicted from the GitHub Actions cache "

@@ -71,12 +71,13 @@ static void imp_records(struct imported *im, const struct image *img,
 
 static void run(struct strategy *s, const struct sim_build *b,
                 struct imported *im, const char *reason, int inline_cache,
-                struct sim_result *out)
+                int imports, struct sim_result *out)
 {
     struct sim_view v = { .lookup = imp_lookup,
                           .has_base = imp_has_base,
                           .arg = im,
-                          .miss_reason = reason };
+                          .miss_reason = reason,
+                          .imports = imports };
 
     sim_execute(s->cfg, b, &v, 0, out);
     strategy_push(s, b, inline_cache, out);
@@ -96,7 +97,7 @@ static void none_build(struct strategy *s, const struct sim_build *b,
     struct imported im;
 
     imp_init(&im);
-    run(s, b, &im, "--no-cache: no step is looked up", 0, out);
+    run(s, b, &im, "--no-cache: no step is looked up", 0, 0, out);
     imp_release(&im);
 }
 
@@ -115,7 +116,7 @@ static void cfl_build(struct strategy *s, const struct sim_build *b,
                  "not in the history of the pulled previous image");
     }
     run(s, b, &im, prev ? NULL : "first build: no previous image to pull",
-        0, out);
+        0, 0, out);
     imp_release(&im);
 }
 
@@ -132,7 +133,7 @@ static void cfb_build(struct strategy *s, const struct sim_build *b,
         prev ? "the --cache-from image has no inline cache metadata, so "
                "BuildKit imports no records from it"
              : "first build: nothing to import",
-        0, out);
+        0, prev != NULL, out);
     imp_release(&im);
 }
 
@@ -150,7 +151,8 @@ static void inline_build(struct strategy *s, const struct sim_build *b,
                  "not among the inline cache records of the previous "
                  "image (only final-image steps are exported)");
     }
-    run(s, b, &im, prev ? NULL : "first build: nothing to import", 1, out);
+    run(s, b, &im, prev ? NULL : "first build: nothing to import", 1,
+        prev != NULL, out);
     imp_release(&im);
 }
 

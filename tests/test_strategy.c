@@ -91,7 +91,7 @@ static void replay(struct fx *f, const char *name, const struct sim_config *cfg,
         struct sim_result res;
         struct outcome_row *row = &f->rows[i];
         struct buf b = BUF_INIT;
-        struct sim_build sb;
+        struct sim_build sb = { NULL, 0, 0, NULL, NULL };
 
         assert_int_equal(plan_make(&p, r, cc, &ids[i], i + 1, &po,
                                    PLAN_LEGACY | PLAN_BUILDKIT, i + 1, &err),
@@ -146,7 +146,7 @@ static struct sim_config cfg_default(void)
     return c;
 }
 
-#define BASE_BYTES (uint64_t)(43.2 * 1024 * 1024) /* python:3.12-slim */
+#define BASE_BYTES (uint64_t)(43.2 * 1000 * 1000) /* python:3.12-slim */
 
 static void strategy__none_misses_every_step_and_pulls_the_base_each_build(
     void **state)
@@ -271,7 +271,7 @@ static void strategy__inline_pulls_only_layers_of_matched_steps(void **state)
 {
     struct fx *f = *state;
     struct sim_config c = cfg_default();
-    uint64_t pip = (uint64_t)(90.0 * 1024 * 1024 * 0.40);
+    uint64_t pip = (uint64_t)(90.0 * 1000 * 1000 * 0.40);
 
     python_repo(f);
     replay(f, "inline", &c, NULL);
