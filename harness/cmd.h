@@ -38,5 +38,6 @@ int cmd_whatif(int argc, char **argv);
 struct scenario;
 int cmd_replay_scenario(const struct scenario *sc, int quiet,
                         int64_t *run_id);
+int cmd_model(int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "cli_model.h"
 #include "cmd.h"
 #include "record.h"
 #include "replay.h"
@@ -18,6 +19,7 @@
 
 struct replay_args {
     struct cli_build b;
+    struct cli_model m;
     const char *range;
     const char *strategy;
     const char *engine;
@@ -313,6 +315,8 @@ static int replay_exec(struct replay_args *a, const struct scenario *sc,
         goto out;
     }
     cli_replay_options(&o, &a->b, a->range, &json);
+    cli_model_json(&json, &a->m);
+    o.options_json = buf_cstr(&json);
     /* runs.repo is the folder as the scenario spells it, so that the same
      * scenario finds its run from any working folder */
     if (sc && sc->repo && sc_repo && a->b.repo == sc_repo)
@@ -327,6 +331,7 @@ static int replay_exec(struct replay_args *a, const struct scenario *sc,
     signal(SIGTERM, on_signal);
     if (cli_open_repo(&repo, &a->b, &err) < 0 ||
         cli_bases_resolve(&a->b, repo, &err) < 0 ||
+        cli_model_setup(&a->m, &o, repo, &err) < 0 ||
         store_open(&st, a->db ? a->db : "harness.db", &err) < 0 ||
         replay_run(st, repo, &o, &stats, &err) < 0 ||
         store_summary(st, stats.run_id, &sum, &nsum, &err) < 0) {
@@ -345,8 +350,14 @@ static int replay_exec(struct replay_args *a, const struct scenario *sc,
         fprintf(stderr, "run: %s: %zu commits, %zu builds written to %s%s\n",
                 label, stats.total, stats.written, a->db ? a->db : "harness.db",
                 stats.resumed ? " (the rest were there)" : "");
-    if (!a->quiet && !label)
+    if (!a->quiet && !label) {
+        char note[200];
+        cli_model_note(&a->m, note, sizeof(note));
+        if (note[0])
+            fprintf(stderr, "replay: model %s, %s\n", o.cfg.model.name,
+                    note);
         print_summary(sum, nsum, a->format);
+    }
     rc = stats.interrupted ? EXIT_RUNTIME : EXIT_OK;
 out:
     free(sum);
@@ -366,6 +377,7 @@ int cmd_replay_scenario(const struct scenario *sc, int quiet,
     int rc;
 
     memset(&a, 0, sizeof(a));
+    cli_model_init(&a.m);
     a.runners = UNSET;
     a.seed = UNSET;
     a.keep_tags = UNSET;
@@ -373,6 +385,7 @@ int cmd_replay_scenario(const struct scenario *sc, int quiet,
     rc = replay_exec(&a, sc, sc->name ? sc->name : "repository", NULL,
                      run_id);
     cli_build_release(&a.b);
+    cli_model_release(&a.m);
     return rc;
 }
 
@@ -386,6 +399,7 @@ int cmd_replay(int argc, char **argv)
 
     memset(&sc, 0, sizeof(sc));
     memset(&a, 0, sizeof(a));
+    cli_model_init(&a.m);
     a.runners = UNSET;
     a.seed = UNSET;
     a.keep_tags = UNSET;
@@ -420,6 +434,7 @@ int cmd_replay(int argc, char **argv)
               "no progress line and no summary" },
             { "scenario", 0, OPT_STRING, &a.scenario, "FILE",
               "read options from a scenario file (the command line wins)" },
+            CLI_MODEL_OPTS(a.m),
             OPT_END_ENTRY,
         };
         const struct opt_cmd cmd = {
@@ -467,6 +482,7 @@ int cmd_replay(int argc, char **argv)
 out:
     free(args);
     cli_build_release(&a.b);
+    cli_model_release(&a.m);
     if (have_sc)
         scenario_release(&sc);
     return rc;

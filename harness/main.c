@@ -25,6 +25,7 @@ static const struct cmd_spec commands[] = {
     { "explain", cmd_explain, "say why each step of NEW hits or misses after OLD" },
     { "replay", cmd_replay, "simulate a commit range under caching strategies" },
     { "run", cmd_run, "run a scenario file: replay its repositories, then report" },
+    { "model", cmd_model, "print each step's predicted seconds and bytes and their source" },
     { "verify", cmd_verify, "build sampled commits for real and compare with the simulation" },
     { "report", cmd_report, "price each strategy of a replay: JSON, Markdown, CSV or HTML with charts" },
     { "lint", cmd_lint, "report cache hazards in Dockerfiles, with the fix" },

@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,9 @@ static void common(struct model *m)
 {
     memset(m, 0, sizeof(*m));
     m->blob_latency = 0.05;
+    m->pull_base = 0.5;
+    m->push_base = 0.5;
+    m->extract_layer = 0.2;
     m->pull_mbps = 60.0;
     m->push_mbps = 30.0;
     m->unpack_mbps = 80.0;
@@ -120,40 +124,45 @@ static void docker2010(struct model *m)
 
     common(m);
     snprintf(m->name, sizeof(m->name), "docker-20.10");
-    m->blob_latency = 0.02;
+    m->blob_latency = 0.05;
+    m->pull_base = 0.35;
+    m->push_base = 0.65;
+    m->extract_layer = 0.5;
     m->pull_mbps = 200.0;
     m->push_mbps = 100.0;
     m->unpack_mbps = 150.0;
     m->pack_mbps = 40.0;
     m->compress_ratio = 0.55;
-    *l = (struct model_builder){ .start = 0.45,
-                                 .context_base = 0.05,
+    *l = (struct model_builder){ .client = 0.6,
+                                 .start = 0.3,
+                                 .context_base = 0.1,
                                  .context_mbps = 50.0,
                                  .context_full = 1,
-                                 .step_overhead = 0.55,
-                                 .copy_overhead = 0.12,
-                                 .workdir_step = 0.12,
-                                 .meta_step = 0.10,
-                                 .cached_step = 0.03,
+                                 .step_overhead = 1.1,
+                                 .copy_overhead = 0.95,
+                                 .workdir_step = 0.95,
+                                 .meta_step = 0.9,
+                                 .cached_step = 0.06,
                                  .cache_import = 0.0,
                                  .export_base = 0.0,
                                  .export_layer = 0.0,
                                  .image_write = 0.05,
                                  .parallel = 0,
                                  .compress_on_push = 1 };
-    *k = (struct model_builder){ .start = 0.55,
-                                 .context_base = 0.05,
+    *k = (struct model_builder){ .client = 0.25,
+                                 .start = 0.5,
+                                 .context_base = 0.2,
                                  .context_mbps = 50.0,
                                  .context_full = 0,
-                                 .step_overhead = 0.40,
-                                 .copy_overhead = 0.08,
-                                 .workdir_step = 0.05,
+                                 .step_overhead = 0.5,
+                                 .copy_overhead = 0.1,
+                                 .workdir_step = 0.2,
                                  .meta_step = 0.0,
-                                 .cached_step = 0.0,
-                                 .cache_import = 0.15,
-                                 .export_base = 0.10,
-                                 .export_layer = 0.05,
-                                 .image_write = 0.05,
+                                 .cached_step = 0.2,
+                                 .cache_import = 0.3,
+                                 .export_base = 0.25,
+                                 .export_layer = 0.02,
+                                 .image_write = 0.0,
                                  .parallel = 1,
                                  .compress_on_push = 0 };
 }
@@ -288,8 +297,8 @@ static int64_t merge_i(int64_t old, int64_t v)
 }
 
 void model_calib_add(struct model_calib *c, int stage, const char *text,
-                     double seconds, int64_t raw_bytes, int64_t bytes,
-                     const char *from)
+                     int builder, double seconds, int64_t raw_bytes,
+                     int64_t bytes, const char *from)
 {
     char norm[1024];
     struct model_calib_step *s;
@@ -300,7 +309,10 @@ void model_calib_add(struct model_calib *c, int stage, const char *text,
         return;
     for (i = 0; i < c->nsteps; i++) {
         s = &c->steps[i];
-        if (s->stage == stage && !strcmp(s->text, norm)) {
+        if (s->stage == stage && !strcmp(s->text, norm) &&
+            (seconds < 0 || s->seconds < 0 || s->builder == builder)) {
+            if (seconds >= 0)
+                s->builder = builder;
             s->seconds = merge_d(s->seconds, seconds);
             s->raw_bytes = merge_i(s->raw_bytes, raw_bytes);
             s->bytes = merge_i(s->bytes, bytes);
@@ -311,6 +323,7 @@ void model_calib_add(struct model_calib *c, int stage, const char *text,
     s = &c->steps[c->nsteps++];
     s->stage = stage;
     s->text = xstrdup(norm);
+    s->builder = seconds >= 0 ? builder : -1;
     s->seconds = seconds;
     s->raw_bytes = raw_bytes;
     s->bytes = bytes;
@@ -347,11 +360,30 @@ static int text_match(const char *calib, const char *norm)
     return !strcmp(calib, norm);
 }
 
-/* The measurement for (stage, text): same stage first, then any. */
-static const struct model_calib_step *calib_find(const struct model_calib *c,
-                                                 int stage, const char *text)
+/* The best measurement for (stage, text, builder): the same stage and
+ * builder score highest; 0: none matches. */
+static int calib_score(const struct model_calib_step *s, int stage,
+                       int builder, int want_seconds)
 {
-    const struct model_calib_step *any = NULL;
+    int score = 1;
+
+    if (want_seconds && s->seconds < 0)
+        return 0;
+    if (!want_seconds && s->raw_bytes < 0 && s->bytes < 0)
+        return 0;
+    if (s->stage == stage)
+        score += 2;
+    if (want_seconds && s->builder == builder)
+        score += 4;
+    return score;
+}
+
+static const struct model_calib_step *calib_find(const struct model_calib *c,
+                                                 int stage, const char *text,
+                                                 int builder, int want_seconds)
+{
+    const struct model_calib_step *best = NULL;
+    int best_score = 0;
     char norm[1024];
 
     if (!c || !c->nsteps || !text)
@@ -359,14 +391,33 @@ static const struct model_calib_step *calib_find(const struct model_calib *c,
     model_text_norm(text, norm, sizeof(norm));
     for (size_t i = 0; i < c->nsteps; i++) {
         const struct model_calib_step *s = &c->steps[i];
+        int sc;
         if (!text_match(s->text, norm))
             continue;
-        if (s->stage == stage)
-            return s;
-        if (!any)
-            any = s;
+        sc = calib_score(s, stage, builder, want_seconds);
+        if (sc > best_score) {
+            best = s;
+            best_score = sc;
+        }
     }
-    return any;
+    return best;
+}
+
+/* A builder's own cost of starting a step of this kind. */
+static double kind_overhead(const struct model_builder *b, enum model_kind k)
+{
+    switch (k) {
+    case MODEL_RUN:
+        return b->step_overhead;
+    case MODEL_COPY:
+        return b->copy_overhead;
+    case MODEL_WORKDIR:
+        return b->workdir_step;
+    case MODEL_META:
+        return b->meta_step;
+    default:
+        return 0;
+    }
 }
 
 /* ---- heuristics ---- */
@@ -443,9 +494,8 @@ static void run_cost(const struct model *m, const struct model_step_in *in,
             snprintf(out->rule, sizeof(out->rule), "%ld packages (%s)", n,
                      r->per_word ? "named on the command line"
                                  : eco_files[r->eco]);
-        } else if (r->per_source && in->facts &&
-                   in->facts->source_bytes > 0) {
-            double smb = (double)in->facts->source_bytes / MB;
+        } else if (r->per_source && in->source_bytes > 0) {
+            double smb = (double)in->source_bytes / MB;
             secs = m->run_seconds + r->pkg_seconds * smb;
             mb = m->run_mbytes + r->pkg_mbytes * smb;
             out->seconds_src = out->bytes_src = MODEL_SRC_HEURISTIC;
@@ -495,14 +545,20 @@ void model_step_cost(const struct model *m, const struct model_step_in *in,
         break;
     }
     out->bytes = model_compressed(m, out->raw_bytes);
-    c = calib_find(m->calib, in->stage, in->text);
-    if (!c)
-        return;
-    if (c->seconds >= 0) {
-        out->seconds = c->seconds;
+    c = calib_find(m->calib, in->stage, in->text, in->builder, 1);
+    if (c) {
+        double s = c->seconds;
+        /* measured under the other builder: its work, our overhead */
+        if (c->builder >= 0 && c->builder != (in->builder ? 1 : 0)) {
+            s -= kind_overhead(&m->b[c->builder], in->kind);
+            s = (s > 0 ? s : 0) + kind_overhead(b, in->kind);
+        }
+        out->seconds = s;
         out->seconds_src = MODEL_SRC_CALIBRATED;
+        snprintf(out->rule, sizeof(out->rule), "%s", c->from);
     }
-    if (c->raw_bytes >= 0 || c->bytes >= 0) {
+    c = calib_find(m->calib, in->stage, in->text, in->builder, 0);
+    if (c) {
         out->raw_bytes = c->raw_bytes >= 0
                              ? (uint64_t)c->raw_bytes
                              : (uint64_t)((double)c->bytes /
@@ -510,8 +566,9 @@ void model_step_cost(const struct model *m, const struct model_step_in *in,
         out->bytes = c->bytes >= 0 ? (uint64_t)c->bytes
                                    : model_compressed(m, out->raw_bytes);
         out->bytes_src = MODEL_SRC_CALIBRATED;
+        if (out->seconds_src != MODEL_SRC_CALIBRATED)
+            snprintf(out->rule, sizeof(out->rule), "%s", c->from);
     }
-    snprintf(out->rule, sizeof(out->rule), "%s", c->from);
 }
 
 uint64_t model_base_bytes(const struct model *m, const char *image,
@@ -522,9 +579,13 @@ uint64_t model_base_bytes(const struct model *m, const char *image,
 
     if (src)
         *src = MODEL_SRC_CALIBRATED;
-    for (i = 0; m->calib && i < m->calib->nbases; i++)
-        if (!strcmp(m->calib->bases[i].image, image))
+    for (i = 0; m->calib && i < m->calib->nbases; i++) {
+        size_t n = strlen(m->calib->bases[i].image);
+        /* "image" or "image@digest" (a --base identity) */
+        if (!strncmp(m->calib->bases[i].image, image, n) &&
+            (image[n] == '\0' || image[n] == '@'))
             return (uint64_t)m->calib->bases[i].bytes;
+    }
     if (src)
         *src = MODEL_SRC_FAMILY;
     /* strip a registry host: "127.0.0.1:5000/base:1" -> "base:1" */
@@ -553,19 +614,21 @@ static double rounds(size_t n, int conc)
 }
 
 double model_pull_seconds(const struct model *m, uint64_t bytes,
-                          size_t nblobs)
+                          size_t nblobs, size_t nlayers)
 {
     double mb = (double)bytes / MB;
 
     return m->blob_latency * rounds(nblobs, m->pull_concurrency) +
-           mb / m->pull_mbps + mb / m->compress_ratio / m->unpack_mbps;
+           mb / m->pull_mbps + m->extract_layer * (double)nlayers +
+           mb / m->compress_ratio / m->unpack_mbps;
 }
 
 double model_push_seconds(const struct model *m, int builder, uint64_t bytes,
                           size_t nblobs)
 {
     double mb = (double)bytes / MB;
-    double s = m->blob_latency * rounds(nblobs, m->push_concurrency) +
+    double s = m->push_base +
+               m->blob_latency * rounds(nblobs, m->push_concurrency) +
                mb / m->push_mbps;
 
     if (m->b[builder ? 1 : 0].compress_on_push)
@@ -573,11 +636,24 @@ double model_push_seconds(const struct model *m, int builder, uint64_t bytes,
     return s;
 }
 
+/* A fixed cost the user's logs measured for this builder, or -1. */
+static double measured(const struct model *m, int builder, size_t off)
+{
+    if (!m->calib)
+        return -1;
+    return *(const double *)((const char *)&m->calib->fixed[builder ? 1 : 0] +
+                             off);
+}
+
 double model_context_seconds(const struct model *m, int builder,
                              uint64_t bytes)
 {
     const struct model_builder *b = &m->b[builder ? 1 : 0];
+    double c = measured(m, builder, offsetof(struct model_calib_fixed,
+                                             context));
 
+    if (c >= 0)
+        return c;
     return b->context_base + (double)bytes / MB / b->context_mbps;
 }
 
@@ -585,8 +661,18 @@ double model_fixed_seconds(const struct model *m, int builder,
                            size_t nimports, size_t nlayers, uint64_t raw)
 {
     const struct model_builder *b = &m->b[builder ? 1 : 0];
-    double s = b->start + b->cache_import * (double)nimports + b->image_write;
+    double start = measured(m, builder,
+                            offsetof(struct model_calib_fixed, start));
+    double imp = measured(m, builder,
+                          offsetof(struct model_calib_fixed, cache_import));
+    double exp = measured(m, builder,
+                          offsetof(struct model_calib_fixed, export_total));
+    double s = b->client + (start >= 0 ? start : b->start) +
+               (imp >= 0 ? imp : b->cache_import) * (double)nimports;
 
+    if (exp >= 0 && !b->compress_on_push)
+        return s + exp; /* the log's "exporting to image", naming included */
+    s += b->image_write;
     if (!b->compress_on_push)
         s += b->export_base + b->export_layer * (double)nlayers +
              (double)raw / MB / m->pack_mbps;

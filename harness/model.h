@@ -36,8 +36,10 @@ enum { MODEL_LEGACY = 0, MODEL_BUILDKIT = 1 };
 
 /* Fixed costs of one builder under one engine. */
 struct model_builder {
-    double start;         /* s per build: client, Dockerfile, .dockerignore,
-                             base metadata, solve */
+    double client;        /* s per build no log line shows: client start,
+                             session, solver, naming the image */
+    double start;         /* s per build: loading the Dockerfile,
+                             .dockerignore and base metadata (as logged) */
     double context_base;  /* s per context transfer */
     double context_mbps;  /* MB/s of context sent and checksummed */
     int context_full;     /* 1: the whole context every build (legacy);
@@ -69,7 +71,6 @@ enum model_eco {
 /* What the commit's tree says, for heuristics (-1 / 0: unknown). */
 struct model_facts {
     long packages[MODEL_ECO_COUNT]; /* -1: no such lockfile */
-    uint64_t source_bytes;          /* bytes of source files in context */
     uint64_t context_bytes;         /* the whole context */
     size_t context_files;
 };
@@ -96,6 +97,7 @@ const char *model_src_name(enum model_src s);
 struct model_calib_step {
     int stage;         /* 0-based stage; -1: any */
     char *text;        /* instruction text, blanks collapsed ("RUN make") */
+    int builder;       /* whose log measured seconds; -1: unknown */
     double seconds;    /* measured; < 0: unknown */
     int64_t raw_bytes; /* layer size uncompressed; < 0: unknown */
     int64_t bytes;     /* compressed; < 0: unknown */
@@ -150,6 +152,10 @@ struct model {
     struct model_builder b[2];
     /* transfers */
     double blob_latency;  /* s per blob request (HEAD/GET/PUT round trip) */
+    double pull_base;     /* s per `docker pull` command: client, auth,
+                             manifest */
+    double push_base;     /* s per `docker push` command */
+    double extract_layer; /* s per layer extracted (snapshot, mount) */
     double pull_mbps;     /* download, MB/s */
     double push_mbps;     /* upload, MB/s */
     double unpack_mbps;   /* gunzip + extract, MB/s of raw layer */
@@ -189,6 +195,8 @@ struct model_step_in {
     const char *image;   /* FROM: the base reference */
     uint64_t copy_bytes; /* COPY/ADD: bytes selected */
     size_t copy_files;
+    uint64_t source_bytes; /* RUN: bytes its stage copied from the context
+                              before it (what a compiler reads) */
     const struct model_facts *facts; /* may be NULL */
 };
 
@@ -211,13 +219,15 @@ uint64_t model_base_bytes(const struct model *m, const char *image,
 /* Compressed size of a layer of `raw` bytes. */
 uint64_t model_compressed(const struct model *m, uint64_t raw);
 
-/* Seconds to pull `bytes` (compressed) in `nblobs` blobs: one request per
- * blob, `pull_concurrency` at a time, download, then extraction (serial,
- * of the raw size). */
+/* Seconds to pull `bytes` (compressed) in `nblobs` blobs of which
+ * `nlayers` are layers: one request per blob, `pull_concurrency` at a
+ * time, download, then extraction (serial: a fixed cost per layer and
+ * the raw size). */
 double model_pull_seconds(const struct model *m, uint64_t bytes,
-                          size_t nblobs);
-/* Seconds to push: a request per blob checked (`nblobs`), upload of
- * `bytes`, and gzip when the builder compresses at push time. */
+                          size_t nblobs, size_t nlayers);
+/* Seconds of a `docker push`: the command's fixed cost, a request per
+ * blob checked (`nblobs`), upload of `bytes`, and gzip when the builder
+ * compresses at push time. */
 double model_push_seconds(const struct model *m, int builder, uint64_t bytes,
                           size_t nblobs);
 /* Seconds to send the context (`bytes` of it, `full` or changed only). */
@@ -246,8 +256,8 @@ void model_calib_free(struct model_calib *c);
  * later figure for the same stage and text replaces an unknown one and
  * averages with a known one. */
 void model_calib_add(struct model_calib *c, int stage, const char *text,
-                     double seconds, int64_t raw_bytes, int64_t bytes,
-                     const char *from);
+                     int builder, double seconds, int64_t raw_bytes,
+                     int64_t bytes, const char *from);
 void model_calib_base(struct model_calib *c, const char *image, int64_t bytes,
                       size_t layers, const char *from);
 /* Text with blanks collapsed and trimmed, ANSI escapes removed, into out. */

@@ -47,8 +47,11 @@
 #define HARNESS_RECORD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
+#include "buildlog.h"
 #include "err.h"
+#include "model.h"
 
 /* Where a key was in the file: "strategies", "synth.commits". */
 struct scenario_key {
@@ -100,5 +103,51 @@ char *scenario_path(const struct scenario *s, const char *p);
 /* The line of key ("strategies", "synth.template") in s, else the line
  * where s's object starts. */
 int scenario_line(const struct scenario *s, const char *key);
+
+/* ---- the build-time model's files (record_model.c) ---- */
+
+/*
+ * A model file (scenarios/model/<profile>.json): "profile" names the
+ * built-in profile it starts from; "legacy", "buildkit" (fixed costs) and
+ * "parameters" (transfers, steps) hold {"value": N, "source": "..."} per
+ * field, "run_families" and "bases" replace those tables.  Every value
+ * needs its source (or "estimate").  m is replaced only on success (its
+ * calib pointer is kept).  ERR_PARSE "FILE:LINE: ...".
+ */
+int record_model_parse(struct model *m, const char *path, const char *text,
+                       size_t len, struct err *err);
+
+/*
+ * `docker history --no-trunc --format '{{json .}}'` output: one JSON
+ * object per line, newest layer first (CreatedBy, Size as "1.07MB" or a
+ * number with --human=false, Comment, ID).  ERR_PARSE "FILE:LINE: ...".
+ * Free with buildlog_history_free().
+ */
+int record_history_parse(struct buildlog_history **out, const char *path,
+                         const char *text, size_t len, struct err *err);
+
+/* An image manifest (schema 2 or OCI): compressed layer sizes in order. */
+struct record_manifest {
+    int64_t *layers;
+    size_t nlayers;
+    int64_t config_bytes;
+    int64_t bytes; /* the manifest itself */
+};
+
+int record_manifest_parse(struct record_manifest *out, const char *path,
+                          const char *text, size_t len, struct err *err);
+void record_manifest_release(struct record_manifest *m);
+
+/*
+ * A BuildKit `--progress=rawjson` log (one SolveStatus object per line)
+ * rewritten as `--progress=plain` lines ("#N name", "#N DONE 1.200s",
+ * "#N CACHED", "#N ERROR: failed"), one vertex per digest in order of
+ * appearance, for buildlog_parse().  *out is the caller's.  ERR_PARSE.
+ */
+int record_rawjson_to_plain(char **out, size_t *outlen, const char *path,
+                            const char *text, size_t len, struct err *err);
+
+/* RFC 3339 time in seconds since the epoch; 0, or -1 if malformed. */
+int record_time_parse(const char *s, double *out);
 
 #endif

@@ -7,12 +7,14 @@
 #include "buf.h"
 #include "cmd.h"
 #include "explain.h"
+#include "facts.h"
 #include "writer.h"
 
 struct replay {
     const struct replay_options *o;
     struct repo *repo;
     struct ctx_cache *cc;
+    struct facts_cache *fc;
     struct strategy **strats;
     struct plan last_ok; /* the last commit that built, for reasons */
     int have_last_ok;
@@ -175,10 +177,13 @@ static int replay_commit(struct replay *rp, const struct oid *id, size_t seq)
     struct plan p;
     struct repo_commit c;
     struct wpacket *pk;
+    struct model_facts facts;
+    struct model_cost *costs[2] = { NULL, NULL };
     char hex[OID_HEX], *sha;
-    size_t i;
+    size_t i, b;
     int rc;
 
+    memset(&facts, 0, sizeof(facts));
     oid_hex(id, hex);
     if (o->on_commit)
         o->on_commit(o->on_commit_arg, id);
@@ -189,13 +194,27 @@ static int replay_commit(struct replay *rp, const struct oid *id, size_t seq)
     if ((rc = repo_commit_read(rp->repo, id, &c, rp->err)) < 0)
         goto out;
     memo_reset(rp, &p);
+    if (!p.failed) {
+        unsigned mask = builder_mask(o);
+        if ((rc = facts_read(rp->fc, rp->repo, &p, o->plan->context,
+                             (mask & PLAN_LEGACY) != 0, &facts, rp->err)) < 0) {
+            repo_commit_release(&c);
+            goto out;
+        }
+        for (b = 0; b < 2; b++)
+            if (p.kb[b]) {
+                costs[b] = xcalloc(p.kb[b]->nsteps + 1, sizeof(*costs[b]));
+                facts_costs(&o->cfg.model, &p, (int)b, &facts, costs[b]);
+            }
+    }
     pk = wpacket_new();
     sha = wpacket_strdup(pk, hex);
     commit_put(pk, &c, sha);
     for (i = 0; i < o->nstrategies; i++) {
         struct strategy *s = rp->strats[i];
         const struct key_build *kb = p.kb[s->ops->builder];
-        struct sim_build sb = { kb, seq, c.author_time, NULL, NULL };
+        struct sim_build sb = { kb, seq, c.author_time,
+                                costs[s->ops->builder], &facts };
         struct sim_result r;
 
         sim_result_init(&r, kb ? kb->nsteps : 0);
@@ -213,6 +232,8 @@ static int replay_commit(struct replay *rp, const struct oid *id, size_t seq)
     repo_commit_release(&c);
     rc = writer_push(rp->writer, pk);
 out:
+    free(costs[0]);
+    free(costs[1]);
     if (rc == 0 && !p.failed && !(p.kb[0] && p.kb[0]->failed) &&
         !(p.kb[1] && p.kb[1]->failed)) {
         if (rp->have_last_ok)
@@ -257,6 +278,7 @@ int replay_run(struct store *st, struct repo *r,
     stats->total = n;
     if ((rc = ctx_cache_new(&rp.cc, r)) < 0)
         goto out;
+    rp.fc = facts_cache_new();
     rp.strats = xcalloc(o->nstrategies + 1, sizeof(*rp.strats));
     for (i = 0; i < o->nstrategies; i++)
         rp.strats[i] = strategy_new(o->strategies[i], &o->cfg);
@@ -293,6 +315,7 @@ out:
     free(rp.memo[0]);
     free(rp.memo[1]);
     ctx_cache_free(rp.cc);
+    facts_cache_free(rp.fc);
     free(commits);
     return rc;
 }

@@ -18,8 +18,9 @@
  */
 #include "strategy.h"
 
-#include <stdio.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -399,7 +400,7 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
                 if (created) {
                     o->bytes_pulled = recs[i].layer.bytes;
                     o->seconds += model_pull_seconds(
-                        &cfg->model, recs[i].layer.bytes, 1);
+                        &cfg->model, recs[i].layer.bytes, 1, 1);
                     sim_result_xfer(out, XFER_PULL,
                                     is_external_from(s) ? XFER_LAYER
                                                         : v->pull_kind,
@@ -421,6 +422,8 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
                 o->layer_bytes = s->layer ? 120 : 0;
             raw[i] = c.raw_bytes;
             o->seconds = c.seconds;
+            if (s->vertex && !v->no_cache && kb->builder == BUILDER_BUILDKIT)
+                o->seconds += mb->cached_step; /* the lookup that missed */
             if (o->layer_bytes)
                 sim_layer_digest(cfg, s->key, b->seq, runner, o->layer);
             break;
@@ -436,6 +439,24 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
     free(exec);
     free(dur);
     free(raw);
+}
+
+/* Whether a FROM's base lives in the registry images are pushed to: the
+ * push mounts it from the base's repository instead of uploading it. */
+static int same_registry(const struct sim_config *cfg,
+                         const struct key_step *s)
+{
+    const struct key_part *base = key_step_part(s, "base");
+    const char *ref = base ? base->value : "", *slash = strchr(ref, '/');
+    size_t n = strlen(cfg->registry);
+
+    /* a host is the first component when it has a dot, a port or is
+     * localhost; else the image is on Docker Hub */
+    if (!n || !slash || (size_t)(slash - ref) != n ||
+        strncmp(ref, cfg->registry, n))
+        return 0;
+    return memchr(ref, '.', n) || memchr(ref, ':', n) ||
+           !strncmp(ref, "localhost", n);
 }
 
 static void put_blob(struct registry *reg, struct sim_result *r,
@@ -538,7 +559,7 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
 {
     const struct key_build *kb = b->kb;
     struct sha256 h;
-    size_t i, nhist = 0;
+    size_t i, nhist = 0, mounted = SIZE_MAX;
     uint64_t pushed0 = r->bytes_pushed;
 
     memset(img, 0, sizeof(*img));
@@ -552,6 +573,8 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
 
         if (is_external_from(s) && s->in_final) {
             sim_base_layer(cfg, s, &l); /* the root of the target's chain */
+            if (same_registry(cfg, s))
+                mounted = img->nlayers;
         } else if (s->in_final && o->layer_bytes &&
                    o->outcome != OUTCOME_SKIPPED) {
             memcpy(l.digest, o->layer, SHA256_LEN);
@@ -569,7 +592,10 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
     /* A registry holds every blob of the replay: look its layers up
      * together (prefetched above), in image order. */
     for (i = 0; i < img->nlayers; i++)
-        put_blob(reg, r, XFER_LAYER, &img->layers[i]);
+        if (i == mounted) /* a cross-repository mount: no upload */
+            registry_put(reg, img->layers[i].digest, img->layers[i].bytes);
+        else
+            put_blob(reg, r, XFER_LAYER, &img->layers[i]);
     if (inline_cache)
         inline_records(cfg, kb, r, img);
     else if (kb->builder == BUILDER_LEGACY)
@@ -615,6 +641,7 @@ uint64_t sim_pull_image(const struct sim_config *cfg, const struct image *img,
         bytes += img->layers[i].bytes;
         n++;
     }
-    r->pull_seconds += model_pull_seconds(&cfg->model, bytes, n + 2);
+    r->pull_seconds += cfg->model.pull_base +
+                       model_pull_seconds(&cfg->model, bytes, n + 2, n);
     return bytes;
 }

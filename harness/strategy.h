@@ -159,6 +159,8 @@ struct sim_view {
     enum xfer_kind pull_kind; /* XFER_LAYER, or XFER_CACHE for backends */
     int imports; /* cache refs imported before the build (manifest and
                     config fetched for each) */
+    int no_cache; /* --no-cache: no step is looked up (BuildKit's lookup
+                     cost, cached_step, is paid by every other vertex) */
 };
 
 /* Decide every step, pull what is needed, run the rest (sim.c). */

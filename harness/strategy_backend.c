@@ -295,7 +295,7 @@ static void backend_build(struct strategy *s, const struct sim_build *b,
     struct backend *be = s->priv;
     struct view_arg va;
     struct sim_view v = { be_lookup,       be_has_base, &va, NULL,
-                          be->kind->eager, XFER_CACHE,  0 };
+                          be->kind->eager, XFER_CACHE,  0,   0 };
 
     dmap_init(&va.recs, sizeof(struct sim_rec));
     if (be->kind->expires)

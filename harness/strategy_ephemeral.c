@@ -71,13 +71,14 @@ static void imp_records(struct imported *im, const struct image *img,
 
 static void run(struct strategy *s, const struct sim_build *b,
                 struct imported *im, const char *reason, int inline_cache,
-                int imports, struct sim_result *out)
+                int imports /* -1: --no-cache */, struct sim_result *out)
 {
     struct sim_view v = { .lookup = imp_lookup,
                           .has_base = imp_has_base,
                           .arg = im,
                           .miss_reason = reason,
-                          .imports = imports };
+                          .imports = imports < 0 ? 0 : imports,
+                          .no_cache = imports < 0 };
 
     sim_execute(s->cfg, b, &v, 0, out);
     strategy_push(s, b, inline_cache, out);
@@ -97,7 +98,7 @@ static void none_build(struct strategy *s, const struct sim_build *b,
     struct imported im;
 
     imp_init(&im);
-    run(s, b, &im, "--no-cache: no step is looked up", 0, 0, out);
+    run(s, b, &im, "--no-cache: no step is looked up", 0, -1, out);
     imp_release(&im);
 }
 

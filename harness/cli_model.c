@@ -1,0 +1,199 @@
+/*
+ * cli_model.c - model options of replay, verify and model (cli_model.h).
+ */
+#include "cli_model.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calib.h"
+#include "context.h"
+#include "facts.h"
+#include "record.h"
+#include "replay.h"
+
+void cli_model_init(struct cli_model *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->cores = -1;
+    model_calib_init(&c->calib);
+}
+
+void cli_model_release(struct cli_model *c)
+{
+    opt_list_release(&c->timings);
+    opt_list_release(&c->layers);
+    opt_list_release(&c->manifests);
+    model_calib_free(&c->calib);
+}
+
+static int load_model(struct model *m, const char *path, struct err *err)
+{
+    FILE *f = fopen(path, "rb");
+    struct buf b = BUF_INIT;
+    char chunk[8192];
+    size_t got;
+    int rc;
+
+    if (!f)
+        return err_set(err, ERR_IO, "cannot read '%s': %s", path,
+                       strerror(errno));
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_add(&b, chunk, got);
+    fclose(f);
+    rc = record_model_parse(m, path, b.ptr ? b.ptr : "", b.len, err);
+    buf_release(&b);
+    return rc;
+}
+
+static int has_files(const struct cli_model *c)
+{
+    return c->timings.n || c->layers.n || c->manifests.n;
+}
+
+/* How many of the reference build's executed-kind steps are calibrated. */
+static void count_calibrated(struct cli_model *c, const struct model *m,
+                             const struct plan *p)
+{
+    const struct key_build *kb = p->kb[BUILDER_BUILDKIT];
+    struct model_cost *costs;
+
+    if (!kb)
+        return;
+    costs = xcalloc(kb->nsteps + 1, sizeof(*costs));
+    facts_costs(m, p, MODEL_BUILDKIT, NULL, costs);
+    for (size_t i = 0; i < kb->nsteps; i++) {
+        enum df_kind k = kb->steps[i].kind;
+        if (k != DF_RUN && k != DF_COPY && k != DF_ADD)
+            continue;
+        c->steps++;
+        if (costs[i].seconds_src == MODEL_SRC_CALIBRATED ||
+            costs[i].bytes_src == MODEL_SRC_CALIBRATED)
+            c->calibrated++;
+    }
+    free(costs);
+}
+
+static int read_files(struct cli_model *c, const struct opt_list *l,
+                      const char *kind, const struct calib_ref *ref,
+                      struct err *err)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        size_t n = 0;
+        int rc = calib_load(&c->calib, kind, l->items[i], ref, &n, err);
+        if (rc < 0)
+            return rc;
+        c->measured += n;
+    }
+    return 0;
+}
+
+int cli_model_resolve(struct cli_model *c, struct sim_config *cfg,
+                      struct repo *r, const struct plan_options *po,
+                      const struct oid *ref, struct err *err)
+{
+    struct ctx_cache *cc = NULL;
+    struct plan p;
+    struct calib_ref cr = { NULL, NULL };
+    int rc = 0, planned = 0;
+
+    model_profile(&cfg->model, engine_name(cfg->engine));
+    if (c->model_file && (rc = load_model(&cfg->model, c->model_file, err)) < 0)
+        return rc;
+    if (c->cores != -1) {
+        if (c->cores < 0 || c->cores > 1024)
+            return err_set(err, ERR_USAGE,
+                           "--cores must be between 0 (unbounded) and 1024");
+        cfg->model.cores = (int)c->cores;
+    }
+    if (c->registry)
+        snprintf(cfg->registry, sizeof(cfg->registry), "%s", c->registry);
+    if (!has_files(c))
+        return 0;
+    if (r && ref) {
+        if ((rc = ctx_cache_new(&cc, r)) < 0)
+            return rc;
+        rc = plan_make(&p, r, cc, ref, 1, po, PLAN_BUILDKIT, 1, err);
+        if (rc < 0)
+            goto out;
+        planned = 1;
+        if (!p.failed) {
+            cr.df = p.df;
+            cr.kb = p.kb[BUILDER_BUILDKIT];
+        }
+    }
+    if ((rc = read_files(c, &c->timings, "timings", &cr, err)) < 0 ||
+        (rc = read_files(c, &c->layers, "layers", &cr, err)) < 0 ||
+        (rc = read_files(c, &c->manifests, "manifest", &cr, err)) < 0)
+        goto out;
+    cfg->model.calib = &c->calib;
+    if (planned && !p.failed)
+        count_calibrated(c, &cfg->model, &p);
+out:
+    if (planned)
+        plan_release(&p);
+    ctx_cache_free(cc);
+    return rc;
+}
+
+int cli_model_setup(struct cli_model *c, struct replay_options *o,
+                    struct repo *r, struct err *err)
+{
+    struct oid *commits = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (has_files(c) && (rc = repo_range(r, o->range ? o->range : "HEAD",
+                                         o->first_parent, &commits, &n,
+                                         err)) < 0)
+        return rc;
+    rc = cli_model_resolve(c, &o->cfg, r, o->plan, n ? &commits[0] : NULL,
+                           err);
+    free(commits);
+    return rc;
+}
+
+static void list_json(struct buf *j, const char *name,
+                      const struct opt_list *l)
+{
+    if (!l->n)
+        return;
+    buf_printf(j, ",\"%s\":[", name);
+    for (size_t i = 0; i < l->n; i++) {
+        if (i)
+            buf_addch(j, ',');
+        buf_add_json_str(j, l->items[i]);
+    }
+    buf_addch(j, ']');
+}
+
+void cli_model_json(struct buf *j, const struct cli_model *c)
+{
+    if (!c->model_file && !has_files(c) && c->cores == -1 && !c->registry)
+        return;
+    if (j->len && j->ptr[j->len - 1] == '}')
+        j->len--;
+    buf_adds(j, ",\"model\":{\"file\":");
+    buf_add_json_str(j, c->model_file ? c->model_file : "");
+    buf_printf(j, ",\"cores\":%ld,\"registry\":", c->cores);
+    buf_add_json_str(j, c->registry ? c->registry : "");
+    list_json(j, "timings", &c->timings);
+    list_json(j, "layers", &c->layers);
+    list_json(j, "manifests", &c->manifests);
+    buf_adds(j, "}}");
+}
+
+void cli_model_note(const struct cli_model *c, char *out, size_t size)
+{
+    if (!has_files(c)) {
+        if (size)
+            out[0] = '\0';
+        return;
+    }
+    snprintf(out, size,
+             "calibrated %zu of %zu RUN/COPY/ADD steps of the reference "
+             "build (%zu measurements)",
+             c->calibrated, c->steps, c->measured);
+}

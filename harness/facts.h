@@ -1,0 +1,51 @@
+/*
+ * facts.h - what the build-time model needs from one commit: facts read
+ * from its tree (packages in lockfiles, the context's size) and the
+ * description of every step of a keyed build, turned into costs by the
+ * model (model_step_cost).
+ *
+ * Lockfiles are read at the root of the build context: requirements*.txt
+ * (requirement lines), package-lock.json (entries under "packages", else
+ * "dependencies"), go.sum (module lines, not the /go.mod ones),
+ * Cargo.lock ([[package]] tables) and *.csproj (<PackageReference>).  A
+ * file's count is remembered by its blob id, so a history costs what
+ * changed.
+ *
+ * Ownership: facts_cache_new()/facts_cache_free(); one per command.
+ */
+#ifndef HARNESS_FACTS_H
+#define HARNESS_FACTS_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "model.h"
+#include "plan.h"
+#include "repo.h"
+
+struct facts_cache;
+
+struct facts_cache *facts_cache_new(void);
+void facts_cache_free(struct facts_cache *fc);
+
+/*
+ * Fill *out for the commit of plan p (its context; the repository r).
+ * with_context: also measure the whole context (the legacy builder sends
+ * it every build).  Errors: ERR_GIT.
+ */
+int facts_read(struct facts_cache *fc, struct repo *r, const struct plan *p,
+               const char *context, int with_context, struct model_facts *out,
+               struct err *err);
+
+/* Count the packages of a lockfile's text, by its file name's ecosystem
+ * (enum model_eco).  Exposed for tests. */
+long facts_count_packages(int eco, const char *text, size_t len);
+
+/*
+ * The model's cost of every step of p's build under builder b, into out
+ * (room for p->kb[b]->nsteps).
+ */
+void facts_costs(const struct model *m, const struct plan *p, int builder,
+                 const struct model_facts *facts, struct model_cost *out);
+
+#endif
