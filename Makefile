@@ -26,7 +26,7 @@ LIBOBJ := $(filter-out $(BUILD)/main.o,$(OBJ))
 TESTS  := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 BIN    := $(BUILD)/harness
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= dockerfile buildlog lint scenario pricing image
+FUZZ_TARGETS ?= dockerfile buildlog lint scenario pricing image calib
 
 all: $(BIN)
 

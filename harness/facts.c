@@ -268,6 +268,10 @@ void facts_costs(const struct model *m, const struct plan *p, int builder,
             in.kind = MODEL_COPY;
             in.copy_bytes = s->bytes;
             in.copy_files = s->nfiles;
+            if (s->git_dir) { /* the checkout's .git: one entry here */
+                in.copy_files += (size_t)m->git_dir_files;
+                in.copy_bytes += (uint64_t)(m->git_dir_mbytes * 1e6);
+            }
             if (s->source < 0)
                 copied += s->bytes;
             break;

@@ -107,7 +107,8 @@ static void common(struct model *m)
     m->run_seconds = 1.0;
     m->run_mbytes = 0.5;
     m->copy_mbps = 100.0;
-    m->copy_file_seconds = 0.0002;
+    m->git_dir_files = 45;
+    m->git_dir_mbytes = 0.18;
     m->unknown_base_mbytes = 50.0;
     m->cores = 2;
     memcpy(m->runs, default_runs, sizeof(default_runs));
@@ -127,21 +128,22 @@ static void docker2010(struct model *m)
     m->blob_latency = 0.05;
     m->pull_base = 0.35;
     m->push_base = 0.65;
-    m->extract_layer = 0.5;
+    m->extract_layer = 0.8;
     m->pull_mbps = 200.0;
     m->push_mbps = 100.0;
     m->unpack_mbps = 150.0;
     m->pack_mbps = 40.0;
     m->compress_ratio = 0.55;
-    *l = (struct model_builder){ .client = 0.6,
+    *l = (struct model_builder){ .client = 0.8,
                                  .start = 0.3,
                                  .context_base = 0.1,
                                  .context_mbps = 50.0,
                                  .context_full = 1,
                                  .step_overhead = 1.1,
-                                 .copy_overhead = 0.95,
-                                 .workdir_step = 0.95,
-                                 .meta_step = 0.9,
+                                 .copy_overhead = 1.0,
+                                 .copy_file = 0.05,
+                                 .workdir_step = 1.0,
+                                 .meta_step = 0.95,
                                  .cached_step = 0.06,
                                  .cache_import = 0.0,
                                  .export_base = 0.0,
@@ -156,6 +158,7 @@ static void docker2010(struct model *m)
                                  .context_full = 0,
                                  .step_overhead = 0.5,
                                  .copy_overhead = 0.1,
+                                 .copy_file = 0.002,
                                  .workdir_step = 0.2,
                                  .meta_step = 0.0,
                                  .cached_step = 0.2,
@@ -173,12 +176,14 @@ static void buildkit(struct model *m)
 {
     common(m);
     snprintf(m->name, sizeof(m->name), "buildkit");
-    m->b[MODEL_LEGACY] = (struct model_builder){ .start = 0.8,
+    m->b[MODEL_LEGACY] = (struct model_builder){ .client = 0.6,
+                                                 .start = 0.2,
                                                  .context_base = 0.1,
                                                  .context_mbps = 100.0,
                                                  .context_full = 1,
                                                  .step_overhead = 0.6,
                                                  .copy_overhead = 0.15,
+                                                 .copy_file = 0.01,
                                                  .workdir_step = 0.15,
                                                  .meta_step = 0.1,
                                                  .cached_step = 0.05,
@@ -188,12 +193,14 @@ static void buildkit(struct model *m)
                                                  .image_write = 0.1,
                                                  .parallel = 0,
                                                  .compress_on_push = 1 };
-    m->b[MODEL_BUILDKIT] = (struct model_builder){ .start = 1.0,
+    m->b[MODEL_BUILDKIT] = (struct model_builder){ .client = 0.5,
+                                                   .start = 0.5,
                                                    .context_base = 0.1,
                                                    .context_mbps = 100.0,
                                                    .context_full = 0,
                                                    .step_overhead = 0.4,
                                                    .copy_overhead = 0.1,
+                                                   .copy_file = 0.001,
                                                    .workdir_step = 0.05,
                                                    .meta_step = 0.0,
                                                    .cached_step = 0.02,
@@ -403,14 +410,16 @@ static const struct model_calib_step *calib_find(const struct model_calib *c,
     return best;
 }
 
-/* A builder's own cost of starting a step of this kind. */
-static double kind_overhead(const struct model_builder *b, enum model_kind k)
+/* A builder's own cost of a step, beside the work it does: what differs
+ * when a step measured under one builder runs under the other. */
+static double kind_overhead(const struct model_builder *b,
+                            const struct model_step_in *in)
 {
-    switch (k) {
+    switch (in->kind) {
     case MODEL_RUN:
         return b->step_overhead;
     case MODEL_COPY:
-        return b->copy_overhead;
+        return b->copy_overhead + b->copy_file * (double)in->copy_files;
     case MODEL_WORKDIR:
         return b->workdir_step;
     case MODEL_META:
@@ -521,7 +530,7 @@ void model_step_cost(const struct model *m, const struct model_step_in *in,
     case MODEL_COPY:
         out->seconds = b->copy_overhead +
                        (double)in->copy_bytes / MB / m->copy_mbps +
-                       m->copy_file_seconds * (double)in->copy_files;
+                       b->copy_file * (double)in->copy_files;
         out->raw_bytes = in->copy_bytes + 512 * (uint64_t)in->copy_files;
         out->seconds_src = out->bytes_src = MODEL_SRC_HEURISTIC;
         snprintf(out->rule, sizeof(out->rule), "%zu files, %llu bytes selected",
@@ -550,8 +559,8 @@ void model_step_cost(const struct model *m, const struct model_step_in *in,
         double s = c->seconds;
         /* measured under the other builder: its work, our overhead */
         if (c->builder >= 0 && c->builder != (in->builder ? 1 : 0)) {
-            s -= kind_overhead(&m->b[c->builder], in->kind);
-            s = (s > 0 ? s : 0) + kind_overhead(b, in->kind);
+            s -= kind_overhead(&m->b[c->builder], in);
+            s = (s > 0 ? s : 0) + kind_overhead(b, in);
         }
         out->seconds = s;
         out->seconds_src = MODEL_SRC_CALIBRATED;

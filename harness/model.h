@@ -46,6 +46,7 @@ struct model_builder {
                              0: only COPY sources that changed */
     double step_overhead; /* s per executed RUN: container start + commit */
     double copy_overhead; /* s per executed COPY/ADD */
+    double copy_file;     /* s per file a COPY/ADD copies */
     double workdir_step;  /* s per executed WORKDIR */
     double meta_step;     /* s per metadata instruction (legacy: a commit) */
     double cached_step;   /* s per cache hit */
@@ -169,7 +170,8 @@ struct model {
     double run_seconds;   /* RUN of no known family */
     double run_mbytes;
     double copy_mbps;     /* COPY/ADD of context files */
-    double copy_file_seconds;
+    double git_dir_files; /* files of a CI checkout's .git folder */
+    double git_dir_mbytes; /* and their size */
     double unknown_base_mbytes;
     int cores;            /* the runner's cores; 0: unbounded */
     struct model_run_rule runs[MODEL_RUN_RULES];

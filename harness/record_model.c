@@ -81,7 +81,7 @@ struct field {
 #define FB(f) { #f, offsetof(struct model_builder, f), 0 }
 #define FBI(f) { #f, offsetof(struct model_builder, f), 1 }
 static const struct field builder_fields[] = {
-    FB(client),        FB(start),        FB(context_base), FB(context_mbps),
+    FB(client),        FB(start),        FB(copy_file),        FB(context_base), FB(context_mbps),
     FBI(context_full), FB(step_overhead), FB(copy_overhead), FB(workdir_step),
     FB(meta_step),     FB(cached_step),  FB(cache_import), FB(export_base),
     FB(export_layer),  FB(image_write),  FBI(parallel),    FBI(compress_on_push),
@@ -90,11 +90,13 @@ static const struct field builder_fields[] = {
 #define FM(f) { #f, offsetof(struct model, f), 0 }
 #define FMI(f) { #f, offsetof(struct model, f), 1 }
 static const struct field model_fields[] = {
-    FM(blob_latency),      FM(pull_mbps),      FM(push_mbps),
+    FM(blob_latency),      FM(pull_base),      FM(push_base),
+    FM(extract_layer),     FM(pull_mbps),      FM(push_mbps),
     FM(unpack_mbps),       FM(pack_mbps),      FMI(pull_concurrency),
     FMI(push_concurrency), FM(compress_ratio), FM(config_bytes),
     FM(manifest_bytes),    FM(run_seconds),    FM(run_mbytes),
-    FM(copy_mbps),         FM(copy_file_seconds), FM(unknown_base_mbytes),
+    FM(copy_mbps),         FM(git_dir_files), FM(git_dir_mbytes),
+    FM(unknown_base_mbytes),
     FMI(cores),
 };
 

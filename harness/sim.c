@@ -198,6 +198,10 @@ void sim_step_cost(const struct sim_config *cfg, const struct sim_build *b,
         in.kind = MODEL_COPY;
         in.copy_bytes = s->bytes;
         in.copy_files = s->nfiles;
+        if (s->git_dir) { /* the checkout's .git: one entry here */
+            in.copy_files += (size_t)cfg->model.git_dir_files;
+            in.copy_bytes += (uint64_t)(cfg->model.git_dir_mbytes * 1e6);
+        }
         break;
     case DF_WORKDIR:
         in.kind = MODEL_WORKDIR;

@@ -3,9 +3,10 @@
 #   tests/fuzz/run.sh [TARGET] [SECONDS]
 # TARGET is dockerfile (default: the Dockerfile front end), buildlog (the
 # build log and docker history parsers), lint (the linter and whatif
-# rewrites), scenario (scenario files), pricing (pricing profiles) or image
+# rewrites), scenario (scenario files), pricing (pricing profiles), image
 # (harness doctor's readers: image configs, docker inspect, docker history
-# lines, registry manifests, HTTP responses).  Builds build-fuzz/fuzz_TARGET with
+# lines, registry manifests, HTTP responses) or calib (the build model's
+# calibration readers and model files).  Builds build-fuzz/fuzz_TARGET with
 # clang -fsanitize=fuzzer,address,undefined.  The working corpus is
 # build-fuzz/corpus (dockerfile) or build-fuzz/corpus-TARGET, seeded from
 # the committed minimized corpus (tests/fuzz/corpus, or
@@ -70,7 +71,17 @@ image)
     seeds=("$root"/tests/fixtures/doctor/*)
     libs=(-ljansson)
     ;;
-*) echo "fuzz: unknown target '$target' (dockerfile, buildlog, lint, scenario, pricing or image)" >&2; exit 2 ;;
+calib)
+    corpus=$out/corpus-calib committed=$root/tests/fuzz/corpus-calib
+    artifacts=$out/artifacts-calib
+    srcs=("$root/harness/calib.c" "$root/harness/record_model.c"
+          "$root/harness/model.c" "$root/harness/buildlog.c"
+          "$root"/harness/dockerfile*.c "$root/harness/shlex.c")
+    seeds=("$root"/tests/fixtures/accuracy/logs/* "$root"/scenarios/model/*.json
+           "$root"/tests/fixtures/real/*.log)
+    libs=(-ljansson)
+    ;;
+*) echo "fuzz: unknown target '$target' (dockerfile, buildlog, lint, scenario, pricing, image or calib)" >&2; exit 2 ;;
 esac
 dict=$root/tests/fuzz/$target.dict
 [ -e "$dict" ] || dict=
