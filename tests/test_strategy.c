@@ -482,7 +482,8 @@ static void entries_at(const char *dir, const struct sim_config *cfg,
                          0);
         for (k = 0; !p.failed && k < strategy_count; k++) {
             struct sim_build sb = { p.kb[st[k]->ops->builder], i,
-                                    1700000000 + (int64_t)i * 4 * 3600 };
+                                    1700000000 + (int64_t)i * 4 * 3600, NULL,
+                                    NULL };
             struct sim_result res;
             sim_result_init(&res, sb.kb->nsteps);
             strategy_build(st[k], &sb, &res);
