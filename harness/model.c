@@ -134,7 +134,7 @@ static void docker2010(struct model *m)
     m->unpack_mbps = 150.0;
     m->pack_mbps = 40.0;
     m->compress_ratio = 0.55;
-    *l = (struct model_builder){ .client = 0.8,
+    *l = (struct model_builder){ .client = 0.4,
                                  .start = 0.3,
                                  .context_base = 0.1,
                                  .context_mbps = 50.0,
