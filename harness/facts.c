@@ -114,7 +114,7 @@ static int eco_of(const char *name)
 {
     size_t n = strlen(name);
 
-    if (!strncmp(name, "requirements", 12) && n > 16 &&
+    if (!strncmp(name, "requirements", 12) && n >= 16 &&
         !strcmp(name + n - 4, ".txt"))
         return MODEL_ECO_PIP;
     if (!strcmp(name, "package-lock.json"))

@@ -20,7 +20,7 @@ JSON
 [ -s out/svc/report.json ] || die "no report.json in the scenario's folder: $(ls -R out)"
 jq -e '.pricing.name == "cloud-build"' out/svc/report.json >/dev/null || die "pricing not taken from the scenario"
 jq -e '[.strategies[].strategy] == ["none", "local", "inline"]' out/svc/report.json >/dev/null || die "strategies: $(jq -c '[.strategies[].strategy]' out/svc/report.json)"
-jq -e '.strategies[0].builds == 16 and .strategies[0].monthly_usd > 0' out/svc/report.json >/dev/null || die "figures"
+jq -e '.strategies[0].builds == 16 and .strategies[0].total_usd > 0' out/svc/report.json >/dev/null || die "figures"
 jq -e '.run.builds_per_month == 1000' out/svc/report.json >/dev/null || die "builds_per_month not taken from the scenario"
 grep -q '^| inline |' stdout || die "the Markdown summary is not printed after the report: $(cat stdout)"
 # the command line wins: format, folder (- prints), builds per month
