@@ -58,6 +58,12 @@ static void ls_string(struct lscan *s, const char **start, size_t *len)
         s->p++;
 }
 
+static int ls_delim(char c)
+{
+    return c == ',' || c == ':' || c == ']' || c == '}' || c == ' ' ||
+           c == '\t' || c == '\r' || c == '\n';
+}
+
 /* Skip one value of any depth, without recursion. */
 static void ls_skip(struct lscan *s)
 {
@@ -81,9 +87,10 @@ static void ls_skip(struct lscan *s)
             s->p++;
         else if (*s->p == ',' || *s->p == ':')
             return;
-        else
-            while (s->p < s->end && !strchr(",:]} \t\r\n", *s->p))
+        else /* a number or a literal: at least one byte, NUL included */
+            do
                 s->p++;
+            while (s->p < s->end && !ls_delim(*s->p));
     } while (depth);
 }
 
@@ -768,14 +775,39 @@ void scenario_release(struct scenario *s)
     s->nkeys = 0;
 }
 
+/* "scenarios/../demo/repo" -> "demo/repo": drop a folder followed by
+ * "..", so that messages show the path a user would type. */
+static void tidy_path(char *path)
+{
+    char *p = path;
+
+    while (*p) {
+        char *slash = strchr(p, '/');
+        size_t n;
+        if (!slash)
+            break;
+        n = (size_t)(slash - p);
+        if (!strncmp(slash, "/../", 4) && n &&
+            !(n == 2 && !strncmp(p, "..", 2)) && !(n == 1 && *p == '.')) {
+            memmove(p, slash + 4, strlen(slash + 4) + 1);
+            p = path; /* start over: a/b/../../c */
+            continue;
+        }
+        p = slash + 1;
+    }
+}
+
 char *scenario_path(const struct scenario *s, const char *p)
 {
     struct buf b = BUF_INIT;
+    char *out;
 
     if (p[0] == '/' || !s->dir || !strcmp(s->dir, "."))
         return xstrdup(p);
     buf_printf(&b, "%s/%s", s->dir, p);
-    return buf_detach(&b);
+    out = buf_detach(&b);
+    tidy_path(out);
+    return out;
 }
 
 int scenario_line(const struct scenario *s, const char *key)

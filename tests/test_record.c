@@ -123,6 +123,24 @@ static void record__paths_resolve_next_to_the_file(void **state)
     p = scenario_path(&s, s.db);
     assert_string_equal(p, "/abs.db");
     free(p);
+    /* a folder followed by ".." is dropped: the path a user would type */
+    {
+        static const char *const cases[][3] = {
+            { "scenarios", "../demo/repo", "demo/repo" },
+            { "a/b", "../../c", "c" },
+            { "/abs/scen", "../x", "/abs/x" },
+            { "../up", "../x", "../x" },
+            { "./s", "r", "./s/r" },
+        };
+        size_t i;
+        for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            free(s.dir);
+            s.dir = strdup(cases[i][0]);
+            p = scenario_path(&s, cases[i][1]);
+            assert_string_equal(p, cases[i][2]);
+            free(p);
+        }
+    }
     scenario_release(&s);
     assert_int_equal(scenario_load(&s, "/nonexistent/x.json", &err), ERR_IO);
     assert_non_null(strstr(err.msg, "/nonexistent/x.json"));
@@ -280,6 +298,25 @@ static void record__shipped_scenarios_are_valid(void **state)
     }
 }
 
+/* A NUL byte after a number (jansson stops there) once looped the line
+ * scanner forever; the file must load or fail, with a line. */
+static void record__nul_after_a_number_ends(void **state)
+{
+    static const char text[] = "{\"repositories\": [\n"
+                               "  {\"repo\": \"a\", \"runners\": 15\0},\n"
+                               "  {\"repo\": \"b\"}]}";
+    struct scenario s;
+    struct err err = ERR_INIT;
+    int rc;
+    (void)state;
+
+    rc = scenario_parse(&s, "demo.json", text, sizeof(text) - 1, &err);
+    if (rc == 0)
+        scenario_release(&s);
+    else
+        assert_int_equal(strncmp(err.msg, "demo.json:", 10), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +331,7 @@ int main(void)
         cmocka_unit_test(record__fleet_errors_name_the_entry_line),
         cmocka_unit_test(record__keys_with_escapes_still_get_a_line),
         cmocka_unit_test(record__shipped_scenarios_are_valid),
+        cmocka_unit_test(record__nul_after_a_number_ends),
     };
     return cmocka_run_group_tests_name("record", tests, NULL, NULL);
 }
