@@ -140,7 +140,7 @@ static double monthly_compute(const struct pricing *p, double minutes)
 void cost_finish(struct cost_result *r, const struct cost_usage *u,
                  const struct pricing *p, double builds_per_month)
 {
-    double m, rate = p->usd_per_minute;
+    double m, rate = p->usd_per_minute, after_compute, after_transfer = 0;
     int i;
 
     memset(r, 0, sizeof(*r));
@@ -158,7 +158,8 @@ void cost_finish(struct cost_result *r, const struct cost_usage *u,
     m = u->builds > 0 && builds_per_month > 0
             ? builds_per_month / (double)u->builds
             : 0;
-    r->monthly_compute_usd = monthly_compute(p, u->billed_minutes * m);
+    r->monthly_compute_usd = u->billed_minutes * m * rate;
+    after_compute = monthly_compute(p, u->billed_minutes * m);
     for (i = 0; i < PRICING_NSTORES; i++) {
         const struct pricing_backend *be = &p->store[i];
         double gbm =
@@ -178,15 +179,18 @@ void cost_finish(struct cost_result *r, const struct cost_usage *u,
         r->transfer_usd += xfer + reqs;
         r->monthly_storage_usd += above(u->last_gb[i], be->free_storage_gb) *
                                   be->storage_usd_per_gb_month;
-        r->monthly_transfer_usd +=
-            above(u->egress_gb[i] * m, be->free_egress_gb) *
-                be->egress_usd_per_gb +
-            u->ingress_gb[i] * m * be->ingress_usd_per_gb + reqs * m;
+        r->monthly_transfer_usd += (xfer + reqs) * m;
+        after_transfer += above(u->egress_gb[i] * m, be->free_egress_gb) *
+                              be->egress_usd_per_gb +
+                          u->ingress_gb[i] * m * be->ingress_usd_per_gb +
+                          reqs * m;
     }
     r->total_usd = r->compute_usd + r->storage_usd + r->transfer_usd;
     r->per_build_usd = u->builds > 0 ? r->total_usd / (double)u->builds : 0;
     r->monthly_usd = r->monthly_compute_usd + r->monthly_storage_usd +
                      r->monthly_transfer_usd;
+    r->monthly_after_allowance_usd =
+        after_compute + r->monthly_storage_usd + after_transfer;
 }
 
 void cost_compare(struct cost_result *r, const struct cost_result *none,
@@ -202,11 +206,12 @@ void cost_compare(struct cost_result *r, const struct cost_result *none,
     r->has_none = 1;
     r->saving_vs_none_usd = none->total_usd - r->total_usd;
     r->monthly_saving_vs_none_usd = none->monthly_usd - r->monthly_usd;
-    /* At list price: free allowances are shared by everything else the
-     * account runs, so the question is what the next build costs. */
-    saved = none->compute_usd - r->compute_usd;
-    cache = r->storage_usd + r->transfer_usd - none->storage_usd -
-            none->transfer_usd;
+    /* A month at list price: free allowances are shared by everything else
+     * the account runs, so the question is what the builds cost.  saved -
+     * cache is the monthly saving, so the verdict and that column agree. */
+    saved = none->monthly_compute_usd - r->monthly_compute_usd;
+    cache = r->monthly_storage_usd + r->monthly_transfer_usd -
+            none->monthly_storage_usd - none->monthly_transfer_usd;
     r->compute_saved_usd = saved;
     r->cache_cost_usd = cache;
     if (is_none)

@@ -17,14 +17,21 @@
  *    free storage (a level, not a monthly quota).  Storage is integrated
  *    over the builds: after each build its stored bytes are kept for
  *    1 / builds_per_month months (GB-months).
- *  - Monthly figures scale the history's per-build usage to
- *    builds_per_month and subtract the monthly allowances (included
- *    minutes, free egress, free parallel jobs); storage per month is what
- *    is stored after the last build, beyond the free storage.
- *  - The break-even verdict compares each strategy with `none` at list
- *    price (free allowances are shared with everything else an account
- *    runs): the cache pays when the compute it saves is worth more than
- *    the storage and transfers it adds.
+ *  - Monthly figures (monthly_usd and its parts) scale the history's
+ *    per-build usage to builds_per_month at list price, like the history:
+ *    what a month of these builds costs the account.  Storage per month is
+ *    what is stored after the last build, beyond the free storage.
+ *  - The monthly allowances (included minutes, free egress, free parallel
+ *    jobs) are account-wide, shared with everything else the account
+ *    runs: they are shown apart, as monthly_after_allowance_usd (what the
+ *    month would cost if these builds were all the account ran; whole
+ *    parallel jobs may cost more than list).  Parallel-job billing: at
+ *    list price the minutes pay their share of a parallel job; after the
+ *    allowance, whole parallel jobs are bought.
+ *  - The saving against `none` and the break-even verdict are per month at
+ *    list price: the cache pays when the compute it saves a month is worth
+ *    more than the storage and transfers it adds, i.e. exactly when
+ *    monthly_saving_vs_none_usd > 0.
  */
 #ifndef HARNESS_COST_H
 #define HARNESS_COST_H
@@ -98,11 +105,13 @@ struct cost_result {
     double compute_usd, storage_usd, transfer_usd, total_usd;
     double per_build_usd;
     double monthly_compute_usd, monthly_storage_usd, monthly_transfer_usd;
-    double monthly_usd;
+    double monthly_usd; /* list price, the sum of the three above */
+    double monthly_after_allowance_usd; /* the free allowances used */
     /* Against `none` (valid when has_none): positive is a saving. */
     int has_none;
     double saving_vs_none_usd, monthly_saving_vs_none_usd;
-    double compute_saved_usd, cache_cost_usd; /* the history, list price */
+    /* a month at list price: compute saved, storage and transfers added */
+    double compute_saved_usd, cache_cost_usd;
     enum cost_verdict verdict;
 };
 

@@ -196,6 +196,36 @@ static void finish_costs(struct report_strategy *v, size_t n,
         cost_compare(&v[i].cost, none, &v[i].cost == none);
 }
 
+int report_same_cost(const struct report_strategy *a,
+                     const struct report_strategy *b)
+{
+    double x = a->cost.monthly_usd, y = b->cost.monthly_usd;
+
+    return fabs(x - y) <= 1e-6 + 0.001 * fmax(fabs(x), fabs(y));
+}
+
+const struct report_strategy *report_cheapest(const struct report_strategy *v,
+                                              size_t n, int skip_none,
+                                              size_t *ties)
+{
+    const struct report_strategy *best = NULL;
+    size_t i, k = 0;
+
+    for (i = 0; i < n; i++) {
+        if (skip_none && !strcmp(v[i].name, "none") && n > 1)
+            continue;
+        if (!best || v[i].cost.monthly_usd < best->cost.monthly_usd)
+            best = &v[i];
+    }
+    for (i = 0; best && i < n; i++)
+        if (&v[i] != best && report_same_cost(&v[i], best) &&
+            !(skip_none && !strcmp(v[i].name, "none")))
+            k++;
+    if (ties)
+        *ties = k;
+    return best;
+}
+
 static int gather_repo(struct report_repo *rr, const char *db,
                        const struct report_opts *o, const struct pricing *p,
                        int details, struct err *err)
@@ -257,17 +287,11 @@ static int gather_repo(struct report_repo *rr, const char *db,
         }
     }
     if (details) {
-        const struct report_strategy *best = NULL;
+        const struct report_strategy *best;
         if ((rc = store_report_misses(sr, rr->run.id, 12, &rr->misses,
                                       &rr->nmisses, err)))
             goto out;
-        for (i = 0; i < rr->nstrategies; i++)
-            if (strcmp(rr->strategies[i].name, "none") &&
-                (!best || rr->strategies[i].cost.per_build_usd <
-                              best->cost.per_build_usd))
-                best = &rr->strategies[i];
-        if (!best && rr->nstrategies)
-            best = &rr->strategies[0];
+        best = report_cheapest(rr->strategies, rr->nstrategies, 1, NULL);
         if (best) {
             memcpy(rr->slowest_strategy, best->name,
                    sizeof(rr->slowest_strategy));

@@ -134,6 +134,16 @@ struct report {
     char charts_note[1024];
 };
 
+/* The strategy of v with the lowest monthly_usd (list price), `none`
+ * left out when skip_none and another exists; NULL when n is 0.  *ties
+ * (may be NULL) gets how many others cost the same within 0.1%. */
+const struct report_strategy *report_cheapest(const struct report_strategy *v,
+                                              size_t n, int skip_none,
+                                              size_t *ties);
+/* Whether a and b cost the same a month within 0.1%. */
+int report_same_cost(const struct report_strategy *a,
+                     const struct report_strategy *b);
+
 /* Gather a report without writing it (the tests use this). */
 int report_build(struct report **out, const struct report_opts *o,
                  struct err *err);

@@ -97,6 +97,7 @@ static void strategy_table(struct buf *b, const struct report_strategy *v,
                 "<th>compute</th><th>storage</th><th>transfer</th>"
                 "<th>total</th><th>per build</th><th>per month</th>"
                 "<th>saves vs none / month</th><th>cache pays?</th>"
+                "<th>per month after free allowance</th>"
                 "</tr></thead><tbody>\n");
     for (i = 0; i < n; i++) {
         const struct cost_result *c = &v[i].cost;
@@ -132,8 +133,10 @@ static void strategy_table(struct buf *b, const struct report_strategy *v,
         } else {
             buf_adds(b, "n/a");
         }
-        buf_printf(b, "</td><td class=\"%s\">%s</td></tr>\n", cls,
+        buf_printf(b, "</td><td class=\"%s\">%s</td><td class=\"allow\">~", cls,
                    cost_verdict_name(c->verdict));
+        money(b, c->monthly_after_allowance_usd);
+        buf_adds(b, "</td></tr>\n");
     }
     buf_adds(b, "</tbody></table>\n");
 }
@@ -158,8 +161,8 @@ static void run_line(struct buf *b, const struct report_repo *rr)
 static void sec_summary(struct buf *b, const struct report *r)
 {
     const struct pricing *p = &r->pricing;
-    const struct report_strategy *best = NULL;
-    size_t i;
+    const struct report_strategy *best;
+    size_t i, ties = 0;
 
     buf_adds(b, "<p>");
     if (r->nrepos == 1) {
@@ -179,32 +182,60 @@ static void sec_summary(struct buf *b, const struct report *r)
     buf_adds(b, " at ");
     money(b, p->usd_per_minute);
     buf_printf(b, "/min (%s).</p>\n", pricing_billing_name(p->billing));
-    for (i = 0; i < r->ntotal; i++)
-        if (!best || r->total[i].cost.total_usd < best->cost.total_usd)
-            best = &r->total[i];
+    best = report_cheapest(r->total, r->ntotal, 0, &ties);
     if (best) {
         buf_adds(b, "<p class=\"lead\">Cheapest: <b>");
         esc(b, best->name);
-        buf_adds(b, "</b> at ~");
+        buf_adds(b, "</b>");
+        if (ties) {
+            size_t k = 0;
+            buf_adds(b, " (as cheap: ");
+            for (i = 0; i < r->ntotal; i++)
+                if (&r->total[i] != best &&
+                    report_same_cost(&r->total[i], best)) {
+                    if (k++)
+                        buf_adds(b, ", ");
+                    esc(b, r->total[i].name);
+                }
+            buf_adds(b, ")");
+        }
+        buf_adds(b, " at ~");
         money(b, best->cost.per_build_usd);
         buf_adds(b, " a build, ~");
         money(b, best->cost.monthly_usd);
-        buf_adds(b, " a month");
-        if (best->cost.has_none) {
-            buf_adds(b, " (~");
-            money(b, best->cost.saving_vs_none_usd);
-            buf_adds(b, " saved over the history against no cache)");
+        buf_adds(b, " a month at list price");
+        if (best->cost.has_none &&
+            best->cost.verdict != COST_VERDICT_BASELINE) {
+            buf_adds(b, ", ~");
+            money(b, best->cost.monthly_saving_vs_none_usd);
+            buf_adds(b, " a month less than no cache");
         }
         buf_adds(b, ".</p>\n");
     }
     strategy_table(b, r->total, r->ntotal);
     buf_adds(b, "<p class=\"note\">~ marks an estimate: every figure here "
                 "comes from simulated builds at list prices. Totals are "
-                "the replayed history at list price; \"per month\" scales "
-                "it to the builds a month above and subtracts the monthly "
-                "free allowances. <i>Cache pays?</i>: whether the compute a "
-                "strategy saves against <code>none</code> is worth more "
-                "than the storage and transfers it adds.</p>\n");
+                "the replayed history; \"per month\" scales it to the "
+                "builds a month above, at list price too: what these builds "
+                "cost the account. <i>Cache pays?</i>: whether the compute a "
+                "strategy saves a month against <code>none</code> is worth "
+                "more than the storage and transfers it adds, which is "
+                "whether its monthly saving is positive.</p>\n");
+    buf_adds(b, "<p class=\"note\">Free allowances are shown apart: ");
+    esc(b, p->name);
+    if (p->included_minutes > 0)
+        buf_printf(b, " includes %.0f minutes a month", p->included_minutes);
+    else
+        buf_adds(b, " includes no free minutes");
+    if (p->billing == PRICING_PARALLEL_JOB)
+        buf_printf(b,
+                   " and %.0f free parallel jobs (beyond them, whole "
+                   "parallel jobs are bought)",
+                   p->free_parallel_jobs);
+    buf_adds(b, ", and some stores some free egress, for the whole account, "
+                "shared with everything else it runs. The last column is "
+                "what a month would cost if these builds were all the "
+                "account ran.</p>\n");
 }
 
 static void sec_compare(struct buf *b, const struct report *r)
@@ -718,7 +749,7 @@ static const char css[] =
     "th,td{padding:.3em .6em;border-bottom:1px solid #e5e5e5;"
     "text-align:left;vertical-align:top}thead th{background:#f4f4f4}"
     "table.num td,td.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "td.pays{color:#1a7f37;font-weight:600}td.loses,b.loses{color:#c62828;"
+    "td.allow{color:#555}td.pays{color:#1a7f37;font-weight:600}td.loses,b.loses{color:#c62828;"
     "font-weight:600}p.note{color:#555;font-size:.9em}"
     "p.lead{font-size:1.1em}figure{margin:1em 0}"
     "img{max-width:100%;height:auto;border:1px solid #eee}"

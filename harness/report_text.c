@@ -146,6 +146,9 @@ static void json_strategy(struct buf *b, const struct report_strategy *s,
     json_kv_num(b, "monthly_storage_usd", c->monthly_storage_usd, 2);
     buf_adds(b, ", ");
     json_kv_num(b, "monthly_transfer_usd", c->monthly_transfer_usd, 2);
+    buf_adds(b, ", ");
+    json_kv_num(b, "monthly_after_allowance_usd",
+                c->monthly_after_allowance_usd, 2);
     if (c->has_none) {
         buf_adds(b, ", ");
         json_kv_num(b, "saving_vs_none_usd", c->saving_vs_none_usd, 4);
@@ -358,10 +361,12 @@ static void md_table(struct buf *b, const struct report_strategy *v, size_t n)
 {
     size_t i;
 
-    buf_adds(b, "| strategy | builds | hit rate | billed min | compute $ | "
-                "storage $ | transfer $ | total $ | per build $ | per month $ "
-                "| saves vs none, per month $ | cache pays? |\n"
-                "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
+    buf_adds(
+        b, "| strategy | builds | hit rate | billed min | compute $ | "
+           "storage $ | transfer $ | total $ | per build $ | per month $ "
+           "| saves vs none, per month $ | cache pays? | per month after free "
+           "allowance $ |\n"
+           "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|\n");
     for (i = 0; i < n; i++) {
         const struct cost_result *c = &v[i].cost;
         buf_adds(b, "| ");
@@ -390,8 +395,24 @@ static void md_table(struct buf *b, const struct report_strategy *v, size_t n)
             md_money(b, c->monthly_saving_vs_none_usd);
         else
             buf_adds(b, "n/a");
-        buf_printf(b, " | %s |\n", cost_verdict_name(c->verdict));
+        buf_printf(b, " | %s | ", cost_verdict_name(c->verdict));
+        md_money(b, c->monthly_after_allowance_usd);
+        buf_adds(b, " |\n");
     }
+}
+
+/* What the last column means, with the profile's allowances. */
+static void md_allowance(struct buf *b, const struct pricing *p)
+{
+    buf_adds(b, " the last column subtracts the account's monthly free "
+                "allowance (");
+    if (p->included_minutes > 0)
+        buf_printf(b, "%.0f included minutes, ", p->included_minutes);
+    if (p->billing == PRICING_PARALLEL_JOB)
+        buf_printf(b, "%.0f free parallel jobs, whole jobs bought, ",
+                   p->free_parallel_jobs);
+    buf_adds(b, "free egress) as if these builds were all the account "
+                "ran.");
 }
 
 static void md_run_line(struct buf *b, const struct report_repo *rr)
@@ -431,8 +452,11 @@ int report_write_md(const struct report *r, FILE *fp, struct err *err)
     report_esc_md(&b, p->runner);
     buf_printf(&b,
                " (%s). Every figure is an estimate: simulated builds "
-               "at list prices.\n\n",
+               "at list prices. Per month is at list price too, and so are "
+               "the saving and the verdict;",
                pricing_billing_name(p->billing));
+    md_allowance(&b, p);
+    buf_adds(&b, "\n\n");
     md_table(&b, r->total, r->ntotal);
     if (r->nrepos > 1) {
         for (i = 0; i < r->nrepos; i++) {
@@ -499,8 +523,9 @@ static void csv_rows(struct buf *b, const char *repo, int64_t run,
                        c->per_build_usd,
                        c->monthly_usd,
                        c->saving_vs_none_usd,
-                       c->monthly_saving_vs_none_usd };
-        int dec[] = { 4, 2, 2, 4, 4, 4, 4, 4, 4, 6, 2, 4, 2 };
+                       c->monthly_saving_vs_none_usd,
+                       c->monthly_after_allowance_usd };
+        int dec[] = { 4, 2, 2, 4, 4, 4, 4, 4, 4, 6, 2, 4, 2, 2 };
         size_t k;
 
         report_esc_csv(b, repo);
@@ -510,7 +535,7 @@ static void csv_rows(struct buf *b, const char *repo, int64_t run,
                    (long long)v[i].usage.failed);
         for (k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
             buf_addch(b, ',');
-            if (k >= 11 && !c->has_none)
+            if ((k == 11 || k == 12) && !c->has_none)
                 continue;
             num(b, f[k], dec[k]);
         }
@@ -527,7 +552,8 @@ int report_write_csv(const struct report *r, FILE *fp, struct err *err)
                  "build_minutes,billed_minutes,storage_gb_months,transfer_gb,"
                  "compute_usd,storage_usd,transfer_usd,total_usd,"
                  "per_build_usd,monthly_usd,saving_vs_none_usd,"
-                 "monthly_saving_vs_none_usd,break_even,figures\r\n");
+                 "monthly_saving_vs_none_usd,monthly_after_allowance_usd,"
+                 "break_even,figures\r\n");
     for (i = 0; i < r->nrepos; i++)
         csv_rows(&b, r->repos[i].run.repo, r->repos[i].run.id,
                  r->repos[i].strategies, r->repos[i].nstrategies);

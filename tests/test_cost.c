@@ -123,10 +123,11 @@ static void cost__history_is_list_price_and_month_scales(void **state)
     /* 100 builds a month: 300 minutes at $0.01 */
     near(r.monthly_compute_usd, 3.0);
     near(r.monthly_usd, 3.0);
+    near(r.monthly_after_allowance_usd, 3.0); /* no allowance */
     pricing_release(&p);
 }
 
-static void cost__included_minutes_are_free_each_month(void **state)
+static void cost__included_minutes_are_apart_from_list_price(void **state)
 {
     struct pricing p;
     struct cost_usage u;
@@ -136,11 +137,51 @@ static void cost__included_minutes_are_free_each_month(void **state)
     load(&p, "per-job-minute", "250", "0");
     cost_usage_init(&u, "none");
     add_builds(&u, &p, 10, 150, 0, 0);
-    cost_finish(&r, &u, &p, 100); /* 300 minutes, 250 free */
-    near(r.monthly_compute_usd, 0.5);
+    cost_finish(&r, &u, &p, 100);     /* 300 minutes, 250 free */
+    near(r.monthly_compute_usd, 3.0); /* list: 300 x $0.01 */
+    near(r.monthly_usd, 3.0);
+    near(r.monthly_after_allowance_usd, 0.5); /* 50 minutes beyond */
     near(r.compute_usd, 0.30);   /* the history stays at list price */
     cost_finish(&r, &u, &p, 50); /* 150 minutes: all free */
-    near(r.monthly_compute_usd, 0);
+    near(r.monthly_usd, 1.5);
+    near(r.monthly_after_allowance_usd, 0);
+    pricing_release(&p);
+}
+
+/* The lead's case: an account-wide allowance that swallows every
+ * strategy's minutes must not turn a cache that pays into a negative
+ * monthly saving.  The saving and the verdict are at list price, and
+ * agree. */
+static void cost__monthly_saving_and_verdict_agree_at_list(void **state)
+{
+    struct pricing p;
+    struct cost_usage none, reg;
+    struct cost_result rn, rr;
+
+    (void)state;
+    load(&p, "per-job-minute", "3000", "0");
+    cost_usage_init(&none, "none");
+    add_builds(&none, &p, 10, 150, 0, 0); /* 3 minutes each */
+    cost_usage_init(&reg, "inline");
+    /* 1 minute each, 2 GB left in the registry after each build */
+    add_builds(&reg, &p, 10, 45, 2000000000, 0);
+    cost_finish(&rn, &none, &p, 100);
+    cost_finish(&rr, &reg, &p, 100);
+    cost_compare(&rn, &rn, 1);
+    cost_compare(&rr, &rn, 0);
+    /* none: 300 minutes a month = $3.00 list, all within 3,000 free */
+    near(rn.monthly_usd, 3.00);
+    near(rn.monthly_after_allowance_usd, 0);
+    /* inline: 100 minutes = $1.00, and 1.5 GB beyond the free 0.5 GB at
+     * $0.10 = $0.15 a month; only the storage is left after the allowance */
+    near(rr.monthly_compute_usd, 1.00);
+    near(rr.monthly_storage_usd, 0.15);
+    near(rr.monthly_usd, 1.15);
+    near(rr.monthly_after_allowance_usd, 0.15);
+    /* saving at list: 3.00 - 1.15, positive, and the verdict says pays */
+    near(rr.monthly_saving_vs_none_usd, 1.85);
+    near(rr.compute_saved_usd - rr.cache_cost_usd, 1.85);
+    assert_int_equal(rr.verdict, COST_VERDICT_PAYS);
     pricing_release(&p);
 }
 
@@ -160,6 +201,7 @@ static void cost__storage_is_integrated_in_gb_months(void **state)
     near(r.storage_gb_months, 2.0);
     near(r.storage_usd, 1.5 * 0.10);
     near(r.monthly_storage_usd, 1.5 * 0.10);
+    near(r.monthly_after_allowance_usd, 0.10 * 1.5 + 0.10); /* + 10 min */
     /* at 20 builds a month the same builds are half a month */
     cost_finish(&r, &u, &p, 20);
     near(r.storage_gb_months, 1.0);
@@ -190,8 +232,12 @@ static void cost__cache_lives_where_the_strategy_keeps_it(void **state)
     near(r.storage_usd, 1.0 * 0.02);
     /* egress 3 GB x 0.09 + 2 GB x 0.05; 1000 GETs 0.40, 100 PUTs 0.50 */
     near(r.transfer_usd, 0.27 + 0.10 + 0.40 + 0.50);
-    /* a month is the same 10 builds: 1 GB of S3 egress is free */
-    near(r.monthly_transfer_usd, 0.18 + 0.10 + 0.40 + 0.50);
+    /* a month is the same 10 builds, at list price */
+    near(r.monthly_transfer_usd, 0.27 + 0.10 + 0.40 + 0.50);
+    /* 1 GB of S3 egress a month is free: 1 GB x 0.09 less after it;
+     * plus 1 GB-month of S3 at 0.02 and 10 minutes at 0.01 */
+    near(r.monthly_after_allowance_usd,
+         0.18 + 0.10 + 0.40 + 0.50 + 0.02 + 0.10);
     near(r.transfer_gb, 5.5);
     near(r.requests, 1110);
     pricing_release(&p);
@@ -222,7 +268,11 @@ static void cost__break_even_weighs_saved_compute_against_cache(void **state)
     assert_int_equal(rn.verdict, COST_VERDICT_BASELINE);
     assert_int_equal(rc.verdict, COST_VERDICT_PAYS);
     assert_int_equal(rd.verdict, COST_VERDICT_LOSES);
+    /* a month is the history (10 builds, 10 a month) */
     near(rc.compute_saved_usd, 0.90);
+    near(rc.cache_cost_usd, 0.45 + 0.004);
+    near(rc.monthly_saving_vs_none_usd, 0.90 - 0.454);
+    assert_true(rd.monthly_saving_vs_none_usd < 0);
     near(rc.saving_vs_none_usd, 1.00 - rc.total_usd);
     assert_true(rd.saving_vs_none_usd < 0);
     assert_string_equal(cost_verdict_name(rd.verdict), "does not pay");
@@ -240,13 +290,16 @@ static void cost__parallel_jobs_are_bought_whole(void **state)
     (void)state;
     load(&p, "parallel-job", "100", "0");
     cost_usage_init(&u, "none");
-    add_builds(&u, &p, 10, 600, 0, 0); /* 100 minutes */
-    cost_finish(&r, &u, &p, 15);       /* 150 minutes a month: one job */
-    near(r.monthly_compute_usd, 40);
+    add_builds(&u, &p, 10, 600, 0, 0);              /* 100 minutes */
+    cost_finish(&r, &u, &p, 15);                    /* 150 minutes a month */
+    near(r.monthly_compute_usd, 150 * 40.0 / 1000); /* list: their share */
+    near(r.monthly_after_allowance_usd, 40);        /* one whole job */
     cost_finish(&r, &u, &p, 150); /* 1,500 minutes: two jobs */
-    near(r.monthly_compute_usd, 80);
+    near(r.monthly_compute_usd, 60);
+    near(r.monthly_after_allowance_usd, 80);
     cost_finish(&r, &u, &p, 10); /* 100 minutes: the free minutes */
-    near(r.monthly_compute_usd, 0);
+    near(r.monthly_compute_usd, 4);
+    near(r.monthly_after_allowance_usd, 0);
     near(r.compute_usd, 100 * 40.0 / 1000);
     pricing_release(&p);
 }
@@ -355,7 +408,8 @@ int main(void)
         cmocka_unit_test(cost__job_is_pull_build_push_and_startup),
         cmocka_unit_test(cost__per_second_billing_has_a_minimum),
         cmocka_unit_test(cost__history_is_list_price_and_month_scales),
-        cmocka_unit_test(cost__included_minutes_are_free_each_month),
+        cmocka_unit_test(cost__included_minutes_are_apart_from_list_price),
+        cmocka_unit_test(cost__monthly_saving_and_verdict_agree_at_list),
         cmocka_unit_test(cost__storage_is_integrated_in_gb_months),
         cmocka_unit_test(cost__cache_lives_where_the_strategy_keeps_it),
         cmocka_unit_test(cost__break_even_weighs_saved_compute_against_cache),

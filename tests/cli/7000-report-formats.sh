@@ -19,6 +19,11 @@ jq -e 'all(.strategies[]; ((.compute_usd + .storage_usd + .transfer_usd) - .tota
 jq -e 'all(.strategies[]; .billed_minutes == (.billed_minutes | floor) and .billed_minutes >= .builds)' r.json >/dev/null || die "per-job rounding"
 jq -e '.strategies[] | select(.strategy == "none") | .saving_vs_none_usd == 0 and .break_even == "baseline"' r.json >/dev/null || die "none row"
 jq -e '.strategies[] | select(.strategy == "local") | .hit_rate > 0 and .estimated' r.json >/dev/null || die "local row"
+# the monthly figures are at list price and the verdict agrees with the
+# monthly saving; the account's free minutes are shown apart
+jq -e 'all(.strategies[]; .monthly_usd > 0 and .monthly_after_allowance_usd <= .monthly_usd
+       and (.break_even == "baseline" or ((.break_even == "pays") == (.monthly_saving_vs_none_usd > 0))))' r.json >/dev/null \
+    || die "monthly figures: $(jq -c '.strategies[] | [.strategy, .monthly_usd, .monthly_after_allowance_usd, .monthly_saving_vs_none_usd, .break_even]' r.json)"
 
 "$HARNESS" report --db h.db --format md > r.md || die "md exit"
 grep -q '^| strategy | builds | hit rate |' r.md || die "md header: $(head -5 r.md)"
