@@ -268,11 +268,12 @@ int calib_layers(struct model_calib *c, const char *path, const char *text,
         const struct buildlog_history_row *row = &h->rows[r];
         char from[600];
         if (!row_fits(row->created_by, in)) {
+            err_set_at(err, ERR_PARSE, path, (int)r + 1,
+                       "history row '%.60s' does not match line %d of the "
+                       "Dockerfile ('%.40s')",
+                       row->created_by, in->line, in->original);
             buildlog_history_free(h);
-            return err_set_at(err, ERR_PARSE, path, (int)r + 1,
-                              "history row '%.60s' does not match line %d "
-                              "of the Dockerfile ('%.40s')",
-                              row->created_by, in->line, in->original);
+            return ERR_PARSE;
         }
         if (in->kind != DF_RUN && in->kind != DF_COPY && in->kind != DF_ADD)
             continue;

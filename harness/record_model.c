@@ -333,9 +333,9 @@ int record_history_parse(struct buildlog_history **out, const char *path,
             if (*s && !*end && raw >= 0)
                 size = raw; /* --human=false */
             else if (buildlog_size_parse(s, strlen(s), &size) < 0) {
-                json_decref(o);
                 rc = err_set_at(err, ERR_PARSE, path, line,
                                 "malformed size '%.40s'", s);
+                json_decref(o); /* s is the object's */
                 break;
             }
         }
