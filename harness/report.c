@@ -226,6 +226,28 @@ const struct report_strategy *report_cheapest(const struct report_strategy *v,
     return best;
 }
 
+/* `none` builds with --no-cache: every step of it misses by construction,
+ * and so do the RUN steps of no-cache and no-cache-legacy (reason
+ * "--no-cache: ..."); their rows would crowd out the misses a cache could
+ * avoid.  Keep the first `keep` other rows. */
+static void drop_none_misses(struct report_repo *rr, size_t keep)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < rr->nmisses; i++) {
+        struct store_report_miss *m = &rr->misses[i];
+        if (!strcmp(m->strategy, "none") ||
+            !strncmp(m->reason, "--no-cache", 10) || n == keep) {
+            free(m->strategy);
+            free(m->instruction);
+            free(m->reason);
+            continue;
+        }
+        rr->misses[n++] = *m;
+    }
+    rr->nmisses = n;
+}
+
 static int gather_repo(struct report_repo *rr, const char *db,
                        const struct report_opts *o, const struct pricing *p,
                        int details, struct err *err)
@@ -288,9 +310,10 @@ static int gather_repo(struct report_repo *rr, const char *db,
     }
     if (details) {
         const struct report_strategy *best;
-        if ((rc = store_report_misses(sr, rr->run.id, 12, &rr->misses,
+        if ((rc = store_report_misses(sr, rr->run.id, 12 + 64, &rr->misses,
                                       &rr->nmisses, err)))
             goto out;
+        drop_none_misses(rr, 12);
         best = report_cheapest(rr->strategies, rr->nstrategies, 1, NULL);
         if (best) {
             memcpy(rr->slowest_strategy, best->name,

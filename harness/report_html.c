@@ -355,7 +355,13 @@ static void sec_misses(struct buf *b, const struct report *r)
         return;
     buf_adds(b, "<h2 id=\"misses\">The most expensive misses</h2>\n<p>Steps "
                 "that ran instead of coming from a cache, by the simulated "
-                "seconds they cost over the history");
+                "seconds they cost over the history, among the caching "
+                "strategies: <code>none</code> builds with "
+                "<code>--no-cache</code> and misses every step by "
+                "construction, as do the RUN steps of <code>no-cache</code> "
+                "and <code>no-cache-legacy</code>, so they are left out; a "
+                "strategy marked "
+                "<i>never hit</i> missed every step of this run");
     if (r->nrepos > 1) {
         buf_adds(b, " (");
         esc(b, rr->run.repo);
@@ -366,8 +372,14 @@ static void sec_misses(struct buf *b, const struct report *r)
                 "</tr></thead><tbody>\n");
     for (i = 0; i < rr->nmisses; i++) {
         const struct store_report_miss *m = &rr->misses[i];
+        size_t k;
+
         buf_adds(b, "<tr><td>");
         esc(b, m->strategy);
+        for (k = 0; k < rr->nstrategies; k++)
+            if (!strcmp(rr->strategies[k].name, m->strategy) &&
+                rr->strategies[k].usage.steps_hit == 0)
+                buf_adds(b, " <small>(never hit)</small>");
         buf_adds(b, "</td><td><code>");
         esc(b, m->instruction);
         buf_printf(b,

@@ -16,6 +16,10 @@ grep -q 'steps from a cache, percent' out/hits.svg || die "axis label with unit"
 for s in 'The most expensive misses' 'Assumptions and sources' 'estimate' 'github-actions'; do
     grep -q "$s" out/index.html || die "page lacks '$s'"
 done
+# misses rank the caching strategies: none misses every step by construction
+sed -n '/id="misses"/,/<\/table>/p' out/index.html > misses.html
+grep -q '<tr><td>local' misses.html || die "no misses of local: $(cat misses.html)"
+grep -q '<tr><td>none' misses.html && die "none's misses listed: $(cat misses.html)"
 ls -a out | grep -q '^\.plot' && die "gnuplot's working folder left behind"
 [ "$(du -sk out | cut -f1)" -lt 2048 ] || die "report over 2 MB"
 # no gnuplot on PATH: the page still renders and says why
