@@ -198,78 +198,85 @@ void *dmap_next(const struct dmap *m, size_t *pos, const unsigned char **key)
 
 void dset_init(struct dset *s)
 {
-    s->slots = NULL;
+    s->words = NULL;
+    s->tails = NULL;
     s->cap = s->n = 0;
 }
 
 void dset_release(struct dset *s)
 {
-    free(s->slots);
+    free(s->words);
+    free(s->tails);
     dset_init(s);
 }
 
-/* A key's two words; the first has its low bit set, so that no key is
- * the empty pair. */
-static void dset_words(const unsigned char *key, uint64_t w[2])
+/* A key's word (low bit set, so that no key is an empty slot) and tail. */
+static uint64_t dset_word(const unsigned char *key, uint32_t *tail)
 {
-    memcpy(w, key, 2 * sizeof(uint64_t));
-    w[0] |= 1;
+    uint64_t w;
+
+    memcpy(&w, key, sizeof(w));
+    memcpy(tail, key + 8, sizeof(*tail));
+    return w | 1;
 }
 
-static size_t dset_find(const struct dset *s, const uint64_t w[2])
+static size_t dset_find(const struct dset *s, uint64_t w, uint32_t tail)
 {
     size_t i, mask = s->cap - 1;
 
-    for (i = (size_t)(w[0] >> 1) & mask;; i = (i + 1) & mask) {
-        const uint64_t *p = &s->slots[2 * i];
-        if (!p[0] || (p[0] == w[0] && p[1] == w[1]))
+    for (i = (size_t)(w >> 1) & mask;; i = (i + 1) & mask)
+        if (!s->words[i] || (s->words[i] == w && s->tails[i] == tail))
             return i;
-    }
 }
 
 int dset_has(const struct dset *s, const unsigned char *key)
 {
-    uint64_t w[2];
+    uint32_t tail;
+    uint64_t w;
 
     if (!s->cap)
         return 0;
-    dset_words(key, w);
-    return s->slots[2 * dset_find(s, w)] != 0;
+    w = dset_word(key, &tail);
+    return s->words[dset_find(s, w, tail)] != 0;
 }
 
 void dset_prefetch(const struct dset *s, const unsigned char *key)
 {
-    uint64_t w[2];
+    uint32_t tail;
+    uint64_t w;
 
     if (!s->cap)
         return;
-    dset_words(key, w);
-    __builtin_prefetch(&s->slots[2 * ((size_t)(w[0] >> 1) & (s->cap - 1))]);
+    w = dset_word(key, &tail);
+    __builtin_prefetch(&s->words[(size_t)(w >> 1) & (s->cap - 1)]);
 }
 
 int dset_add(struct dset *s, const unsigned char *key)
 {
-    uint64_t w[2];
+    uint32_t tail;
+    uint64_t w;
     size_t i;
 
-    if ((s->n + 1) * 4 > s->cap * 3) { /* load up to 3/4 */
+    if ((s->n + 1) * 8 > s->cap * 7) { /* load up to 7/8, as dmap */
         struct dset old = *s;
         s->cap = old.cap ? 2 * old.cap : 64;
-        s->slots = xcalloc_table(s->cap, 2 * sizeof(uint64_t));
+        s->words = xcalloc_table(s->cap, sizeof(*s->words));
+        s->tails = xcalloc_table(s->cap, sizeof(*s->tails));
         for (i = 0; i < old.cap; i++)
-            if (old.slots[2 * i]) {
-                size_t j = dset_find(s, &old.slots[2 * i]);
-                s->slots[2 * j] = old.slots[2 * i];
-                s->slots[2 * j + 1] = old.slots[2 * i + 1];
+            if (old.words[i]) {
+                size_t j = dset_find(s, old.words[i], old.tails[i]);
+                s->words[j] = old.words[i];
+                s->tails[j] = old.tails[i];
             }
-        free(old.slots);
+        free(old.words);
+        free(old.tails);
     }
-    dset_words(key, w);
-    i = dset_find(s, w);
-    if (s->slots[2 * i])
+    w = dset_word(key, &tail);
+    i = dset_find(s, w, tail);
+    if (s->words[i])
         return 0;
-    s->slots[2 * i] = w[0];
-    s->slots[2 * i + 1] = w[1];
+    s->words[i] = w;
+    s->tails[i] = tail;
     s->n++;
     return 1;
 }

@@ -46,12 +46,13 @@ void *dmap_next(const struct dmap *m, size_t *pos, const unsigned char **key);
 /*
  * A set of digests that is only ever added to, for what must be known for
  * the whole of a long replay (a registry that keeps every tag): each is
- * kept as its first 16 bytes, two words in one array, 16 bytes a slot
- * where a dmap takes 40.  Two SHA-256 digests share 128 leading bits with
- * odds of about n^2 / 2^129: under 10^-26 for ten million digests.
+ * kept as its first 12 bytes, 12 bytes a slot (a word and a half-word in
+ * two arrays) where a dmap takes 40.  Two SHA-256 digests share 96 leading
+ * bits with odds of about n^2 / 2^97: under 10^-15 for ten million.
  */
 struct dset {
-    uint64_t *slots; /* cap pairs; {0, 0}: empty */
+    uint64_t *words; /* cap; 0: empty (a key's word has its low bit set) */
+    uint32_t *tails; /* cap: bytes 8 to 11 of the key */
     size_t cap, n;
 };
 

@@ -28,7 +28,7 @@ struct tagged {
  * Without retention nothing is ever deleted, and only the newest image is
  * read back: the registry keeps the set of its blobs' digests (compact,
  * see struct dset), its byte total and its newest image, so that keeping
- * every tag of a long replay costs 16 bytes or so a blob.  With retention
+ * every tag of a long replay costs about 18 bytes a blob.  With retention
  * of K tags it keeps each blob's size and references, and the K images.
  */
 struct registry {

@@ -77,7 +77,7 @@ static void dmap__values_are_aligned(void **state)
 }
 
 /* A dset finds every digest added and no other, through many growths;
- * digests that differ only past byte 16 are the same to it. */
+ * digests that differ only past byte 12 are the same to it. */
 static void dset__adds_and_finds_what_was_added(void **state)
 {
     struct dset s;
@@ -98,7 +98,7 @@ static void dset__adds_and_finds_what_was_added(void **state)
         assert_int_equal(dset_has(&s, k), n < 5000);
     }
     key_of(k, 7);
-    k[20] ^= 0xff; /* past the 16 bytes kept */
+    k[20] ^= 0xff; /* past the 12 bytes kept */
     assert_true(dset_has(&s, k));
     dset_release(&s);
     assert_int_equal(s.n, 0);
