@@ -866,7 +866,7 @@ void store_batch_interval(struct store *s, double seconds)
  * ours (ids are read inside each write transaction) and never changes
  * stored rows.
  */
-#define SHARE_GENERATION ((size_t)1 << 15)
+#define SHARE_GENERATION ((size_t)1 << 11)
 
 static void share_forget(struct store *s)
 {
