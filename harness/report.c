@@ -489,9 +489,9 @@ int report_build(struct report **out, const struct report_opts *o,
     r->repos = xcalloc(o->ndbs, sizeof(*r->repos));
     for (i = 0; i < o->ndbs; i++) {
         r->nrepos++;
-        /* the page shows the misses and slowest commits of the first */
+        /* the page shows the misses and slowest commits of each */
         if ((rc = gather_repo(&r->repos[i], o->dbs[i], o, &r->pricing,
-                              details && i == 0, err)))
+                              details, err)))
             goto fail;
     }
     fleet_total(r);

@@ -346,12 +346,28 @@ static void sec_charts(struct buf *b, const struct report *r)
                    imgs[i].file, imgs[i].alt);
 }
 
+static void repo_heading(struct buf *b, const struct report *r,
+                         const struct report_repo *rr)
+{
+    if (r->nrepos < 2)
+        return;
+    buf_adds(b, "<h3>");
+    esc(b, rr->run.repo);
+    buf_adds(b, " <small>(<code>");
+    esc(b, rr->db);
+    buf_adds(b, "</code>)</small></h3>\n");
+}
+
+static void misses_of(struct buf *b, const struct report *r,
+                      const struct report_repo *rr);
+
 static void sec_misses(struct buf *b, const struct report *r)
 {
-    const struct report_repo *rr = &r->repos[0];
-    size_t i;
+    size_t i, any = 0;
 
-    if (!rr->nmisses)
+    for (i = 0; i < r->nrepos; i++)
+        any += r->repos[i].nmisses;
+    if (!any)
         return;
     buf_adds(b, "<h2 id=\"misses\">The most expensive misses</h2>\n<p>Steps "
                 "that ran instead of coming from a cache, by the simulated "
@@ -362,12 +378,20 @@ static void sec_misses(struct buf *b, const struct report *r)
                 "and <code>no-cache-legacy</code>, so they are left out; a "
                 "strategy marked "
                 "<i>never hit</i> missed every step of this run");
-    if (r->nrepos > 1) {
-        buf_adds(b, " (");
-        esc(b, rr->run.repo);
-        buf_adds(b, ")");
-    }
-    buf_adds(b, ".</p>\n<table><thead><tr><th>strategy</th><th>step</th>"
+    buf_adds(b, r->nrepos > 1 ? "; for each repository.</p>\n" : ".</p>\n");
+    for (i = 0; i < r->nrepos; i++)
+        misses_of(b, r, &r->repos[i]);
+}
+
+static void misses_of(struct buf *b, const struct report *r,
+                      const struct report_repo *rr)
+{
+    size_t i;
+
+    if (!rr->nmisses)
+        return;
+    repo_heading(b, r, rr);
+    buf_adds(b, "<table><thead><tr><th>strategy</th><th>step</th>"
                 "<th>builds</th><th>seconds (est.)</th><th>why it missed</th>"
                 "</tr></thead><tbody>\n");
     for (i = 0; i < rr->nmisses; i++) {
@@ -442,20 +466,40 @@ static void sec_staleness(struct buf *b, const struct report *r)
     buf_adds(b, "</tbody></table>\n");
 }
 
+static void slowest_of(struct buf *b, const struct report *r,
+                       const struct report_repo *rr);
+
 static void sec_slowest(struct buf *b, const struct report *r)
 {
-    const struct report_repo *rr = &r->repos[0];
+    size_t i, any = 0;
+
+    for (i = 0; i < r->nrepos; i++)
+        any += r->repos[i].nslowest;
+    if (!any)
+        return;
+    buf_adds(b, "<h2 id=\"slowest\">The slowest commits</h2>\n<p>The commits "
+                "whose build took longest with the cheapest cache (a month "
+                "at list price, <code>none</code> aside), and how many steps "
+                "missed.</p>\n");
+    for (i = 0; i < r->nrepos; i++)
+        slowest_of(b, r, &r->repos[i]);
+}
+
+static void slowest_of(struct buf *b, const struct report *r,
+                       const struct report_repo *rr)
+{
     size_t i;
 
     if (!rr->nslowest)
         return;
-    buf_adds(b, "<h2 id=\"slowest\">The slowest commits under ");
+    repo_heading(b, r, rr);
+    buf_adds(b, "<p>Under <b>");
     esc(b, rr->slowest_strategy);
-    buf_adds(b, "</h2>\n<p>The commits whose build took longest with the "
-                "cheapest cache, and how many steps missed.</p>\n"
-                "<table><thead><tr><th>#</th><th>commit</th><th>subject</th>"
-                "<th>build seconds (est.)</th><th>steps missed</th>"
-                "</tr></thead><tbody>\n");
+    buf_adds(
+        b,
+        "</b>:</p>\n<table><thead><tr><th>#</th><th>commit</th><th>subject</th>"
+        "<th>build seconds (est.)</th><th>steps missed</th>"
+        "</tr></thead><tbody>\n");
     for (i = 0; i < rr->nslowest; i++) {
         const struct store_report_commit *c = &rr->slowest[i];
         buf_printf(b, "<tr><td class=\"n\">%lld</td><td><code>",

@@ -32,6 +32,9 @@ ls bare/*.svg 2>/dev/null && die "charts without gnuplot?"
 "$HARNESS" report --db h.db --db h2.db --out fleet >/dev/null || die "fleet html"
 grep -q 'A fleet of 2 repositories' fleet/index.html || die "fleet summary"
 [ "$(grep -c '<h3>repo</h3>' fleet/index.html)" -eq 2 ] || die "per repository sections"
+# misses and slowest commits for each repository of the fleet
+[ "$(sed -n '/id="misses"/,/id="slowest"/p' fleet/index.html | grep -c '<h3>repo <small>')" -eq 2 ] || die "misses per repository"
+[ "$(sed -n '/id="slowest"/,$p' fleet/index.html | grep -c '<h3>repo <small>')" -ge 2 ] || die "slowest per repository"
 "$HARNESS" report --db h.db --db h2.db --format json > fleet.json || die "fleet json"
 jq -e '(.repositories | length) == 2 and (.strategies[] | select(.strategy == "local") | .builds) == 10
        and (.strategies[] | select(.strategy == "gha") | .builds) == 5' fleet.json >/dev/null || die "fleet totals: $(jq -c '.strategies[] | [.strategy, .builds]' fleet.json)"
