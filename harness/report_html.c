@@ -805,6 +805,7 @@ static const char css[] =
     "th,td{padding:.3em .6em;border-bottom:1px solid #e5e5e5;"
     "text-align:left;vertical-align:top}thead th{background:#f4f4f4}"
     "table.num td,td.n{text-align:right;font-variant-numeric:tabular-nums}"
+    "tbody th,td.pays,td.loses{white-space:nowrap}"
     "td.allow{color:#555}td.pays{color:#1a7f37;font-weight:600}td.loses,b.loses{color:#c62828;"
     "font-weight:600}p.note{color:#555;font-size:.9em}"
     "p.lead{font-size:1.1em}figure{margin:1em 0}"
