@@ -1,4 +1,7 @@
 #include "buf.h"
+#include "err.h"
+
+#include <errno.h>
 
 #include <stdio.h>
 #include <stdint.h>
@@ -204,4 +207,23 @@ char *buf_detach(struct buf *b)
     char *p = b->ptr ? b->ptr : xstrdup("");
     buf_init(b);
     return p;
+}
+
+int buf_read_file(struct buf *out, const char *path, struct err *err)
+{
+    FILE *fp = fopen(path, "rb");
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+
+    if (!fp)
+        return err_set(err, ERR_IO, "cannot open '%s': %s", path,
+                       strerror(errno));
+    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+        buf_add(out, chunk, n);
+    if (ferror(fp))
+        rc = err_set(err, ERR_IO, "cannot read '%s': %s", path,
+                     strerror(errno));
+    fclose(fp);
+    return rc;
 }

@@ -41,6 +41,10 @@ void buf_release(struct buf *b);
 void buf_reset(struct buf *b); /* len = 0, keeps memory */
 void buf_grow(struct buf *b, size_t extra);
 void buf_add(struct buf *b, const void *data, size_t len);
+struct err;
+/* Append the whole of the file at `path`; ERR_IO (negative) with the path
+ * and the system's reason when it cannot be opened or read. */
+int buf_read_file(struct buf *out, const char *path, struct err *err);
 void buf_adds(struct buf *b, const char *s);
 void buf_addch(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...)

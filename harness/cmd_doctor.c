@@ -16,25 +16,6 @@
 #include "opt.h"
 #include "regclient.h"
 
-static int read_file(struct buf *out, const char *path, struct err *err)
-{
-    FILE *fp = fopen(path, "rb");
-    char chunk[65536];
-    size_t n;
-    int rc = 0;
-
-    if (!fp)
-        return err_set(err, ERR_IO, "cannot open '%s': %s", path,
-                       strerror(errno));
-    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-        buf_add(out, chunk, n);
-    if (ferror(fp))
-        rc =
-            err_set(err, ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-    fclose(fp);
-    return rc;
-}
-
 static const char *inline_word(int v)
 {
     return v == 1 ? "yes" : v == 0 ? "no" : "unknown";
@@ -145,7 +126,7 @@ static int doctor_file(struct doctor_out *o, const char *path, struct err *err)
     size_t n = 0;
     int rc;
 
-    if ((rc = read_file(&text, path, err)) < 0 ||
+    if ((rc = buf_read_file(&text, path, err)) < 0 ||
         (rc = image_read(&f, &n, path, text.ptr ? text.ptr : "", text.len,
                          err)) < 0)
         goto out;

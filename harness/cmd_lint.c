@@ -30,25 +30,6 @@ struct lint_file {
     struct lint_cost *cost; /* per finding, with --repo; else NULL */
 };
 
-static int read_file(struct buf *out, const char *path, struct err *err)
-{
-    FILE *fp = fopen(path, "rb");
-    char chunk[65536];
-    size_t n;
-    int rc = 0;
-
-    if (!fp)
-        return err_set(err, ERR_IO, "cannot open '%s': %s", path,
-                       strerror(errno));
-    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-        buf_add(out, chunk, n);
-    if (ferror(fp))
-        rc =
-            err_set(err, ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-    fclose(fp);
-    return rc;
-}
-
 static char *dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -89,7 +70,7 @@ static int load_ignore(struct lint_context *lc, char **ignore_path,
         struct ignore *ig = NULL;
         if (stat(buf_cstr(&cand[i]), &st) < 0)
             continue;
-        if ((rc = read_file(&text, buf_cstr(&cand[i]), err)) == 0 &&
+        if ((rc = buf_read_file(&text, buf_cstr(&cand[i]), err)) == 0 &&
             (rc = ignore_parse(&ig, buf_cstr(&cand[i]),
                                text.ptr ? text.ptr : "", text.len, err)) == 0) {
             *ignore_path = buf_detach(&cand[i]);
@@ -123,7 +104,7 @@ static int lint_one(struct lint_file *lf, const char *context,
                        strcmp(strategy->name, "local-legacy");
         lc.inline_cache = !strcmp(strategy->name, "inline");
     }
-    if ((rc = read_file(&text, lf->path, err)) < 0 ||
+    if ((rc = buf_read_file(&text, lf->path, err)) < 0 ||
         (rc = df_parse(&df, lf->path, text.ptr ? text.ptr : "", text.len, NULL,
                        err)) < 0)
         goto out;

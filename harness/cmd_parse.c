@@ -17,25 +17,6 @@
 
 enum parse_format { FMT_JSON, FMT_TEXT };
 
-static int read_file(struct buf *out, const char *path, struct err *err)
-{
-    FILE *fp = fopen(path, "rb");
-    char chunk[65536];
-    size_t n;
-    int rc = 0;
-
-    if (!fp)
-        return err_set(err, ERR_IO, "cannot open '%s': %s", path,
-                       strerror(errno));
-    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-        buf_add(out, chunk, n);
-    if (ferror(fp))
-        rc = err_set(err, ERR_IO, "cannot read '%s': %s", path,
-                     strerror(errno));
-    fclose(fp);
-    return rc;
-}
-
 static void nl(struct buf *b, int indent)
 {
     buf_addch(b, '\n');
@@ -325,7 +306,7 @@ int cmd_parse(int argc, char **argv)
     }
     dopts.build_args = ba;
     dopts.nbuild_args = bargs.n;
-    if ((rc = read_file(&text, args[0], &err)) < 0 ||
+    if ((rc = buf_read_file(&text, args[0], &err)) < 0 ||
         (rc = df_parse(&f, args[0], buf_cstr(&text), text.len, &dopts,
                        &err)) < 0) {
         err_print(&err);

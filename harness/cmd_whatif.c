@@ -26,25 +26,6 @@ struct whatif_args {
 
 enum whatif_format { FMT_TEXT, FMT_JSON, FMT_MD };
 
-static int read_file(struct buf *out, const char *path, struct err *err)
-{
-    FILE *fp = fopen(path, "rb");
-    char chunk[65536];
-    size_t n;
-    int rc = 0;
-
-    if (!fp)
-        return err_set(err, ERR_IO, "cannot open '%s': %s", path,
-                       strerror(errno));
-    while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-        buf_add(out, chunk, n);
-    if (ferror(fp))
-        rc =
-            err_set(err, ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-    fclose(fp);
-    return rc;
-}
-
 static int write_file(const char *path, const char *text, size_t len,
                       struct err *err)
 {
@@ -382,7 +363,7 @@ int cmd_whatif(int argc, char **argv)
         goto usage;
     if (a.alt) {
         struct df_file *df = NULL;
-        if (read_file(&alt, a.alt, &err) < 0 ||
+        if (buf_read_file(&alt, a.alt, &err) < 0 ||
             df_parse(&df, a.alt, buf_cstr(&alt), alt.len, NULL, &err) < 0) {
             err_print(&err);
             rc = err_exit_code(err.code);
