@@ -3,11 +3,11 @@
 
 #include <errno.h>
 
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void oom(size_t n)
 {
@@ -222,8 +222,8 @@ int buf_read_file(struct buf *out, const char *path, struct err *err)
     while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
         buf_add(out, chunk, n);
     if (ferror(fp))
-        rc = err_set(err, ERR_IO, "cannot read '%s': %s", path,
-                     strerror(errno));
+        rc =
+            err_set(err, ERR_IO, "cannot read '%s': %s", path, strerror(errno));
     fclose(fp);
     return rc;
 }
