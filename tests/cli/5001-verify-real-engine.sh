@@ -5,13 +5,13 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 STATE=${HARNESS_DOCKER_STATE:-/tmp/harness-docker}
-skip() { echo "skipped: $*"; exit 0; }
-[ -s "$STATE/env" ] || skip "no $STATE/env (ci/docker-up)"
+[ -s "$STATE/env" ] || skip_live "no $STATE/env (ci/docker-up)"
 # shellcheck disable=SC1091
 . "$STATE/env"
-/usr/bin/docker version >/dev/null 2>&1 || skip "engine at $DOCKER_HOST does not answer"
-exec 9> "$STATE/build.lock"
-flock -n 9 || skip "another run holds $STATE/build.lock"
+/usr/bin/docker version >/dev/null 2>&1 || skip_live "engine at $DOCKER_HOST does not answer"
+hold_engine_lock
+exec 8> "$STATE/build.lock"
+flock -n 8 || skip_live "another run holds $STATE/build.lock"
 mkdir repo && cd repo && git init -q -b main .
 printf 'FROM 127.0.0.1:5000/base:1\nWORKDIR /app\nCOPY dep.txt .\nRUN cat dep.txt > /dep\nCOPY . .\nRUN ls > /list\nLABEL a=1\n' > Dockerfile
 printf '.git\n' > .dockerignore

@@ -7,17 +7,15 @@ set -u
 . "$(dirname "$0")/lib.sh"
 STATE=${HARNESS_DOCKER_STATE:-/tmp/harness-docker}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-skip() { echo "skipped: $*"; exit 0; }
-[ -s "$STATE/env" ] || skip "no $STATE/env (ci/docker-up)"
+[ -s "$STATE/env" ] || skip_live "no $STATE/env (ci/docker-up)"
 # shellcheck disable=SC1091
 . "$STATE/env"
-/usr/bin/docker version >/dev/null 2>&1 || skip "engine at $DOCKER_HOST does not answer"
+/usr/bin/docker version >/dev/null 2>&1 || skip_live "engine at $DOCKER_HOST does not answer"
 # Both locks: the engine's (make conformance) and the build runs' (verify,
 # ci/real-build), which prune images.
-exec 9> /tmp/harness-docker.lock
-flock -n 9 || skip "another run holds /tmp/harness-docker.lock"
+hold_engine_lock
 exec 8> "$STATE/build.lock"
-flock -n 8 || skip "another run holds $STATE/build.lock"
+flock -n 8 || skip_live "another run holds $STATE/build.lock"
 "$root/ci/record-doctor-fixtures" rec > rec.log 2>&1 || die "recording: $(cat rec.log)"
 R=127.0.0.1:5000
 check() { # TAG BUILDER INLINE
