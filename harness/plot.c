@@ -123,6 +123,8 @@ static void chart_script(struct buf *g, const struct plot_chart *c, size_t i)
     for (s = 0; s < NCOLOURS; s++)
         buf_printf(g, "set linetype %zu lc rgb '%s' lw 2 dt %zu\n", s + 1,
                    colours[s], s < 6 ? (size_t)1 : s - 4);
+    if (c->money_y)
+        buf_adds(g, "set format y '$%.2f'\n");
     if (c->percent_y)
         buf_adds(g, "set yrange [0:100]\n");
     else

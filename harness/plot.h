@@ -37,6 +37,7 @@ struct plot_chart {
     const char *const *names; /* nseries legend entries */
     const double *y;          /* [series * npoints + point] */
     int percent_y;            /* y axis from 0 to 100 */
+    int money_y;              /* y tics as dollars: $1.50 */
 };
 
 /*

@@ -156,6 +156,14 @@ int report_write_csv(const struct report *r, FILE *fp, struct err *err);
 /* Writes DIR/index.html and its charts beside it (gnuplot permitting). */
 int report_write_html(struct report *r, const char *dir, struct err *err);
 
+/* Money as a reader expects it, appended to b: "$1,234.56"; an amount
+ * under half a cent reads "<$0.01" (it is not zero).  With fine (a price or
+ * a cost per build), an amount under a dollar keeps two significant digits
+ * instead: "$0.0069", "$0.012".  A negative amount starts with minus ("-",
+ * "&minus;").  CSV and JSON keep the exact figures. */
+struct buf;
+void report_money(struct buf *b, double v, int fine, const char *minus);
+
 /* Escapers shared by the writers: append s to b. */
 struct buf;
 void report_esc_html(struct buf *b, const char *s);

@@ -44,21 +44,13 @@ static void num(struct buf *b, double v, int decimals)
 
 static void money(struct buf *b, double v)
 {
-    if (!isfinite(v) || fabs(v) < 0.00005) {
-        buf_adds(b, "$0");
-        return;
-    }
-    if (v < 0) {
-        buf_adds(b, "&minus;");
-        v = -v;
-    }
-    buf_adds(b, "$");
-    if (fabs(v) >= 100)
-        num(b, v, 0);
-    else if (fabs(v) >= 1)
-        num(b, v, 2);
-    else
-        num(b, v, 4);
+    report_money(b, v, 0, "&minus;");
+}
+
+/* A price or a cost per build: sub-cent amounts keep two digits. */
+static void money_fine(struct buf *b, double v)
+{
+    report_money(b, v, 1, "&minus;");
 }
 
 static void date(struct buf *b, int64_t t)
@@ -123,7 +115,7 @@ static void strategy_table(struct buf *b, const struct report_strategy *v,
         buf_adds(b, "</td><td><b>~");
         money(b, c->total_usd);
         buf_adds(b, "</b></td><td>~");
-        money(b, c->per_build_usd);
+        money_fine(b, c->per_build_usd);
         buf_adds(b, "</td><td>~");
         money(b, c->monthly_usd);
         buf_adds(b, "</td><td>");
@@ -180,7 +172,7 @@ static void sec_summary(struct buf *b, const struct report *r)
     buf_adds(b, ", runner ");
     esc(b, p->runner);
     buf_adds(b, " at ");
-    money(b, p->usd_per_minute);
+    money_fine(b, p->usd_per_minute);
     buf_printf(b, "/min (%s).</p>\n", pricing_billing_name(p->billing));
     best = report_cheapest(r->total, r->ntotal, 0, &ties);
     if (best) {
@@ -200,7 +192,7 @@ static void sec_summary(struct buf *b, const struct report *r)
             buf_adds(b, ")");
         }
         buf_adds(b, " at ~");
-        money(b, best->cost.per_build_usd);
+        money_fine(b, best->cost.per_build_usd);
         buf_adds(b, " a build, ~");
         money(b, best->cost.monthly_usd);
         buf_adds(b, " a month at list price");
@@ -266,9 +258,9 @@ static void sec_compare(struct buf *b, const struct report *r)
             continue;
         }
         buf_adds(b, "<td>~");
-        money(b, d->old_per_build_usd);
+        money_fine(b, d->old_per_build_usd);
         buf_adds(b, "</td><td>~");
-        money(b, d->new_per_build_usd);
+        money_fine(b, d->new_per_build_usd);
         buf_adds(b, "</td><td>");
         num(b, d->per_build_change_pct, 1);
         buf_adds(b, "%</td><td>");
@@ -762,23 +754,23 @@ static void render_charts(struct report *r, const char *dir)
     {
         const struct plot_chart charts[] = {
             { "cost.svg", "Estimated cost over the replayed history",
-              "strategy", "USD (list price)", PLOT_STACKED, nt, NULL, tnames, 3,
-              parts, cost, 0 },
+              "", "USD (list price)", PLOT_STACKED, nt, NULL, tnames, 3,
+              parts, cost, 0, 1 },
             { "billed.svg", "Cumulative billed minutes (estimated)",
               "commits replayed", "billed minutes", PLOT_LINES, billed.np,
-              billed.x, NULL, billed.n, billed.names, billed.y, 0 },
+              billed.x, NULL, billed.n, billed.names, billed.y, 0, 0 },
             { "seconds.svg", "Job seconds per build: pull + build + push",
               "commit", "seconds per build (mean)", PLOT_LINES, secs.np, secs.x,
-              NULL, secs.n, secs.names, secs.y, 0 },
+              NULL, secs.n, secs.names, secs.y, 0, 0 },
             { "hits.svg", "Cache hit rate over time", "commit",
               "steps from a cache, percent", PLOT_LINES, hits.np, hits.x, NULL,
-              hits.n, hits.names, hits.y, 1 },
+              hits.n, hits.names, hits.y, 1, 0 },
             { "pulled.svg", "Bytes pulled per build", "commit",
               "MB pulled per build (mean)", PLOT_LINES, pulled.np, pulled.x,
-              NULL, pulled.n, pulled.names, pulled.y, 0 },
+              NULL, pulled.n, pulled.names, pulled.y, 0, 0 },
             { "pushed.svg", "Bytes pushed per build", "commit",
               "MB pushed per build (mean)", PLOT_LINES, pushed.np, pushed.x,
-              NULL, pushed.n, pushed.names, pushed.y, 0 },
+              NULL, pushed.n, pushed.names, pushed.y, 0, 0 },
         };
         if (!rr->nstrategies || !s->npoints)
             snprintf(r->charts_note, sizeof(r->charts_note),
@@ -805,7 +797,7 @@ static const char css[] =
     "th,td{padding:.3em .6em;border-bottom:1px solid #e5e5e5;"
     "text-align:left;vertical-align:top}thead th{background:#f4f4f4}"
     "table.num td,td.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "tbody th,td.pays,td.loses{white-space:nowrap}"
+    "tbody th,td.pays,td.loses,td.n{white-space:nowrap}"
     "td.allow{color:#555}td.pays{color:#1a7f37;font-weight:600}td.loses,b.loses{color:#c62828;"
     "font-weight:600}p.note{color:#555;font-size:.9em}"
     "p.lead{font-size:1.1em}figure{margin:1em 0}"

@@ -78,6 +78,52 @@ void report_esc_csv(struct buf *b, const char *s)
 
 /* ---- numbers ---- */
 
+void report_money(struct buf *b, double v, int fine, const char *minus)
+{
+    char d[64];
+    double a = isfinite(v) ? fabs(v) : 0;
+    int dec = 2, n, len, i;
+
+    if (a < 5e-9) /* rounding noise of the arithmetic, not money */
+        a = v = 0;
+    if (a > 0 && a < 1 && fine) {
+        /* two significant digits: 0.0069, 0.012, 0.15 */
+        int e = (int)floor(log10(a));
+        double unit = pow(10, e - 1);
+        if (round(a / unit) * unit >= pow(10, e + 1))
+            e++;
+        dec = 1 - e;
+        if (dec < 2)
+            dec = 2;
+        if (dec > 8)
+            dec = 8;
+    } else if (a > 0 && a < 0.005) {
+        buf_adds(b, v < 0 ? ">" : "<");
+        if (v < 0)
+            buf_adds(b, minus);
+        buf_adds(b, "$0.01");
+        return;
+    }
+    n = snprintf(d, sizeof(d), "%.*f", dec, a);
+    if (n <= 0 || n >= (int)sizeof(d)) {
+        buf_adds(b, "$?");
+        return;
+    }
+    if (strspn(d, "0.") == (size_t)n) {
+        buf_adds(b, "$0.00"); /* never "-$0.00" */
+        return;
+    }
+    if (v < 0)
+        buf_adds(b, minus);
+    buf_addch(b, '$');
+    len = (int)strcspn(d, ".");
+    for (i = 0; i < n; i++) {
+        if (i > 0 && i < len && (len - i) % 3 == 0)
+            buf_addch(b, ',');
+        buf_addch(b, d[i]);
+    }
+}
+
 static void num(struct buf *b, double v, int decimals)
 {
     if (!isfinite(v))
@@ -347,14 +393,7 @@ int report_write_json(const struct report *r, FILE *fp, struct err *err)
 
 static void md_money(struct buf *b, double v)
 {
-    if (fabs(v) < 0.00005)
-        buf_adds(b, "0");
-    else if (fabs(v) >= 100)
-        num(b, v, 0);
-    else if (fabs(v) >= 1)
-        num(b, v, 2);
-    else
-        num(b, v, 4);
+    report_money(b, v, 0, "-");
 }
 
 static void md_table(struct buf *b, const struct report_strategy *v, size_t n)
@@ -362,10 +401,10 @@ static void md_table(struct buf *b, const struct report_strategy *v, size_t n)
     size_t i;
 
     buf_adds(
-        b, "| strategy | builds | hit rate | billed min | compute $ | "
-           "storage $ | transfer $ | total $ | per build $ | per month $ "
-           "| saves vs none, per month $ | cache pays? | per month after free "
-           "allowance $ |\n"
+        b, "| strategy | builds | hit rate | billed min | compute | "
+           "storage | transfer | total | per build | per month "
+           "| saves vs none, per month | cache pays? | per month after free "
+           "allowance |\n"
            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|\n");
     for (i = 0; i < n; i++) {
         const struct cost_result *c = &v[i].cost;
@@ -387,7 +426,7 @@ static void md_table(struct buf *b, const struct report_strategy *v, size_t n)
         buf_adds(b, " | **");
         md_money(b, c->total_usd);
         buf_adds(b, "** | ");
-        num(b, c->per_build_usd, 4);
+        report_money(b, c->per_build_usd, 1, "-");
         buf_adds(b, " | ");
         md_money(b, c->monthly_usd);
         buf_adds(b, " | ");
@@ -471,7 +510,7 @@ int report_write_md(const struct report *r, FILE *fp, struct err *err)
         report_esc_md(&b, r->compare_db);
         buf_printf(&b, " (run %lld, threshold ", (long long)r->compare_run);
         num(&b, r->threshold_pct, 1);
-        buf_adds(&b, "%)\n\n| strategy | per build $ before | now | change "
+        buf_adds(&b, "%)\n\n| strategy | per build before | now | change "
                      "| hit rate before | now | change | |\n"
                      "|---|--:|--:|--:|--:|--:|--:|---|\n");
         for (i = 0; i < r->ndeltas; i++) {
@@ -484,9 +523,9 @@ int report_write_md(const struct report *r, FILE *fp, struct err *err)
                 continue;
             }
             buf_adds(&b, " | ");
-            num(&b, d->old_per_build_usd, 4);
+            report_money(&b, d->old_per_build_usd, 1, "-");
             buf_adds(&b, " | ");
-            num(&b, d->new_per_build_usd, 4);
+            report_money(&b, d->new_per_build_usd, 1, "-");
             buf_adds(&b, " | ");
             num(&b, d->per_build_change_pct, 1);
             buf_adds(&b, "% | ");
@@ -503,6 +542,27 @@ int report_write_md(const struct report *r, FILE *fp, struct err *err)
 }
 
 /* ---- CSV ---- */
+
+/* Money in CSV: the exact figure to a ten-billionth of a dollar, without
+ * trailing zeros (a spreadsheet does its own rounding). */
+static void csv_usd(struct buf *b, double v)
+{
+    char d[64];
+    int n;
+
+    if (!isfinite(v) || fabs(v) < 0.5e-10)
+        v = 0;
+    n = snprintf(d, sizeof(d), "%.10f", v);
+    if (n <= 0 || n >= (int)sizeof(d)) {
+        buf_adds(b, "0");
+        return;
+    }
+    while (n > 1 && d[n - 1] == '0')
+        n--;
+    if (d[n - 1] == '.')
+        n--;
+    buf_add(b, d, (size_t)n);
+}
 
 static void csv_rows(struct buf *b, const char *repo, int64_t run,
                      const struct report_strategy *v, size_t n)
@@ -525,7 +585,7 @@ static void csv_rows(struct buf *b, const char *repo, int64_t run,
                        c->saving_vs_none_usd,
                        c->monthly_saving_vs_none_usd,
                        c->monthly_after_allowance_usd };
-        int dec[] = { 4, 2, 2, 4, 4, 4, 4, 4, 4, 6, 2, 4, 2, 2 };
+        int dec[] = { 4, 2, 2, 4, 4 };
         size_t k;
 
         report_esc_csv(b, repo);
@@ -537,7 +597,10 @@ static void csv_rows(struct buf *b, const char *repo, int64_t run,
             buf_addch(b, ',');
             if ((k == 11 || k == 12) && !c->has_none)
                 continue;
-            num(b, f[k], dec[k]);
+            if (k >= 5)
+                csv_usd(b, f[k]);
+            else
+                num(b, f[k], dec[k]);
         }
         buf_printf(b, ",%s,estimate\r\n", cost_verdict_name(c->verdict));
     }

@@ -6,8 +6,10 @@
 
 #include <math.h>
 
+#include "buf.h"
 #include "cost.h"
 #include "pricing.h"
+#include "report.h"
 
 /* A profile with round figures, so that each golden value can be checked
  * on paper.  %s is the billing mode, the rest fixed. */
@@ -401,6 +403,45 @@ static void pricing__every_shipped_profile_loads(void **state)
     }
 }
 
+static void money_is(double v, int fine, const char *want)
+{
+    struct buf b = BUF_INIT;
+
+    report_money(&b, v, fine, "-");
+    assert_non_null(b.ptr);
+    assert_string_equal(b.ptr, want);
+    buf_release(&b);
+}
+
+/* How the report writes money in Markdown and HTML: cents with thousands
+ * separators; sub-cent amounts neither vanish nor spill four decimals. */
+static void report__money_reads_as_a_user_expects(void **state)
+{
+    (void)state;
+    money_is(1234.5678, 0, "$1,234.57");
+    money_is(1234567.891, 0, "$1,234,567.89");
+    money_is(100, 0, "$100.00");
+    money_is(999.999, 0, "$1,000.00");
+    money_is(0.9183, 0, "$0.92");
+    money_is(0.0477, 0, "$0.05");
+    money_is(0.003, 0, "<$0.01");
+    money_is(-0.0001, 0, ">-$0.01");
+    money_is(-9.46, 0, "-$9.46");
+    money_is(0, 0, "$0.00");
+    money_is(-1e-12, 0, "$0.00");
+    money_is(NAN, 0, "$0.00");
+    /* prices and costs per build: two significant digits under a dollar */
+    money_is(0.0069284, 1, "$0.0069");
+    money_is(0.012, 1, "$0.012");
+    money_is(0.006, 1, "$0.0060");
+    money_is(0.00999, 1, "$0.010");
+    money_is(0.9999, 1, "$1.00");
+    money_is(0.15, 1, "$0.15");
+    money_is(12.345, 1, "$12.35");
+    money_is(-0.0042, 1, "-$0.0042");
+    money_is(0, 1, "$0.00");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +458,7 @@ int main(void)
         cmocka_unit_test(pricing__rejects_bad_files_with_file_and_line),
         cmocka_unit_test(pricing__notes_say_where_each_figure_comes_from),
         cmocka_unit_test(pricing__every_shipped_profile_loads),
+        cmocka_unit_test(report__money_reads_as_a_user_expects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

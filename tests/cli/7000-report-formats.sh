@@ -30,6 +30,17 @@ grep -q '^| strategy | builds | hit rate |' r.md || die "md header: $(head -5 r.
 [ "$(grep -c '^| ' r.md)" -eq 5 ] || die "md rows: $(cat r.md)"
 grep -q 'estimate' r.md || die "md does not say the figures are estimates"
 "$HARNESS" report --db h.db > r2.md && cmp -s r.md r2.md || die "md is not the default format"
+# money as a reader expects it: dollars and cents with thousands separators
+# (a million builds a month), a cost per build to two significant digits, no
+# four-decimal monthly figures; the CSV keeps the exact figure
+"$HARNESS" report --db h.db --builds-per-month 1000000 > big.md || die "md 100000"
+row=$(grep '^| local |' big.md)
+echo "$row" | grep -Eq '\| \$[0-9]{1,3}(,[0-9]{3})+\.[0-9]{2} \|' || die "no \$1,234.56 in: $row"
+echo "$row" | grep -Eq '\| \$0\.0[0-9]*[1-9][0-9]? \|' || die "per build: $row"
+grep -Eq '[0-9]\.[0-9]{3,}' <(grep '^| ' big.md | cut -d'|' -f6-9,11-12,14) && die "sub-cent digits in cents columns: $(cat big.md)"
+"$HARNESS" report --db h.db --builds-per-month 1000000 --format csv > big.csv || die "csv 100000"
+m=$(jq -r '.strategies[] | select(.strategy == "local") | .monthly_usd' <("$HARNESS" report --db h.db --builds-per-month 1000000 --format json))
+grep '^"repo",1,"local"' big.csv | cut -d, -f16 | grep -Eq "^${m%.*}\.[0-9]{3,}$" || die "csv monthly not exact: $(grep local big.csv) vs $m"
 
 "$HARNESS" report --db h.db --format csv > r.csv || die "csv exit"
 head -1 r.csv | grep -q '^repository,run,strategy,builds,failed,hit_rate,' || die "csv header"
