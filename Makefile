@@ -26,7 +26,8 @@ LIBOBJ := $(filter-out $(BUILD)/main.o,$(OBJ))
 TESTS  := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 BIN    := $(BUILD)/harness
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= dockerfile buildlog lint scenario pricing image calib
+FUZZ_TARGETS ?= dockerfile buildlog lint scenario pricing image calib \
+                calib-plain calib-rawjson calib-legacy calib-history calib-manifest calib-model
 
 all: $(BIN)
 

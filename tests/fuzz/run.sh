@@ -5,8 +5,12 @@
 # build log and docker history parsers), lint (the linter and whatif
 # rewrites), scenario (scenario files), pricing (pricing profiles), image
 # (harness doctor's readers: image configs, docker inspect, docker history
-# lines, registry manifests, HTTP responses) or calib (the build model's
-# calibration readers and model files).  Builds build-fuzz/fuzz_TARGET with
+# lines, registry manifests, HTTP responses), calib (the build model's
+# calibration readers and model files, every input to each), or one
+# calibration reader alone, with its own seeds and the whole time:
+# calib-plain (BuildKit plain logs, CI timestamps), calib-rawjson,
+# calib-legacy, calib-history (docker history JSON lines), calib-manifest,
+# calib-model (model files).  Builds build-fuzz/fuzz_TARGET with
 # clang -fsanitize=fuzzer,address,undefined.  The working corpus is
 # build-fuzz/corpus (dockerfile) or build-fuzz/corpus-TARGET, seeded from
 # the committed minimized corpus (tests/fuzz/corpus, or
@@ -24,7 +28,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$root/build-fuzz
 CLANG=${CLANG:-$(command -v clang-14 || command -v clang)}
 common=("$root/harness/buf.c" "$root/harness/err.c")
-libs=()
+libs=() defs=() main= dictname=
 case $target in
 dockerfile)
     corpus=$out/corpus committed=$root/tests/fuzz/corpus
@@ -71,25 +75,53 @@ image)
     seeds=("$root"/tests/fixtures/doctor/*)
     libs=(-ljansson)
     ;;
-calib)
-    corpus=$out/corpus-calib committed=$root/tests/fuzz/corpus-calib
-    artifacts=$out/artifacts-calib
+calib | calib-*)
+    corpus=$out/corpus-$target committed=$root/tests/fuzz/corpus-$target
+    artifacts=$out/artifacts-$target
     srcs=("$root/harness/calib.c" "$root/harness/record_model.c"
           "$root/harness/model.c" "$root/harness/buildlog.c"
           "$root"/harness/dockerfile*.c "$root/harness/shlex.c")
-    seeds=("$root"/tests/fixtures/accuracy/logs/* "$root"/scenarios/model/*.json
-           "$root"/tests/fixtures/real/*.log)
     libs=(-ljansson)
+    main=$root/tests/fuzz/fuzz_calib.c
+    fx=$root/tests/fixtures
+    case $target in
+    calib)
+        seeds=("$fx"/accuracy/logs/* "$root"/scenarios/model/*.json
+               "$fx"/real/*.log "$fx"/calib/*) ;;
+    calib-plain)
+        defs=(-DCALIB_READER=1) dictname=buildlog
+        seeds=("$fx"/accuracy/logs/*-none-0.log "$fx"/real/buildkit-*.log
+               "$fx"/calib/buildkit-*.log) ;;
+    calib-rawjson)
+        defs=(-DCALIB_READER=2)
+        seeds=("$fx"/calib/*.rawjson) ;;
+    calib-legacy)
+        defs=(-DCALIB_READER=3) dictname=buildlog
+        seeds=("$fx"/accuracy/logs/*-legacy-0.log "$fx"/real/legacy-*.log
+               "$fx"/calib/legacy-*.log) ;;
+    calib-history)
+        defs=(-DCALIB_READER=4)
+        seeds=("$fx"/accuracy/logs/*.history.jsonl "$fx"/doctor/*history.jsonl) ;;
+    calib-manifest)
+        defs=(-DCALIB_READER=5)
+        seeds=("$fx"/accuracy/logs/*.manifest.json "$fx"/real/*manifest.json
+               "$fx"/doctor/*manifest*.json) ;;
+    calib-model)
+        defs=(-DCALIB_READER=6)
+        seeds=("$root"/scenarios/model/*.json) ;;
+    *) echo "fuzz: unknown target '$target'" >&2; exit 2 ;;
+    esac
     ;;
-*) echo "fuzz: unknown target '$target' (dockerfile, buildlog, lint, scenario, pricing, image or calib)" >&2; exit 2 ;;
+*) echo "fuzz: unknown target '$target' (dockerfile, buildlog, lint, scenario, pricing, image, calib or calib-plain, calib-rawjson, calib-legacy, calib-history, calib-manifest, calib-model)" >&2; exit 2 ;;
 esac
-dict=$root/tests/fuzz/$target.dict
+dict=$root/tests/fuzz/${dictname:-$target}.dict
+[ -n "$main" ] || main=$root/tests/fuzz/fuzz_$target.c
 [ -e "$dict" ] || dict=
 mkdir -p "$corpus" "$artifacts"
 "$CLANG" -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -I"$root/harness" -o "$out/fuzz_$target" \
-    "$root/tests/fuzz/fuzz_$target.c" "${srcs[@]}" "${common[@]}" -lm \
+    ${defs[@]+"${defs[@]}"} -I"$root/harness" -o "$out/fuzz_$target" \
+    "$main" "${srcs[@]}" "${common[@]}" -lm \
     ${libs[@]+"${libs[@]}"}
 cp -n "$committed"/* "$corpus/" 2>/dev/null || true
 for f in "${seeds[@]}"; do
