@@ -36,7 +36,8 @@ struct cli_model {
     size_t calibrated; /* of which took a calibrated figure */
 };
 
-#define CLI_MODEL_OPTS(c)                                                      \
+/* The calibration options alone (verify has its own --registry). */
+#define CLI_MODEL_CALIB_OPTS(c)                                                \
     { "model", 0, OPT_STRING, &(c).model_file, "FILE",                         \
       "model parameters (scenarios/model/*.json; default: the engine's)" },    \
     { "timings", 0, OPT_LIST, &(c).timings, "FILE",                            \
@@ -47,7 +48,10 @@ struct cli_model {
     { "manifest", 0, OPT_LIST, &(c).manifests, "FILE",                         \
       "calibrate compressed sizes from an image manifest (repeatable)" },      \
     { "cores", 0, OPT_INT, &(c).cores, "N",                                    \
-      "the runner's cores for BuildKit's parallel stages (default: 2)" },      \
+      "the runner's cores for BuildKit's parallel stages (default: 2)" }
+
+#define CLI_MODEL_OPTS(c)                                                      \
+    CLI_MODEL_CALIB_OPTS(c),                                                   \
     { "registry", 0, OPT_STRING, &(c).registry, "HOST",                        \
       "registry the images are pushed to: same-host bases are mounted" }
 

@@ -10,13 +10,17 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "cli_model.h"
 #include "cmd.h"
+#include "record_real.h"
 #include "replay.h"
 #include "store.h"
 #include "verify.h"
 
 struct verify_args {
     struct cli_build b;
+    struct cli_model m;
+    const char *real;
     const char *range;
     const char *strategy;
     const char *docker_host;
@@ -64,34 +68,59 @@ static void print_note(void *arg, const char *line)
     fprintf(stderr, "%s\n", line);
 }
 
-static int print_result(const struct verify_result *res)
+static void pct(char *out, size_t size, double sim, double real)
+{
+    if (real > 0)
+        snprintf(out, size, "%+.1f%%", 100.0 * (sim - real) / real);
+    else
+        snprintf(out, size, "-");
+}
+
+static int print_result(const struct verify_result *res, const char *model)
 {
     size_t i, j, total = 0;
 
-    printf("%zu commits in the range, %zu sampled:", res->commits,
-           res->nsample);
-    for (i = 0; i < res->nsample; i++)
-        printf(" %zu", res->sample[i]);
-    printf("  (simulation: run %lld)\n\n", (long long)res->run_id);
-    printf("%-20s %6s %6s %8s %13s %9s %9s %9s\n", "strategy", "builds",
-           "failed", "compared", "steps agree", "real s", "sim s", "s error");
+    if (res->recorded)
+        printf("%zu commits in the range; recorded builds compared", res->commits);
+    else {
+        printf("%zu commits in the range, %zu sampled:", res->commits,
+               res->nsample);
+        for (i = 0; i < res->nsample; i++)
+            printf(" %zu", res->sample[i]);
+    }
+    printf("  (simulation: run %lld)\n", (long long)res->run_id);
+    printf("model: %s\n\n", model);
+    printf("%-20s %6s %6s %8s %11s | %8s %8s %7s | %8s %8s %7s | %s\n",
+           "strategy", "builds", "failed", "compared", "steps agree",
+           "build s", "model s", "error", "pull+push", "model s", "error",
+           "bytes within bound (worst)");
     for (i = 0; i < res->nper; i++) {
         const struct verify_strategy_result *r = &res->per[i];
-        char agree[32], errpct[16];
+        char agree[32], e1[16], e2[16], rpp[16], spp[16], bytes[64];
         if (r->skipped) {
             printf("%-20s %s\n", r->s->name, r->note);
             continue;
         }
         snprintf(agree, sizeof(agree), "%zu/%zu", r->agree, r->steps);
-        if (r->real_seconds > 0)
-            snprintf(errpct, sizeof(errpct), "%+.1f%%",
-                     100.0 * (r->sim_seconds - r->real_seconds) /
-                         r->real_seconds);
+        pct(e1, sizeof(e1), r->sim_seconds, r->real_seconds);
+        if (r->pp_builds) {
+            snprintf(rpp, sizeof(rpp), "%.1f", r->real_pp_seconds);
+            snprintf(spp, sizeof(spp), "%.1f", r->sim_pp_seconds);
+            pct(e2, sizeof(e2), r->sim_pp_seconds, r->real_pp_seconds);
+        } else {
+            snprintf(rpp, sizeof(rpp), "-");
+            snprintf(spp, sizeof(spp), "-");
+            snprintf(e2, sizeof(e2), "-");
+        }
+        if (r->bytes_builds)
+            snprintf(bytes, sizeof(bytes), "%zu/%zu (%lld B)", r->bytes_within,
+                     r->bytes_builds, (long long)r->bytes_worst);
         else
-            snprintf(errpct, sizeof(errpct), "-");
-        printf("%-20s %6zu %6zu %8zu %13s %9.1f %9.1f %9s\n", r->s->name,
-               r->builds, r->failed, r->compared, agree, r->real_seconds,
-               r->sim_seconds, errpct);
+            snprintf(bytes, sizeof(bytes), "- (not measured)");
+        printf("%-20s %6zu %6zu %8zu %11s | %8.1f %8.1f %7s | %8s %8s %7s | "
+               "%s\n",
+               r->s->name, r->builds, r->failed, r->compared, agree,
+               r->real_seconds, r->sim_seconds, e1, rpp, spp, e2, bytes);
         total += r->ndis;
     }
     if (total) {
@@ -111,7 +140,8 @@ static int print_result(const struct verify_result *res)
                            d->sim);
             }
     }
-    printf("\nreal build logs: %s\n", res->logs_dir);
+    if (!res->recorded)
+        printf("\nreal build logs: %s\n", res->logs_dir);
     return total ? EXIT_FINDINGS : EXIT_OK;
 }
 
@@ -129,6 +159,7 @@ static int check_args(struct verify_args *a, struct verify_options *v,
         return ERR_USAGE;
     if (cli_build_resolve(&a->b, err) < 0)
         return ERR_USAGE;
+
     o->strategies = xcalloc(v->nstrategies + 1, sizeof(*o->strategies));
     for (i = 0; i < v->nstrategies; i++) {
         o->strategies[i] = strategy_find(v->strategies[i]->name);
@@ -150,15 +181,18 @@ int cmd_verify(int argc, char **argv)
     struct store *st = NULL;
     struct repo *repo = NULL;
     struct err err = ERR_INIT;
-    struct buf json = BUF_INIT;
+    struct buf json = BUF_INIT, realtext = BUF_INIT;
+    struct record_real *recorded = NULL;
+    size_t nrecorded = 0;
     char **args = NULL;
-    char version[64] = "";
+    char version[64] = "", model[300];
     int nargs, rc;
 
     memset(&a, 0, sizeof(a));
     memset(&v, 0, sizeof(v));
     memset(&o, 0, sizeof(o));
     memset(&res, 0, sizeof(res));
+    cli_model_init(&a.m);
     a.sample = 5;
     a.timeout = 3600;
     {
@@ -185,21 +219,34 @@ int cmd_verify(int argc, char **argv)
               "limit for each docker or git command (default: 3600)" },
             { "db", 0, OPT_STRING, &a.db, "FILE",
               "SQLite database; logs go to FILE.logs/ (default: harness.db)" },
+            { "real", 0, OPT_STRING, &a.real, "FILE",
+              "compare the real builds recorded in FILE (ci/real-build's "
+              "real.jsonl) instead of building: no engine needed" },
+            CLI_MODEL_CALIB_OPTS(a.m),
             { "quiet", 'q', OPT_BOOL, &a.quiet, NULL, "no progress lines" },
             OPT_END_ENTRY,
         };
         const struct opt_cmd cmd = {
             "verify",
             "--repo DIR [--range RANGE] [--sample K] [--strategy LIST] "
-            "[--docker-host URL] [--registry HOST:PORT] [--db FILE]",
+            "[--docker-host URL] [--registry HOST:PORT] [--db FILE] "
+            "[--real FILE] [--timings FILE]... [--layers FILE] "
+            "[--manifest FILE]",
             "Build K sampled commits for real on a Docker 20.10 engine, each "
             "from a fresh\nclone as CI would, under each strategy; compare "
             "every step with the\nsimulation (replay --engine docker-20.10) "
-            "and record both in the database.\nEphemeral strategies run "
+            "and record both in the database.\nEach strategy's row also "
+            "gives the real and modelled seconds of docker build\nand of "
+            "pull + push, and how many builds' bytes pulled and pushed are "
+            "within\n5% or 20 kB of the real ones (live: bytes pulled from "
+            "BuildKit logs only;\n--real: both, from the registry).  "
+            "--timings, --layers and --manifest calibrate\nthe model as in "
+            "replay, from files of the range's first commit's build.\nEphemeral strategies run "
             "'docker system prune -a -f' before each build: use\nan engine "
             "of its own (--docker-host).  Persistent strategies and inline "
             "build\nevery commit up to the last sampled one.  Exit status: "
-            "0 every compared\nstep agrees, 1 a disagreement, 3 no engine.",
+            "0 every compared\nstep agrees, 1 a disagreement, 3 no engine, 4 a "
+            "malformed calibration or\n--real file.",
             opts,
             0,
             0,
@@ -218,6 +265,9 @@ int cmd_verify(int argc, char **argv)
         }
     }
     cli_replay_options(&o, &a.b, a.range, &json);
+    a.m.registry = a.registry;
+    cli_model_json(&json, &a.m);
+    o.options_json = buf_cstr(&json);
     v.repo_path = a.b.repo ? a.b.repo : ".";
     v.docker = docker_client();
     v.docker_host = a.docker_host;
@@ -233,12 +283,35 @@ int cmd_verify(int argc, char **argv)
         v.note = print_note;
     if (cli_open_repo(&repo, &a.b, &err) < 0 ||
         cli_bases_resolve(&a.b, repo, &err) < 0 ||
-        verify_engine_check(&v, version, sizeof(version), &err) < 0) {
+        cli_model_setup(&a.m, &o, repo, &err) < 0) {
         err_print(&err);
         rc = err_exit_code(err.code);
         goto out;
     }
-    if (!a.quiet)
+    {
+        char note[200];
+        cli_model_note(&a.m, note, sizeof(note));
+        snprintf(model, sizeof(model), "%s, %s", o.cfg.model.name,
+                 note[0] ? note : "not calibrated");
+    }
+    if (a.real) {
+        if (buf_read_file(&realtext, a.real, &err) < 0 ||
+            record_real_parse(&recorded, &nrecorded, a.real,
+                              realtext.ptr ? realtext.ptr : "", realtext.len,
+                              &err) < 0) {
+            err_print(&err);
+            rc = err_exit_code(err.code);
+            goto out;
+        }
+        v.recorded = recorded;
+        v.nrecorded = nrecorded;
+        v.recorded_path = a.real;
+    } else if (verify_engine_check(&v, version, sizeof(version), &err) < 0) {
+        err_print(&err);
+        rc = err_exit_code(err.code);
+        goto out;
+    }
+    if (!a.quiet && !a.real)
         fprintf(stderr, "verify: engine %s (client %s)\n", version, v.docker);
     if (store_open(&st, v.db_path, &err) < 0 ||
         verify_run(st, repo, &v, &res, &err) < 0) {
@@ -246,8 +319,11 @@ int cmd_verify(int argc, char **argv)
         rc = err_exit_code(err.code);
         goto out;
     }
-    rc = print_result(&res);
+    rc = print_result(&res, model);
 out:
+    record_real_free(recorded, nrecorded);
+    buf_release(&realtext);
+    cli_model_release(&a.m);
     verify_result_release(&res);
     store_close(st);
     repo_free(repo);

@@ -447,49 +447,122 @@ static void read_log(const struct vctx *c, struct real *rb)
     buf_release(&path);
 }
 
+/* Bytes a BuildKit log shows fetched (each blob once, even when two
+ * vertices fetched it); -1 for a legacy log, which prints no sizes. */
+static int64_t log_bytes_pulled(const struct buildlog *log)
+{
+    int64_t pulled = 0;
+    size_t i, j;
+
+    if (!log || log->format != BUILDLOG_BUILDKIT)
+        return -1;
+    for (i = 0; i < log->nblobs; i++) {
+        for (j = 0; j < i; j++)
+            if (!strcmp(log->blobs[j].digest, log->blobs[i].digest))
+                break;
+        if (j == i && log->blobs[i].bytes > 0)
+            pulled += log->blobs[i].bytes;
+    }
+    return pulled;
+}
+
+static enum store_outcome store_outcome_of(enum buildlog_outcome o)
+{
+    return o == BUILDLOG_HIT    ? STORE_OUTCOME_HIT
+           : o == BUILDLOG_MISS ? STORE_OUTCOME_MISS
+                                : STORE_OUTCOME_NONE;
+}
+
+/* A real build as compare() and record() read it, live or recorded. */
+struct vstep {
+    int line;
+    const char *keyword;
+    enum buildlog_outcome outcome;
+    double seconds;
+};
+
+struct vreal {
+    int ok;
+    double seconds, pull_seconds, push_seconds; /* < 0: none */
+    int64_t bytes_pulled, bytes_pushed;         /* -1: not measured */
+    struct vstep *steps;
+    size_t nsteps;
+    const char *log_path;
+};
+
+static void vreal_from_live(struct vreal *v, const struct real *rb)
+{
+    size_t i, n = rb->log ? rb->log->nsteps : 0;
+
+    memset(v, 0, sizeof(*v));
+    v->ok = rb->ok;
+    v->seconds = rb->seconds;
+    v->pull_seconds = rb->pull_seconds;
+    v->push_seconds = rb->push_seconds;
+    v->bytes_pulled = log_bytes_pulled(rb->log);
+    v->bytes_pushed = -1;
+    v->log_path = rb->log_path;
+    v->steps = xcalloc(n + 1, sizeof(*v->steps));
+    for (i = 0; i < n; i++) {
+        const struct buildlog_step *st = &rb->log->steps[i];
+        v->steps[i].line = st->line;
+        v->steps[i].keyword = st->keyword;
+        v->steps[i].outcome = st->outcome;
+        v->steps[i].seconds = st->seconds;
+    }
+    v->nsteps = n;
+}
+
+static void vreal_from_record(struct vreal *v, const struct record_real *r,
+                              const char *path)
+{
+    memset(v, 0, sizeof(*v));
+    v->ok = r->ok;
+    v->seconds = r->seconds;
+    v->pull_seconds = r->pull_seconds;
+    v->push_seconds = r->push_seconds;
+    v->bytes_pulled = r->bytes_pulled;
+    v->bytes_pushed = r->bytes_pushed;
+    v->log_path = path;
+    v->steps = xcalloc(r->nsteps + 1, sizeof(*v->steps));
+    for (size_t i = 0; i < r->nsteps; i++) {
+        v->steps[i].line = r->steps[i].line;
+        v->steps[i].keyword = r->steps[i].instruction;
+        v->steps[i].outcome = r->steps[i].outcome == 1   ? BUILDLOG_HIT
+                              : r->steps[i].outcome == 2 ? BUILDLOG_MISS
+                                                         : BUILDLOG_NONE;
+        v->steps[i].seconds = -1;
+    }
+    v->nsteps = r->nsteps;
+}
+
 static int record(const struct vctx *c, const struct verify_strategy *s,
-                  const char *sha, const struct real *rb, struct err *err)
+                  const char *sha, const struct vreal *v, struct err *err)
 {
     struct store_real_build b;
     struct store_real_step *steps = NULL;
-    size_t i, n = rb->log ? rb->log->nsteps : 0;
-    int64_t pulled = -1;
+    size_t i;
     int rc;
 
-    steps = xcalloc(n + 1, sizeof(*steps));
-    for (i = 0; i < n; i++) {
-        const struct buildlog_step *st = &rb->log->steps[i];
-        steps[i].line = st->line;
-        steps[i].instruction = st->keyword;
-        steps[i].outcome = st->outcome == BUILDLOG_HIT    ? STORE_OUTCOME_HIT
-                           : st->outcome == BUILDLOG_MISS ? STORE_OUTCOME_MISS
-                                                          : STORE_OUTCOME_NONE;
-        steps[i].seconds = st->seconds;
-    }
-    if (rb->log && rb->log->format == BUILDLOG_BUILDKIT) {
-        /* each blob once, even when two vertices fetched it */
-        pulled = 0;
-        for (i = 0; i < rb->log->nblobs; i++) {
-            size_t j;
-            for (j = 0; j < i; j++)
-                if (!strcmp(rb->log->blobs[j].digest, rb->log->blobs[i].digest))
-                    break;
-            if (j == i && rb->log->blobs[i].bytes > 0)
-                pulled += rb->log->blobs[i].bytes;
-        }
+    steps = xcalloc(v->nsteps + 1, sizeof(*steps));
+    for (i = 0; i < v->nsteps; i++) {
+        steps[i].line = v->steps[i].line;
+        steps[i].instruction = v->steps[i].keyword;
+        steps[i].outcome = store_outcome_of(v->steps[i].outcome);
+        steps[i].seconds = v->steps[i].seconds;
     }
     memset(&b, 0, sizeof(b));
     b.run_id = c->run_id;
     b.commit_sha = sha;
     b.strategy = s->name;
-    b.status = rb->ok ? STORE_STATUS_OK : STORE_STATUS_FAILED;
-    b.seconds = rb->seconds;
-    b.pull_seconds = rb->pull_seconds;
-    b.push_seconds = rb->push_seconds;
-    b.bytes_pulled = pulled;
-    b.bytes_pushed = -1;
-    b.log_path = rb->log_path;
-    rc = store_real_build_put(c->st, &b, steps, n, NULL, err);
+    b.status = v->ok ? STORE_STATUS_OK : STORE_STATUS_FAILED;
+    b.seconds = v->seconds;
+    b.pull_seconds = v->pull_seconds;
+    b.push_seconds = v->push_seconds;
+    b.bytes_pulled = v->bytes_pulled;
+    b.bytes_pushed = v->bytes_pushed;
+    b.log_path = v->log_path;
+    rc = store_real_build_put(c->st, &b, steps, v->nsteps, NULL, err);
     free(steps);
     return rc;
 }
@@ -543,8 +616,14 @@ static int build_one(struct vctx *c, const struct verify_strategy *s,
         rb->ok = proc_ok(&r);
     }
     read_log(c, rb);
-    if ((rc = record(c, s, sha, rb, err)) < 0)
-        goto out;
+    {
+        struct vreal v;
+        vreal_from_live(&v, rb);
+        rc = record(c, s, sha, &v, err);
+        free(v.steps);
+        if (rc < 0)
+            goto out;
+    }
     if (rb->ok)
         snprintf(prev, prev_size, "%s", buf_cstr(&tag));
 out:
@@ -576,8 +655,50 @@ static void disagree(struct verify_strategy_result *res, const char *sha,
     snprintf(d->sim, sizeof(d->sim), "%s", sim);
 }
 
+/* Whether simulated bytes are within the bound of real ones. */
+static int bytes_within(int64_t sim, int64_t real, int64_t *worst)
+{
+    int64_t d = sim > real ? sim - real : real - sim;
+    double bound = real * VERIFY_BYTES_PCT / 100.0;
+
+    if (bound < VERIFY_BYTES_SLACK)
+        bound = VERIFY_BYTES_SLACK;
+    if (d > *worst)
+        *worst = d;
+    return (double)d <= bound;
+}
+
+static void compare_figures(struct verify_strategy_result *res,
+                            const struct vreal *v,
+                            const struct store_sim_build *sb)
+{
+    int measured = 0, ok = 1;
+
+    res->real_seconds += v->seconds;
+    res->sim_seconds += sb->seconds;
+    if (v->pull_seconds >= 0 || v->push_seconds >= 0) {
+        res->pp_builds++;
+        res->real_pp_seconds += (v->pull_seconds > 0 ? v->pull_seconds : 0) +
+                                (v->push_seconds > 0 ? v->push_seconds : 0);
+        res->sim_pp_seconds += (sb->pull_seconds > 0 ? sb->pull_seconds : 0) +
+                               (sb->push_seconds > 0 ? sb->push_seconds : 0);
+    }
+    if (v->bytes_pulled >= 0 && sb->bytes_pulled >= 0) {
+        measured = 1;
+        ok &= bytes_within(sb->bytes_pulled, v->bytes_pulled,
+                           &res->bytes_worst);
+    }
+    if (v->bytes_pushed >= 0 && sb->bytes_pushed >= 0) {
+        measured = 1;
+        ok &= bytes_within(sb->bytes_pushed, v->bytes_pushed,
+                           &res->bytes_worst);
+    }
+    res->bytes_builds += measured;
+    res->bytes_within += measured && ok;
+}
+
 static int compare(const struct vctx *c, struct verify_strategy_result *res,
-                   size_t index, const struct real *rb, struct err *err)
+                   size_t index, const struct vreal *v, struct err *err)
 {
     struct store_sim_build sb;
     struct store_sim_step *sim = NULL;
@@ -590,19 +711,18 @@ static int compare(const struct vctx *c, struct verify_strategy_result *res,
                              &nsim, err);
     if (rc == ERR_NOTFOUND) {
         err_clear(err);
-        disagree(res, sha, index, 0, "", rb->ok ? "ok" : "failed", "absent");
+        disagree(res, sha, index, 0, "", v->ok ? "ok" : "failed", "absent");
         return 0;
     }
     if (rc < 0)
         return rc;
     res->compared++;
-    res->real_seconds += rb->seconds;
-    res->sim_seconds += sb.seconds;
-    if ((sb.status == STORE_STATUS_OK) != rb->ok)
-        disagree(res, sha, index, 0, "", rb->ok ? "ok" : "failed",
+    compare_figures(res, v, &sb);
+    if ((sb.status == STORE_STATUS_OK) != v->ok)
+        disagree(res, sha, index, 0, "", v->ok ? "ok" : "failed",
                  store_status_name(sb.status));
-    for (i = 0; rb->log && i < rb->log->nsteps; i++) {
-        const struct buildlog_step *st = &rb->log->steps[i];
+    for (i = 0; i < v->nsteps; i++) {
+        const struct vstep *st = &v->steps[i];
         const char *real = buildlog_outcome_name(st->outcome);
         const char *simo = "absent";
         if (st->outcome == BUILDLOG_NONE)
@@ -666,13 +786,57 @@ static int run_strategy(struct vctx *c, const struct verify_strategy *s,
         note(c, "verify: %-19s %3zu %.7s %-6s %6.1fs  hit %zu miss %zu%s",
              s->name, plan[i].index, sha, rb.ok ? "ok" : "failed", rb.seconds,
              hits, misses, plan[i].compare ? "" : "  (prepares)");
-        if (plan[i].compare)
-            rc = compare(c, res, plan[i].index, &rb, err);
+        if (plan[i].compare) {
+            struct vreal v;
+            vreal_from_live(&v, &rb);
+            rc = compare(c, res, plan[i].index, &v, err);
+            free(v.steps);
+        }
         buildlog_free(rb.log);
         if (rc < 0)
             break;
     }
     free(plan);
+    return rc;
+}
+
+/* --real: every recorded build of the strategy whose commit is in the
+ * range, in the file's order. */
+static int run_recorded(struct vctx *c, const struct verify_strategy *s,
+                        struct verify_strategy_result *res, struct err *err)
+{
+    const struct verify_options *o = c->o;
+    size_t i, k;
+    int rc = 0;
+
+    res->s = s;
+    for (i = 0; i < o->nrecorded && rc == 0; i++) {
+        const struct record_real *r = &o->recorded[i];
+        char sha[OID_HEX], from[4200];
+        struct vreal v;
+        if (strcmp(r->strategy, s->name))
+            continue;
+        for (k = 0; k < c->ncommits; k++) {
+            oid_hex(&c->commits[k], sha);
+            if (!strcmp(sha, r->commit))
+                break;
+        }
+        if (k == c->ncommits)
+            continue;
+        snprintf(from, sizeof(from), "%s:%d", o->recorded_path, r->src_line);
+        vreal_from_record(&v, r, from);
+        res->builds++;
+        res->failed += !v.ok;
+        rc = record(c, s, sha, &v, err);
+        if (rc == 0)
+            rc = compare(c, res, k, &v, err);
+        free(v.steps);
+    }
+    if (rc == 0 && !res->builds) {
+        res->skipped = 1;
+        snprintf(res->note, sizeof(res->note),
+                 "skipped: no recorded build of a commit in the range");
+    }
     return rc;
 }
 
@@ -726,6 +890,15 @@ int verify_run(struct store *st, struct repo *r, const struct verify_options *o,
         goto out;
     c.run_id = out->run_id = stats.run_id;
     out->sample = xcalloc(c.ncommits + 1, sizeof(size_t));
+    if (o->recorded) {
+        out->recorded = 1;
+        out->per = xcalloc(o->nstrategies + 1, sizeof(*out->per));
+        for (i = 0; i < o->nstrategies && rc == 0; i++) {
+            out->nper++;
+            rc = run_recorded(&c, o->strategies[i], &out->per[i], err);
+        }
+        goto out;
+    }
     out->nsample = verify_sample(c.ncommits, o->sample, out->sample);
     if ((rc = make_dirs(&c, out, err)) < 0)
         goto out;

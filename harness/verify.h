@@ -25,6 +25,19 @@
  *     short range (--range) for these.
  * Only the sampled commits are compared; every real build is recorded.
  *
+ * Recorded builds instead (--real FILE, o->recorded): the real builds
+ * ci/real-build recorded earlier are compared with the simulation as they
+ * are, every one whose commit is in the range, without an engine.
+ *
+ * Besides the steps, each compared build's figures are compared: the
+ * `docker build` seconds and the pull + push seconds (summed per
+ * strategy), and the bytes pulled and pushed, each within
+ * VERIFY_BYTES_PCT percent or VERIFY_BYTES_SLACK bytes, whichever is more
+ * (the bound of doc/conformance.md, "Model accuracy").  Live builds measure
+ * bytes pulled from BuildKit logs only (the legacy builder prints no
+ * sizes) and no bytes pushed; recorded builds carry both from the
+ * registry's access log.
+ *
  * Ownership: struct verify_result owns its arrays (verify_result_release).
  * Modules never print: progress lines go to o->note.
  */
@@ -35,9 +48,14 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "record_real.h"
 #include "replay.h"
 #include "repo.h"
 #include "store.h"
+
+/* The bound on a build's bytes pulled and pushed. */
+#define VERIFY_BYTES_PCT 5.0
+#define VERIFY_BYTES_SLACK 20000
 
 /* What a strategy needs before a sampled commit. */
 enum verify_history {
@@ -101,6 +119,10 @@ struct verify_options {
     /* The simulation: range, Dockerfile, context, target, --no-git-dir
      * and the strategies (the same names) are taken from here. */
     const struct replay_options *replay;
+    /* Recorded real builds (--real): compared instead of building. */
+    const struct record_real *recorded;
+    size_t nrecorded;
+    const char *recorded_path;
     void (*note)(void *arg, const char *line);
     void *note_arg;
 };
@@ -125,14 +147,21 @@ struct verify_strategy_result {
     size_t compared; /* sampled builds compared */
     size_t steps;    /* compared steps */
     size_t agree;
-    double real_seconds; /* over the compared builds */
+    double real_seconds; /* `docker build`, over the compared builds */
     double sim_seconds;
+    size_t pp_builds;       /* compared builds with a pull or push timed */
+    double real_pp_seconds; /* their pull + push seconds */
+    double sim_pp_seconds;
+    size_t bytes_builds; /* compared builds whose bytes were measured */
+    size_t bytes_within; /* of which pulled and pushed are within the bound */
+    int64_t bytes_worst; /* largest |simulated - real| bytes among them */
     struct verify_disagreement *dis;
     size_t ndis;
 };
 
 struct verify_result {
     int64_t run_id; /* the simulation's run */
+    int recorded;   /* compared recorded builds (--real) */
     size_t commits; /* in the range */
     size_t *sample; /* indexes of the sampled commits */
     size_t nsample;
@@ -151,7 +180,8 @@ int verify_engine_check(const struct verify_options *o, char *version,
 
 /*
  * Simulate the range (replay_run into st), build the plan of every
- * strategy for real, record the real builds, and compare.  Errors:
+ * strategy for real (or take o->recorded), record the real builds, and
+ * compare.  Errors:
  * anything replay_run returns, ERR_IO (logs folder), ERR_ENGINE (git clone
  * or the engine failing as a whole), ERR_DB.  A build that fails is not an
  * error: it is recorded as failed (and is a disagreement if the simulation

@@ -10,7 +10,8 @@
 # calibration reader alone, with its own seeds and the whole time:
 # calib-plain (BuildKit plain logs, CI timestamps), calib-rawjson,
 # calib-legacy, calib-history (docker history JSON lines), calib-manifest,
-# calib-model (model files).  Builds build-fuzz/fuzz_TARGET with
+# calib-model (model files); or real (ci/real-build's recorded builds,
+# harness verify --real).  Builds build-fuzz/fuzz_TARGET with
 # clang -fsanitize=fuzzer,address,undefined.  The working corpus is
 # build-fuzz/corpus (dockerfile) or build-fuzz/corpus-TARGET, seeded from
 # the committed minimized corpus (tests/fuzz/corpus, or
@@ -75,6 +76,20 @@ image)
     seeds=("$root"/tests/fixtures/doctor/*)
     libs=(-ljansson)
     ;;
+real)
+    corpus=$out/corpus-real committed=$root/tests/fuzz/corpus-real
+    artifacts=$out/artifacts-real
+    srcs=("$root/harness/record_real.c")
+    # one line of each scenario and strategy of the recorded builds
+    mkdir -p "$out/seeds-real"
+    i=0
+    while IFS= read -r l; do
+        i=$((i + 1))
+        [ $((i % 12)) -eq 1 ] && printf '%s\n' "$l" > "$out/seeds-real/real-$i.jsonl"
+    done < "$root/tests/fixtures/accuracy/real.jsonl"
+    seeds=("$out"/seeds-real/*.jsonl)
+    libs=(-ljansson)
+    ;;
 calib | calib-*)
     corpus=$out/corpus-$target committed=$root/tests/fuzz/corpus-$target
     artifacts=$out/artifacts-$target
@@ -112,7 +127,7 @@ calib | calib-*)
     *) echo "fuzz: unknown target '$target'" >&2; exit 2 ;;
     esac
     ;;
-*) echo "fuzz: unknown target '$target' (dockerfile, buildlog, lint, scenario, pricing, image, calib or calib-plain, calib-rawjson, calib-legacy, calib-history, calib-manifest, calib-model)" >&2; exit 2 ;;
+*) echo "fuzz: unknown target '$target' (dockerfile, buildlog, lint, scenario, pricing, image, calib, calib-plain, calib-rawjson, calib-legacy, calib-history, calib-manifest, calib-model or real)" >&2; exit 2 ;;
 esac
 dict=$root/tests/fuzz/${dictname:-$target}.dict
 [ -n "$main" ] || main=$root/tests/fuzz/fuzz_$target.c
