@@ -295,21 +295,40 @@ static void sec_repositories(struct buf *b, const struct report *r)
 
 /* The charts of the report's first repository (the fleet's cost
  * breakdown is the total's); drawn by render_charts() before the page. */
+/* The five line charts of one repository; file names "NAME.svg" for a
+ * single repository, "rN-NAME.svg" for the Nth of a fleet. */
+static const struct {
+    const char *name, *title, *xlabel, *ylabel, *alt;
+} line_charts[] = {
+    { "billed", "Cumulative billed minutes (estimated)", "commits replayed",
+      "billed minutes",
+      "Cumulative billed minutes per strategy over the commits" },
+    { "seconds", "Job seconds per build: pull + build + push", "commit",
+      "seconds per build (mean)", "Job seconds per build over the commits" },
+    { "hits", "Cache hit rate over time", "commit",
+      "steps from a cache, percent", "Cache hit rate over the commits" },
+    { "pulled", "Bytes pulled per build", "commit", "MB pulled per build (mean)",
+      "MB pulled per build over the commits" },
+    { "pushed", "Bytes pushed per build", "commit", "MB pushed per build (mean)",
+      "MB pushed per build over the commits" },
+};
+#define NLINE_CHARTS (sizeof(line_charts) / sizeof(line_charts[0]))
+
+static void chart_file(struct buf *b, const struct report *r, size_t repo,
+                       const char *name)
+{
+    if (r->nrepos > 1)
+        buf_printf(b, "r%zu-", repo + 1);
+    buf_printf(b, "%s.svg", name);
+}
+
+static void repo_heading(struct buf *b, const struct report *r,
+                         const struct report_repo *rr);
+
 static void sec_charts(struct buf *b, const struct report *r)
 {
-    static const struct {
-        const char *file, *alt;
-    } imgs[] = {
-        { "cost.svg", "Cost per strategy over the history, by compute, "
-                      "storage and transfer" },
-        { "billed.svg", "Cumulative billed minutes per strategy over the "
-                        "commits" },
-        { "seconds.svg", "Job seconds per build over the commits" },
-        { "hits.svg", "Cache hit rate over the commits" },
-        { "pulled.svg", "MB pulled per build over the commits" },
-        { "pushed.svg", "MB pushed per build over the commits" },
-    };
-    size_t i;
+    size_t i, j;
+    struct buf f = BUF_INIT;
 
     buf_adds(b, "<h2 id=\"charts\">Charts</h2>\n");
     if (r->charts_note[0]) {
@@ -318,24 +337,42 @@ static void sec_charts(struct buf *b, const struct report *r)
         buf_adds(b, ".</p>\n");
         return;
     }
-    if (r->nrepos > 1) {
-        buf_adds(b, "<p class=\"note\">Over the commits of ");
-        esc(b, r->repos[0].run.repo);
-        buf_adds(b, "; the cost breakdown is the fleet's.</p>\n");
+    buf_adds(b, "<figure><img src=\"cost.svg\" alt=\"Cost per strategy over "
+                "the history, by compute, storage and transfer\" "
+                "width=\"960\" height=\"480\"></figure>\n");
+    if (r->nrepos > 1)
+        buf_adds(b, "<figure><img src=\"repos.svg\" alt=\"Cost per strategy "
+                    "over the histories, by repository\" width=\"960\" "
+                    "height=\"480\"></figure>\n"
+                    "<p class=\"note\">The cost charts are the fleet's "
+                    "(each repository by its folder name); the charts over "
+                    "the commits follow, per repository.</p>\n");
+    for (j = 0; j < r->nrepos; j++) {
+        const struct report_repo *rr = &r->repos[j];
+        if (!rr->nstrategies || !rr->series.npoints)
+            continue;
+        repo_heading(b, r, rr);
+        if (rr->run.commits > MEAN_POINTS)
+            buf_printf(b,
+                       "<p class=\"note\">%lld commits: per-build charts "
+                       "show means over runs of consecutive commits (at most "
+                       "%d points), billed minutes a running total; "
+                       "strategies with identical figures share a line, "
+                       "named a+b.</p>\n",
+                       (long long)rr->run.commits, MEAN_POINTS);
+        for (i = 0; i < NLINE_CHARTS; i++) {
+            buf_reset(&f);
+            chart_file(&f, r, j, line_charts[i].name);
+            buf_printf(b, "<figure><img src=\"%s\" alt=\"", f.ptr);
+            if (r->nrepos > 1) {
+                esc(b, rr->run.repo);
+                buf_adds(b, ": ");
+            }
+            buf_printf(b, "%s\" width=\"960\" height=\"480\"></figure>\n",
+                       line_charts[i].alt);
+        }
     }
-    if (r->repos[0].run.commits > MEAN_POINTS)
-        buf_printf(b,
-                   "<p class=\"note\">%lld commits: per-build charts show "
-                   "means over runs of consecutive commits (at most %d "
-                   "points), billed minutes a running total; strategies "
-                   "with identical figures share a line, named "
-                   "a+b.</p>\n",
-                   (long long)r->repos[0].run.commits, MEAN_POINTS);
-    for (i = 0; i < sizeof(imgs) / sizeof(imgs[0]); i++)
-        buf_printf(b,
-                   "<figure><img src=\"%s\" alt=\"%s\" width=\"960\" "
-                   "height=\"480\"></figure>\n",
-                   imgs[i].file, imgs[i].alt);
+    buf_release(&f);
 }
 
 static void repo_heading(struct buf *b, const struct report *r,
@@ -729,16 +766,75 @@ static void drawn_release(struct drawn *d)
     free(d->y);
 }
 
+/* A chart title naming a fleet's repository: the characters gnuplot's
+ * titles may hold (plot.c refuses the rest), at most 60 of its last. */
+static void chart_title(struct buf *b, const struct report *r,
+                        const struct report_repo *rr, const char *title)
+{
+    const char *s = rr->run.repo;
+    size_t n = strlen(s);
+
+    if (r->nrepos > 1) {
+        if (n > 60)
+            s += n - 60;
+        for (; *s; s++)
+            buf_addch(b, (unsigned char)*s < 0x20 || strchr("\"\\`@$", *s)
+                             ? '_'
+                             : *s);
+        buf_adds(b, ": ");
+    }
+    buf_adds(b, title);
+}
+
+/* The last folder name of a repository's path ("api" for ../org/api/),
+ * in n bytes at *s. */
+static void repo_base(const char *path, const char **s, size_t *n)
+{
+    size_t len = strlen(path);
+    const char *p;
+
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    for (p = path + len; p > path && p[-1] != '/'; p--)
+        ;
+    *s = p;
+    *n = (size_t)(path + len - p);
+}
+
+/* A fleet's repository in a legend: its folder name, with its place in the
+ * fleet when another repository has the same folder name. */
+static void repo_label(struct buf *b, const struct report *r, size_t j)
+{
+    const char *s, *t;
+    size_t n, m, k;
+    int twin = 0;
+
+    repo_base(r->repos[j].run.repo, &s, &n);
+    for (k = 0; k < r->nrepos; k++) {
+        repo_base(r->repos[k].run.repo, &t, &m);
+        if (k != j && m == n && !memcmp(s, t, n))
+            twin = 1;
+    }
+    buf_add(b, s, n);
+    if (twin || !n)
+        buf_printf(b, "-%zu", j + 1);
+}
+
 static void render_charts(struct report *r, const char *dir)
 {
-    const struct report_repo *rr = &r->repos[0];
-    const struct report_series *s = &rr->series;
-    size_t nt = r->ntotal, i;
+    size_t nt = r->ntotal, nr = r->nrepos, i, j, k, nc = 0;
     const char *tnames[REPORT_MAX_STRATEGIES];
     double *cost = xcalloc(3 * nt + 1, sizeof(double));
+    double *per_repo = xcalloc(nr * nt + 1, sizeof(double));
     static const char *const parts[] = { "compute", "storage", "transfer" };
-    struct drawn billed, secs, hits, pulled, pushed;
+    const char **rnames = xcalloc(nr + 1, sizeof(*rnames));
+    struct drawn *d = xcalloc(nr * NLINE_CHARTS + 1, sizeof(*d));
+    struct buf *names = xcalloc(2 * nr * NLINE_CHARTS + 1, sizeof(*names));
+    struct buf *rlabels = xcalloc(nr + 1, sizeof(*rlabels));
+    struct plot_chart *charts =
+        xcalloc(2 + nr * NLINE_CHARTS, sizeof(*charts));
     struct err err = ERR_INIT;
+    int drawable = 0;
 
     for (i = 0; i < nt; i++) {
         tnames[i] = r->total[i].name;
@@ -746,45 +842,100 @@ static void render_charts(struct report *r, const char *dir)
         cost[1 * nt + i] = r->total[i].cost.storage_usd;
         cost[2 * nt + i] = r->total[i].cost.transfer_usd;
     }
-    drawn_make(&billed, rr, s->cum_billed_minutes, 1, 0);
-    drawn_make(&secs, rr, s->build_seconds, 1, 1);
-    drawn_make(&hits, rr, s->hit_rate, 100, 1);
-    drawn_make(&pulled, rr, s->mb_pulled, 1, 1);
-    drawn_make(&pushed, rr, s->mb_pushed, 1, 1);
-    {
-        const struct plot_chart charts[] = {
-            { "cost.svg", "Estimated cost over the replayed history",
-              "", "USD (list price)", PLOT_STACKED, nt, NULL, tnames, 3,
-              parts, cost, 0, 1 },
-            { "billed.svg", "Cumulative billed minutes (estimated)",
-              "commits replayed", "billed minutes", PLOT_LINES, billed.np,
-              billed.x, NULL, billed.n, billed.names, billed.y, 0, 0 },
-            { "seconds.svg", "Job seconds per build: pull + build + push",
-              "commit", "seconds per build (mean)", PLOT_LINES, secs.np, secs.x,
-              NULL, secs.n, secs.names, secs.y, 0, 0 },
-            { "hits.svg", "Cache hit rate over time", "commit",
-              "steps from a cache, percent", PLOT_LINES, hits.np, hits.x, NULL,
-              hits.n, hits.names, hits.y, 1, 0 },
-            { "pulled.svg", "Bytes pulled per build", "commit",
-              "MB pulled per build (mean)", PLOT_LINES, pulled.np, pulled.x,
-              NULL, pulled.n, pulled.names, pulled.y, 0, 0 },
-            { "pushed.svg", "Bytes pushed per build", "commit",
-              "MB pushed per build (mean)", PLOT_LINES, pushed.np, pushed.x,
-              NULL, pushed.n, pushed.names, pushed.y, 0, 0 },
+    charts[nc++] = (struct plot_chart){
+        .file = "cost.svg",
+        .title = nr > 1 ? "Estimated cost over the replayed histories, the "
+                          "fleet's total"
+                        : "Estimated cost over the replayed history",
+        .xlabel = "",
+        .ylabel = "USD (list price)",
+        .kind = PLOT_STACKED,
+        .npoints = nt,
+        .x_labels = tnames,
+        .nseries = 3,
+        .names = parts,
+        .y = cost,
+        .money_y = 1,
+    };
+    if (nr > 1) {
+        /* each strategy's bar split by repository */
+        for (j = 0; j < nr; j++) {
+            const struct report_repo *rr = &r->repos[j];
+            buf_init(&rlabels[j]);
+            repo_label(&rlabels[j], r, j);
+            rnames[j] = rlabels[j].ptr;
+            for (i = 0; i < nt; i++)
+                for (k = 0; k < rr->nstrategies; k++)
+                    if (!strcmp(rr->strategies[k].name, r->total[i].name))
+                        per_repo[j * nt + i] = rr->strategies[k].cost.total_usd;
+        }
+        charts[nc++] = (struct plot_chart){
+            .file = "repos.svg",
+            .title = "Estimated cost over the replayed histories, by "
+                     "repository",
+            .xlabel = "",
+            .ylabel = "USD (list price)",
+            .kind = PLOT_STACKED,
+            .npoints = nt,
+            .x_labels = tnames,
+            .nseries = nr,
+            .names = rnames,
+            .y = per_repo,
+            .money_y = 1,
         };
-        if (!rr->nstrategies || !s->npoints)
-            snprintf(r->charts_note, sizeof(r->charts_note),
-                     "the run has no builds to draw");
-        else if (plot_render(dir, charts, sizeof(charts) / sizeof(charts[0]),
-                             &err))
-            snprintf(r->charts_note, sizeof(r->charts_note), "%.500s%s%.300s",
-                     err.msg, err.hint[0] ? "; " : "", err.hint);
     }
-    drawn_release(&billed);
-    drawn_release(&secs);
-    drawn_release(&hits);
-    drawn_release(&pulled);
-    drawn_release(&pushed);
+    for (j = 0; j < nr; j++) {
+        const struct report_repo *rr = &r->repos[j];
+        const struct report_series *s = &rr->series;
+        const double *src[NLINE_CHARTS] = { s->cum_billed_minutes,
+                                            s->build_seconds, s->hit_rate,
+                                            s->mb_pulled, s->mb_pushed };
+        if (!rr->nstrategies || !s->npoints)
+            continue;
+        drawable = 1;
+        for (k = 0; k < NLINE_CHARTS; k++) {
+            struct drawn *dd = &d[j * NLINE_CHARTS + k];
+            struct buf *file = &names[2 * (j * NLINE_CHARTS + k)];
+            struct buf *title = file + 1;
+            drawn_make(dd, rr, src[k], k == 2 ? 100 : 1, k != 0);
+            buf_init(file);
+            buf_init(title);
+            chart_file(file, r, j, line_charts[k].name);
+            chart_title(title, r, rr, line_charts[k].title);
+            charts[nc++] = (struct plot_chart){
+                .file = file->ptr,
+                .title = title->ptr,
+                .xlabel = line_charts[k].xlabel,
+                .ylabel = line_charts[k].ylabel,
+                .kind = PLOT_LINES,
+                .npoints = dd->np,
+                .x = dd->x,
+                .nseries = dd->n,
+                .names = dd->names,
+                .y = dd->y,
+                .percent_y = k == 2,
+            };
+        }
+    }
+    if (!drawable)
+        snprintf(r->charts_note, sizeof(r->charts_note),
+                 "the run has no builds to draw");
+    else if (plot_render(dir, charts, nc, &err))
+        snprintf(r->charts_note, sizeof(r->charts_note), "%.500s%s%.300s",
+                 err.msg, err.hint[0] ? "; " : "", err.hint);
+    for (j = 0; j < nr * NLINE_CHARTS; j++)
+        if (d[j].x)
+            drawn_release(&d[j]);
+    for (j = 0; j < 2 * nr * NLINE_CHARTS; j++)
+        buf_release(&names[j]);
+    for (j = 0; j < nr; j++)
+        buf_release(&rlabels[j]);
+    free(charts);
+    free(rlabels);
+    free(names);
+    free(d);
+    free(rnames);
+    free(per_repo);
     free(cost);
 }
 

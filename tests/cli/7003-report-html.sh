@@ -32,6 +32,18 @@ ls bare/*.svg 2>/dev/null && die "charts without gnuplot?"
 "$HARNESS" report --db h.db --db h2.db --out fleet >/dev/null || die "fleet html"
 grep -q 'A fleet of 2 repositories' fleet/index.html || die "fleet summary"
 [ "$(grep -c '<h3>repo</h3>' fleet/index.html)" -eq 2 ] || die "per repository sections"
+# the fleet's charts: its cost, its cost by repository (both named "repo":
+# told apart by their place), and each repository's charts over its commits
+for c in cost repos r1-billed r1-seconds r1-hits r1-pulled r1-pushed r2-billed r2-seconds r2-hits r2-pulled r2-pushed; do
+    grep -q "<img src=\"$c.svg\"" fleet/index.html || die "fleet page lacks $c.svg"
+    grep -q '<svg' "fleet/$c.svg" || die "fleet $c.svg is not SVG"
+done
+grep -q '>repo-1<' fleet/repos.svg && grep -q '>repo-2<' fleet/repos.svg || die "repositories in the legend: $(grep -o '>[^<]*<' fleet/repos.svg | sort -u | head -30)"
+grep -q 'gha' fleet/r1-hits.svg || die "the first repository's chart lacks its gha run"
+grep -q 'gha' fleet/r2-hits.svg && die "the second repository's chart shows the first's gha run"
+grep -q 'repo: Cache hit rate over time' fleet/r2-hits.svg || die "the chart does not name its repository"
+[ "$(sed -n '/id="charts"/,/id="repositories"/p' fleet/index.html | grep -c '<h3>repo <small>')" -eq 2 ] || die "charts per repository"
+ls fleet/billed.svg 2>/dev/null && die "a fleet's first repository drawn as the fleet"
 # misses and slowest commits for each repository of the fleet
 [ "$(sed -n '/id="misses"/,/id="slowest"/p' fleet/index.html | grep -c '<h3>repo <small>')" -eq 2 ] || die "misses per repository"
 [ "$(sed -n '/id="slowest"/,$p' fleet/index.html | grep -c '<h3>repo <small>')" -ge 2 ] || die "slowest per repository"
