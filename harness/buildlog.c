@@ -631,10 +631,9 @@ int buildlog_parse(struct buildlog **out, const char *path, const char *text,
     log = xcalloc(1, sizeof(*log));
     if (!detect(text, len, &log->format)) {
         free(log);
-        return err_set(err, ERR_PARSE,
-                       "%s: not a docker build log (no '#N' or 'Step i/n' "
-                       "line)",
-                       path);
+        return err_set_at(err, ERR_PARSE, path, 1,
+                          "not a docker build log (no '#N' or 'Step i/n' "
+                          "line)");
     }
     rc = log->format == BUILDLOG_BUILDKIT
              ? parse_buildkit(log, path, text, len, err)

@@ -83,6 +83,108 @@ static char *clean(const char *text, size_t len, size_t *outlen, double **ts,
     return b.ptr ? buf_detach(&b) : xstrdup("");
 }
 
+/* Calibration files are text: a NUL byte is a binary file (an image
+ * tarball, a binary given by mistake). */
+static int binary(const char *path, const char *text, size_t len,
+                  const char *what, struct err *err)
+{
+    const char *z = memchr(text, '\0', len);
+    int line = 1;
+
+    if (!z)
+        return 0;
+    for (const char *q = text; q < z; q++)
+        line += *q == '\n';
+    return err_set_at(err, ERR_PARSE, path, line,
+                      "binary data (a NUL byte), not %s", what);
+}
+
+/* Whether a step's text as the log prints it is the instruction's: blanks
+ * and line continuations aside, or a prefix of it when the log cut it
+ * ("..."). */
+static int text_fits(const char *logged, const char *original)
+{
+    char a[1024], b[1024], tmp[1024];
+    size_t la, k = 0;
+
+    model_text_norm(logged, a, sizeof(a));
+    for (const char *p = original ? original : ""; *p && k + 1 < sizeof(tmp);
+         p++) {
+        if (p[0] == '\\' && (p[1] == '\n' || (p[1] == '\r' && p[2] == '\n'))) {
+            p += p[1] == '\r' ? 2 : 1;
+            tmp[k++] = ' ';
+            continue;
+        }
+        tmp[k++] = *p;
+    }
+    tmp[k] = '\0';
+    model_text_norm(tmp, b, sizeof(b));
+    if (!strcmp(a, b))
+        return 1;
+    la = strlen(a);
+    if (la > 3 && !strcmp(a + la - 3, "...")) {
+        a[la - 3] = '\0';
+        la -= 3;
+        while (la && a[la - 1] == ' ')
+            a[--la] = '\0';
+        return la > 0 && !strncmp(a, b, la);
+    }
+    /* a full buffer: long instructions compare on what fits */
+    return la + 1 >= sizeof(a) && !strncmp(a, b, la);
+}
+
+/* Steps matched by position whose text is another instruction's are not
+ * this Dockerfile's: unmatch them, so that they neither calibrate the
+ * instruction at that position nor count as matched. */
+static void unmatch_other_text(struct buildlog *log,
+                               const struct calib_ref *ref)
+{
+    for (size_t i = 0; i < log->nsteps; i++) {
+        struct buildlog_step *st = &log->steps[i];
+        if (st->line <= 0)
+            continue;
+        for (size_t k = 0; k < ref->df->ninstrs; k++)
+            if (ref->df->instrs[k].line == st->line) {
+                if (!text_fits(st->text, ref->df->instrs[k].original)) {
+                    st->line = 0;
+                    st->stage = -1;
+                }
+                break;
+            }
+    }
+}
+
+/* A log none of whose steps is an instruction of the reference Dockerfile
+ * is another build's: refuse it rather than calibrate nothing. */
+static int foreign_log(const struct buildlog *log, const struct calib_ref *ref,
+                       const char *path, struct err *err)
+{
+    const struct buildlog_step *first = NULL;
+    size_t steps = 0, matched = 0;
+
+    if (!ref || !ref->df)
+        return 0;
+    for (size_t i = 0; i < log->nsteps; i++) {
+        const struct buildlog_step *st = &log->steps[i];
+        if (!strncmp(st->keyword, "FROM", 4))
+            continue;
+        steps++;
+        if (st->line > 0)
+            matched++;
+        else if (!first)
+            first = st;
+    }
+    if (!steps || matched)
+        return 0;
+    err_set_at(err, ERR_PARSE, path, first->log_line,
+               "none of the log's %zu steps is an instruction of the "
+               "Dockerfile ('%.60s' is not): a log of another build?",
+               steps, first->text ? first->text : "");
+    err_hint(err, "calibrate from a build of the Dockerfile at the first "
+                  "commit replayed (or --rev)");
+    return ERR_PARSE;
+}
+
 static int is_rawjson(const char *t, size_t n)
 {
     size_t i = 0;
@@ -157,6 +259,8 @@ int calib_timings(struct model_calib *c, const char *path, const char *text,
     struct buf from = BUF_INIT;
     int rc;
 
+    if ((rc = binary(path, text, len, "a docker build log", err)) < 0)
+        return rc;
     plain = clean(text, len, &plen, &ts, &nlines);
     if (is_rawjson(plain, plen)) {
         size_t clen;
@@ -173,8 +277,12 @@ int calib_timings(struct model_calib *c, const char *path, const char *text,
     }
     if ((rc = buildlog_parse(&log, path, plain, plen, err)) < 0)
         goto out;
-    if (ref && ref->df)
+    if (ref && ref->df) {
         buildlog_match(log, ref->df);
+        unmatch_other_text(log, ref);
+    }
+    if ((rc = foreign_log(log, ref, path, err)) < 0)
+        goto out;
     for (i = 0; i < log->nsteps; i++) {
         const struct buildlog_step *st = &log->steps[i];
         double secs = st->seconds;
@@ -253,7 +361,8 @@ int calib_layers(struct model_calib *c, const char *path, const char *text,
     size_t n = 0, r = 0, k;
     int rc;
 
-    if ((rc = record_history_parse(&h, path, text, len, err)) < 0)
+    if ((rc = binary(path, text, len, "docker history JSON lines", err)) < 0 ||
+        (rc = record_history_parse(&h, path, text, len, err)) < 0)
         return rc;
     if (!ref || !ref->df || !ref->df->nstages) {
         buildlog_history_free(h);
@@ -294,11 +403,12 @@ int calib_manifest(struct model_calib *c, const char *path, const char *text,
 {
     struct record_manifest m;
     const struct key_build *kb = ref ? ref->kb : NULL;
-    size_t nmake = 0, i, l, n = 0;
+    size_t nmake = 0, nbase = 0, i, l, n = 0;
     int rc, target;
     char from[600];
 
-    if ((rc = record_manifest_parse(&m, path, text, len, err)) < 0)
+    if ((rc = binary(path, text, len, "an image manifest", err)) < 0 ||
+        (rc = record_manifest_parse(&m, path, text, len, err)) < 0)
         return rc;
     if (!kb || !ref->df) {
         record_manifest_release(&m);
@@ -310,12 +420,20 @@ int calib_manifest(struct model_calib *c, const char *path, const char *text,
         if (kb->steps[i].stage == target && kb->steps[i].layer &&
             kb->steps[i].kind != DF_FROM)
             nmake++;
-    if (m.nlayers < nmake) {
+    {
+        /* a base image (not scratch, not a stage) has a layer at least */
+        const struct df_stage *ts = &ref->df->stages[target];
+        if (ts->base_stage < 0 && ts->base && strcmp(ts->base, "scratch"))
+            nbase = 1;
+    }
+    if (m.nlayers < nmake + nbase) {
+        err_set_at(err, ERR_PARSE, path, 1,
+                   "%zu layers, but the target stage makes %zu%s: not this "
+                   "Dockerfile's image",
+                   m.nlayers, nmake,
+                   nbase ? " and its base image has one at least" : "");
         record_manifest_release(&m);
-        return err_set_at(err, ERR_PARSE, path, 1,
-                          "%zu layers, but the target stage makes %zu: not "
-                          "this Dockerfile's image",
-                          m.nlayers, nmake);
+        return ERR_PARSE;
     }
     /* layer-making steps from the last back, against layers from the
      * last */
@@ -353,18 +471,13 @@ int calib_manifest(struct model_calib *c, const char *path, const char *text,
 int calib_load(struct model_calib *c, const char *kind, const char *path,
                const struct calib_ref *ref, size_t *nsteps, struct err *err)
 {
-    FILE *f = fopen(path, "rb");
     struct buf b = BUF_INIT;
-    char chunk[65536];
-    size_t got;
     int rc;
 
-    if (!f)
-        return err_set(err, ERR_IO, "cannot read '%s': %s", path,
-                       strerror(errno));
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_add(&b, chunk, got);
-    fclose(f);
+    if ((rc = buf_read_file(&b, path, err)) < 0) {
+        buf_release(&b);
+        return rc;
+    }
     if (!strcmp(kind, "timings"))
         rc = calib_timings(c, path, b.ptr ? b.ptr : "", b.len, ref, nsteps,
                            err);

@@ -31,19 +31,11 @@ void cli_model_release(struct cli_model *c)
 
 static int load_model(struct model *m, const char *path, struct err *err)
 {
-    FILE *f = fopen(path, "rb");
     struct buf b = BUF_INIT;
-    char chunk[8192];
-    size_t got;
-    int rc;
+    int rc = buf_read_file(&b, path, err);
 
-    if (!f)
-        return err_set(err, ERR_IO, "cannot read '%s': %s", path,
-                       strerror(errno));
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_add(&b, chunk, got);
-    fclose(f);
-    rc = record_model_parse(m, path, b.ptr ? b.ptr : "", b.len, err);
+    if (rc == 0)
+        rc = record_model_parse(m, path, b.ptr ? b.ptr : "", b.len, err);
     buf_release(&b);
     return rc;
 }
@@ -85,6 +77,17 @@ static int read_files(struct cli_model *c, const struct opt_list *l,
         int rc = calib_load(&c->calib, kind, l->items[i], ref, &n, err);
         if (rc < 0)
             return rc;
+        /* read, but nothing in it applies: say so (a malformed or foreign
+         * file is an error above) */
+        if (!n)
+            fprintf(stderr,
+                    "harness: %s: warning: 0 steps calibrated (%s); the "
+                    "model keeps its figures for them\n",
+                    l->items[i],
+                    !strcmp(kind, "timings")
+                        ? "every step cached or failed, or a legacy log "
+                          "without CI timestamps"
+                        : "no RUN, COPY or ADD layer in the target stage");
         c->measured += n;
     }
     return 0;

@@ -344,8 +344,8 @@ struct bad_case {
 static void buildlog__malformed_logs_fail_with_file_and_line(void **state)
 {
     static const struct bad_case bad[] = {
-        { "", "t.log: not a docker build log" },
-        { "hello\nworld\n", "t.log: not a docker build log" },
+        { "", "t.log:1: not a docker build log" },
+        { "hello\nworld\n", "t.log:1: not a docker build log" },
         { "#1 [1/2] FROM a\n#1 DONE 1.xs\n",
           "t.log:2: malformed time '#1 DONE 1.xs'" },
         { "#1 [1/2] FROM a\n#1 DONE fast\n", "t.log:2: malformed time" },
