@@ -1,11 +1,14 @@
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "cli_model.h"
 #include "record.h"
 #include "synth.h"
 
@@ -298,6 +301,64 @@ static int at_key(const struct scenario *s, const char *key, struct err *err)
     return ERR_PARSE;
 }
 
+/* A file a key names must be a readable file: "cannot read timings file
+ * 'x': No such file or directory" at the key's line. */
+static int check_readable(const struct scenario *s, const char *key,
+                          const char *name, struct err *err)
+{
+    char *p = scenario_path(s, name);
+    struct stat st;
+    int rc = 0;
+
+    if (access(p, R_OK) < 0 || stat(p, &st) < 0) {
+        err_set(err, ERR_PARSE, "cannot read %s file '%s': %s", key, name,
+                strerror(errno));
+        rc = -1;
+    } else if (!S_ISREG(st.st_mode)) {
+        err_set(err, ERR_PARSE, "%s file '%s' is not a file", key, name);
+        rc = -1;
+    }
+    if (rc < 0) {
+        err_hint(err, "paths are relative to the scenario file (%s)", p);
+        at_key(s, key, err);
+    }
+    free(p);
+    return rc;
+}
+
+static int check_files(const struct scenario *s, const char *key,
+                       char *const *names, size_t n, struct err *err)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (check_readable(s, key, names[i], err) < 0)
+            return -1;
+    return 0;
+}
+
+/* The model file is read now, so that a malformed one stops the scenario
+ * before anything runs (its own FILE:LINE). */
+static int check_model_file(const struct scenario *s, struct err *err)
+{
+    char *p;
+    int rc;
+
+    if (check_readable(s, "model", s->model, err) < 0)
+        return -1;
+    p = scenario_path(s, s->model);
+    rc = cli_model_check_file(p, err);
+    free(p);
+    if (rc < 0 && err->code != ERR_PARSE) {
+        err->code = ERR_PARSE;
+        at_key(s, "model", err);
+    } else if (rc < 0 && !err->hint[0]) {
+        err_hint(err, "the model file of %s:%d", s->path,
+                 scenario_line(s, "model"));
+    }
+    return rc < 0 ? -1 : 0;
+}
+
 static int check_entry(const struct scenario *s, struct err *err)
 {
     enum engine engine;
@@ -339,6 +400,17 @@ static int check_entry(const struct scenario *s, struct err *err)
         err_set(err, ERR_PARSE, "'commits' must be at least 1");
         return at_key(s, "synth.commits", err);
     }
+    if (s->cores > 1024) {
+        err_set(err, ERR_PARSE, "'cores' must be between 0 (unbounded) and "
+                                "1024");
+        return at_key(s, "cores", err);
+    }
+    if (s->model && check_model_file(s, err) < 0)
+        return ERR_PARSE;
+    if (check_files(s, "timings", s->timings, s->ntimings, err) < 0 ||
+        check_files(s, "layers", s->layers, s->nlayers, err) < 0 ||
+        check_files(s, "manifest", s->manifests, s->nmanifests, err) < 0)
+        return ERR_PARSE;
     if (s->has_synth && !s->repo) {
         err_set(err, ERR_PARSE, "'synth' needs a 'repo' folder to write");
         return at_key(s, "synth", err);

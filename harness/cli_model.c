@@ -40,6 +40,14 @@ static int load_model(struct model *m, const char *path, struct err *err)
     return rc;
 }
 
+int cli_model_check_file(const char *path, struct err *err)
+{
+    struct model m;
+
+    model_profile(&m, "buildkit");
+    return load_model(&m, path, err);
+}
+
 static int has_files(const struct cli_model *c)
 {
     return c->timings.n || c->layers.n || c->manifests.n;

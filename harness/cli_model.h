@@ -75,6 +75,10 @@ struct replay_options;
 int cli_model_setup(struct cli_model *c, struct replay_options *o,
                     struct repo *r, struct err *err);
 
+/* Read a model file as a replay will (before anything runs).  ERR_IO,
+ * ERR_PARSE "FILE:LINE: ...". */
+int cli_model_check_file(const char *path, struct err *err);
+
 /* Append the options to a run's options JSON object (nothing when none is
  * given, so that older runs resume). */
 void cli_model_json(struct buf *j, const struct cli_model *c);

@@ -267,6 +267,62 @@ static int check_args(struct replay_args *a, struct replay_options *o,
                        a->format);
     return cli_build_resolve(&a->b, err);
 }
+/* A scenario's model keys, for those the command line left unset: paths
+ * resolved against the scenario's folder into a->m (the strings kept in
+ * owned), and as the file spells them into jm, which the run records so
+ * that the same scenario resumes its run from any working folder. */
+static void merge_model(struct replay_args *a, const struct scenario *sc,
+                        struct opt_list *owned, struct cli_model *jm)
+{
+    static const struct {
+        size_t lo, so, no;
+    } lists[] = {
+        { offsetof(struct cli_model, timings), offsetof(struct scenario, timings),
+          offsetof(struct scenario, ntimings) },
+        { offsetof(struct cli_model, layers), offsetof(struct scenario, layers),
+          offsetof(struct scenario, nlayers) },
+        { offsetof(struct cli_model, manifests),
+          offsetof(struct scenario, manifests),
+          offsetof(struct scenario, nmanifests) },
+    };
+    size_t i, j;
+
+    *jm = a->m;
+    if (!a->m.model_file && sc->model) {
+        char *p = scenario_path(sc, sc->model);
+        XGROW(owned->items, owned->cap, owned->n + 1);
+        owned->items[owned->n++] = p;
+        a->m.model_file = p;
+        jm->model_file = sc->model;
+    }
+    if (a->m.cores == UNSET && sc->cores >= 0)
+        a->m.cores = jm->cores = sc->cores;
+    for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        struct opt_list *to = (struct opt_list *)(void *)((char *)&a->m +
+                                                          lists[i].lo);
+        struct opt_list *spelled = (struct opt_list *)(void *)((char *)jm +
+                                                               lists[i].lo);
+        char *const *from = *(char **const *)(const void *)((const char *)sc +
+                                                            lists[i].so);
+        size_t n = *(const size_t *)(const void *)((const char *)sc +
+                                                   lists[i].no);
+        if (to->n || !n)
+            continue;
+        /* jm's list points at the scenario's strings: an array of its own */
+        spelled->items = xcalloc(n, sizeof(*spelled->items));
+        spelled->n = spelled->cap = n;
+        XGROW(owned->items, owned->cap, owned->n + 1);
+        owned->items[owned->n++] = (const char *)spelled->items;
+        for (j = 0; j < n; j++) {
+            char *p = scenario_path(sc, from[j]);
+            XGROW(owned->items, owned->cap, owned->n + 1);
+            owned->items[owned->n++] = p;
+            XGROW(to->items, to->cap, to->n + 1);
+            to->items[to->n++] = p;
+            spelled->items[j] = from[j];
+        }
+    }
+}
 
 /*
  * Everything after the command line: take what the scenario sets (sc may
@@ -288,12 +344,16 @@ static int replay_exec(struct replay_args *a, const struct scenario *sc,
     struct buf json = BUF_INIT;
     struct progress prog;
     char *sc_repo = NULL, *sc_db = NULL;
+    struct opt_list owned = { NULL, 0, 0 };
+    struct cli_model jm = a->m;
+    size_t i;
     int rc;
 
     memset(&o, 0, sizeof(o));
     sim_config_defaults(&o.cfg);
     if (sc) {
         merge_scenario(a, sc, &sc_repo, &sc_db);
+        merge_model(a, sc, &owned, &jm);
         if (sc->has_synth && a->b.repo &&
             scenario_synth(sc, a->b.repo, &err) < 0) {
             err_print(&err);
@@ -315,7 +375,7 @@ static int replay_exec(struct replay_args *a, const struct scenario *sc,
         goto out;
     }
     cli_replay_options(&o, &a->b, a->range, &json);
-    cli_model_json(&json, &a->m);
+    cli_model_json(&json, &jm);
     o.options_json = buf_cstr(&json);
     /* runs.repo is the folder as the scenario spells it, so that the same
      * scenario finds its run from any working folder */
@@ -367,6 +427,9 @@ out:
     buf_release(&json);
     free(sc_repo);
     free(sc_db);
+    for (i = 0; i < owned.n; i++)
+        free((void *)owned.items[i]);
+    free(owned.items);
     return rc;
 }
 

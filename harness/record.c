@@ -274,6 +274,35 @@ static int get_pairs(struct reader *r, json_t *v, const char *key, char ***out,
     return 0;
 }
 
+/* A path or a list of them (calibration files): appended to *out. */
+static int get_paths(struct reader *r, json_t *v, const char *key,
+                     char ***out, size_t *n)
+{
+    size_t i;
+    json_t *e;
+
+    if (json_is_string(v)) {
+        if (!*json_string_value(v))
+            return type_error(r, key, "a file name or a list of them");
+        *out = xrealloc(*out, (*n + 1) * sizeof(**out));
+        (*out)[(*n)++] = xstrdup(json_string_value(v));
+        return 0;
+    }
+    if (!json_is_array(v) || !json_array_size(v))
+        return type_error(r, key, "a file name or a list of them");
+    json_array_foreach(v, i, e)
+    {
+        if (!json_is_string(e) || !*json_string_value(e))
+            return type_error(r, key, "a file name or a list of them");
+    }
+    json_array_foreach(v, i, e)
+    {
+        *out = xrealloc(*out, (*n + 1) * sizeof(**out));
+        (*out)[(*n)++] = xstrdup(json_string_value(e));
+    }
+    return 0;
+}
+
 static int get_strategies(struct reader *r, json_t *v, char **out)
 {
     struct buf b = BUF_INIT;
@@ -390,6 +419,19 @@ static const struct {
     { "assign", offsetof(struct scenario, assign) },
     { "cache_limit", offsetof(struct scenario, cache_limit) },
     { "strategies", offsetof(struct scenario, strategies) },
+    { "model", offsetof(struct scenario, model) },
+};
+/* Lists of paths: calibration files. */
+static const struct {
+    const char *name;
+    size_t off, noff;
+} path_keys[] = {
+    { "timings", offsetof(struct scenario, timings),
+      offsetof(struct scenario, ntimings) },
+    { "layers", offsetof(struct scenario, layers),
+      offsetof(struct scenario, nlayers) },
+    { "manifest", offsetof(struct scenario, manifests),
+      offsetof(struct scenario, nmanifests) },
 };
 static const struct {
     const char *name;
@@ -398,6 +440,7 @@ static const struct {
     { "runners", offsetof(struct scenario, runners) },
     { "seed", offsetof(struct scenario, seed) },
     { "keep_tags", offsetof(struct scenario, keep_tags) },
+    { "cores", offsetof(struct scenario, cores) },
 };
 static const struct {
     const char *name;
@@ -430,6 +473,10 @@ static int read_key(struct reader *r, struct scenario *s, const char *k,
     for (i = 0; i < NKEYS(bool_keys); i++)
         if (!strcmp(k, bool_keys[i].name))
             return get_bool(r, v, k, FIELD(s, int, bool_keys[i].off));
+    for (i = 0; i < NKEYS(path_keys); i++)
+        if (!strcmp(k, path_keys[i].name))
+            return get_paths(r, v, k, FIELD(s, char **, path_keys[i].off),
+                             FIELD(s, size_t, path_keys[i].noff));
     if (!strcmp(k, "repo"))
         return get_str(r, v, k, &s->repo);
     if (!strcmp(k, "db"))
@@ -478,7 +525,7 @@ static int read_key(struct reader *r, struct scenario *s, const char *k,
 static void scenario_init(struct scenario *s, const char *path)
 {
     memset(s, 0, sizeof(*s));
-    s->runners = s->seed = s->keep_tags = -1;
+    s->runners = s->seed = s->keep_tags = s->cores = -1;
     s->first_parent = s->reproducible = s->no_git_dir = -1;
     s->synth_commits = s->synth_files = s->synth_seed = -1;
     s->builds_per_month = -1;
@@ -542,6 +589,20 @@ static void inherit(struct scenario *e, const struct scenario *top)
             e->build_args[i] = xstrdup(top->build_args[i]);
         e->nbuild_args = top->nbuild_args;
         LINE_OF("build_args");
+    }
+    for (i = 0; i < NKEYS(path_keys); i++) {
+        char ***to = FIELD(e, char **, path_keys[i].off);
+        size_t *nto = FIELD(e, size_t, path_keys[i].noff);
+        char **const *from = FIELD(top, char **, path_keys[i].off);
+        const size_t *nfrom = FIELD(top, size_t, path_keys[i].noff);
+        size_t j;
+        if (*nto || !*nfrom)
+            continue;
+        *to = xcalloc(*nfrom, sizeof(char *));
+        for (j = 0; j < *nfrom; j++)
+            (*to)[j] = xstrdup((*from)[j]);
+        *nto = *nfrom;
+        LINE_OF(path_keys[i].name);
     }
     if (!e->nbases && top->nbases) {
         e->bases = xcalloc(top->nbases, sizeof(char *));
@@ -749,7 +810,7 @@ void scenario_release(struct scenario *s)
                       &s->cache_limit, &s->db,
                       &s->strategies,  &s->synth_template,
                       &s->pricing,     &s->report_format,
-                      &s->report_out };
+                      &s->report_out,  &s->model };
 
     for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
@@ -763,6 +824,15 @@ void scenario_release(struct scenario *s)
     free(s->bases);
     s->build_args = s->bases = NULL;
     s->nbuild_args = s->nbases = 0;
+    for (i = 0; i < NKEYS(path_keys); i++) {
+        char ***l = FIELD(s, char **, path_keys[i].off);
+        size_t *n = FIELD(s, size_t, path_keys[i].noff), j;
+        for (j = 0; j < *n; j++)
+            free((*l)[j]);
+        free(*l);
+        *l = NULL;
+        *n = 0;
+    }
     for (i = 0; i < s->nrepos; i++)
         scenario_release(&s->repos[i]);
     free(s->repos);

@@ -18,6 +18,11 @@
  *     "engine": "buildkit", "runners": 4, "assign": "random", "seed": 1,
  *     "cache_limit": "20GB", "keep_tags": 10, "reproducible": false,
  *     "no_git_dir": false, "db": "harness.db",
+ *     "model": "model.json", "timings": ["build.log"],
+ *     "layers": ["history.jsonl"], "manifest": ["manifest.json"],
+ *     "cores": 4,                     model and calibration (replay --model,
+ *                                     --timings, --layers, --manifest, --cores;
+ *                                     a calibration key takes a path or a list)
  *     "pricing": "github-actions", "builds_per_month": 600,
  *     "report": {"format": "html", "out": "../reports/demo"}
  *   }
@@ -29,7 +34,7 @@
  *                       {"name": "web", "repo": "web", "runners": 4} ] }
  *
  * Each entry takes the replay keys it does not set ("range" to
- * "no_git_dir") from the top level; "repo", "synth" and "db" are its own
+ * "no_git_dir", the model's keys) from the top level; "repo", "synth" and "db" are its own
  * (the database defaults to NAME.db beside the scenario), and "pricing",
  * "builds_per_month" and "report" belong to the top level only.
  *
@@ -69,7 +74,12 @@ struct scenario {
     size_t nbuild_args;
     char **bases; /* "IMAGE=DIGEST" */
     size_t nbases;
-    long runners, seed, keep_tags;              /* -1: not given */
+    long runners, seed, keep_tags, cores;       /* -1: not given */
+    /* the build-time model: a model file and calibration files (paths as
+     * the file spells them, relative to it) */
+    char *model;
+    char **timings, **layers, **manifests;
+    size_t ntimings, nlayers, nmanifests;
     int first_parent, reproducible, no_git_dir; /* -1: not given */
     /* "synth": generate the repository if missing */
     int has_synth;
