@@ -234,6 +234,28 @@ static void vertex_costs(struct model_calib *c, const struct buildlog *log,
         snprintf(f->from, sizeof(f->from), "%s", path);
 }
 
+/* The build's wall time when the log's lines carry CI timestamps: from the
+ * first stamped line (a CI job log's command line, printed when the
+ * command starts) to the last. */
+static void log_wall(struct model_calib *c, int builder, const double *ts,
+                     size_t nlines, const char *path)
+{
+    struct model_calib_fixed *f = &c->fixed[builder];
+    double first = -1, last = -1;
+
+    for (size_t i = 0; i < nlines; i++)
+        if (ts[i] >= 0) {
+            if (first < 0)
+                first = ts[i];
+            last = ts[i];
+        }
+    if (first < 0 || last <= first)
+        return;
+    fixed_add(&f->wall, last - first);
+    if (!f->from[0])
+        snprintf(f->from, sizeof(f->from), "%s", path);
+}
+
 /* The step's text and stage as the reference Dockerfile has them. */
 static const char *ref_text(const struct calib_ref *ref,
                             const struct buildlog_step *st, int *stage)
@@ -319,6 +341,8 @@ int calib_timings(struct model_calib *c, const char *path, const char *text,
     }
     if (log->format == BUILDLOG_BUILDKIT)
         vertex_costs(c, log, path);
+    log_wall(c, log->format == BUILDLOG_LEGACY ? MODEL_LEGACY : MODEL_BUILDKIT,
+             ts, nlines, path);
     if (nsteps)
         *nsteps = n;
     rc = 0;

@@ -76,6 +76,52 @@ static void count_calibrated(struct cli_model *c, const struct model *m,
     free(costs);
 }
 
+/* The prediction of the reference build if it ran cold under builder b. */
+static double cold(const struct model *m, const struct plan *p, int b,
+                   const struct model_facts *facts)
+{
+    const struct key_build *kb = p->kb[b];
+    struct model_cost *costs = xcalloc(kb->nsteps + 1, sizeof(*costs));
+    double t;
+
+    facts_costs(m, p, b, facts, costs);
+    t = facts_cold_seconds(m, kb, costs, facts, b);
+    free(costs);
+    return t;
+}
+
+/* The machine factor (cli_model.h) from the logs' wall times. */
+static void machine_scale(struct cli_model *c, struct model *m,
+                          const struct plan *p,
+                          const struct model_facts *facts)
+{
+    double num = 0, den = 0, s;
+
+    for (int b = 0; b < 2; b++) {
+        double wall = c->calib.fixed[b].wall, p1, p2, u;
+        struct model m2;
+        if (wall < 0 || !p->kb[b] || p->kb[b]->failed)
+            continue;
+        m2 = *m;
+        model_scale(&m2, 2);
+        p1 = cold(m, p, b, facts);
+        p2 = cold(&m2, p, b, facts);
+        u = p2 - p1; /* the profile's part at scale 1 */
+        num += wall - (p1 - u);
+        den += u;
+    }
+    if (!(den > 0))
+        return;
+    s = num / den;
+    /* a log cut short or a clock step: keep within reason */
+    if (s < 0.05)
+        s = 0.05;
+    if (s > 20)
+        s = 20;
+    model_scale(m, s);
+    c->scale = s;
+}
+
 static int read_files(struct cli_model *c, const struct opt_list *l,
                       const char *kind, const struct calib_ref *ref,
                       struct err *err)
@@ -126,7 +172,8 @@ int cli_model_resolve(struct cli_model *c, struct sim_config *cfg,
     if (r && ref) {
         if ((rc = ctx_cache_new(&cc, r)) < 0)
             return rc;
-        rc = plan_make(&p, r, cc, ref, 1, po, PLAN_BUILDKIT, 1, err);
+        rc = plan_make(&p, r, cc, ref, 1, po, PLAN_BUILDKIT | PLAN_LEGACY, 1,
+                       err);
         if (rc < 0)
             goto out;
         planned = 1;
@@ -140,8 +187,19 @@ int cli_model_resolve(struct cli_model *c, struct sim_config *cfg,
         (rc = read_files(c, &c->manifests, "manifest", &cr, err)) < 0)
         goto out;
     cfg->model.calib = &c->calib;
-    if (planned && !p.failed)
+    if (planned && !p.failed) {
+        if (c->calib.fixed[0].wall >= 0 || c->calib.fixed[1].wall >= 0) {
+            struct facts_cache *fc = facts_cache_new();
+            struct model_facts facts;
+            rc = facts_read(fc, r, &p, po ? po->context : NULL, 1, &facts,
+                            err);
+            facts_cache_free(fc);
+            if (rc < 0)
+                goto out;
+            machine_scale(c, &cfg->model, &p, &facts);
+        }
         count_calibrated(c, &cfg->model, &p);
+    }
 out:
     if (planned)
         plan_release(&p);
@@ -207,4 +265,9 @@ void cli_model_note(const struct cli_model *c, char *out, size_t size)
              "calibrated %zu of %zu RUN/COPY/ADD steps of the reference "
              "build (%zu measurements)",
              c->calibrated, c->steps, c->measured);
+    if (c->scale > 0) {
+        size_t n = strlen(out);
+        snprintf(out + n, size > n ? size - n : 0,
+                 "; machine factor %.2f from the logs' wall times", c->scale);
+    }
 }

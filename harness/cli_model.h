@@ -7,6 +7,15 @@
  * commit (the first commit of the range for replay and verify, --rev for
  * model): the build that produced the logs, history and manifest.
  *
+ * Logs whose lines carry CI timestamps also give that build's wall time.
+ * The model then predicts the same cold build (facts_cold_seconds) and
+ * splits its prediction into what the logs measured (C) and what comes
+ * from the profile (U, linear in model_scale()'s factor): the machine
+ * factor s = sum(wall - C) / sum(U) over the timed logs makes the model
+ * reproduce those first builds, and scales every machine-bound cost the
+ * logs could not measure (cache lookups, fixed costs, overheads of steps
+ * whose text changed later).
+ *
  * Ownership: cli_model_release() frees what cli_model_resolve() made; the
  * resolved sim_config's model borrows c->calib until then.
  */
@@ -34,6 +43,8 @@ struct cli_model {
     size_t measured; /* calibration measurements read */
     size_t steps;    /* executed-kind steps of the reference build */
     size_t calibrated; /* of which took a calibrated figure */
+    double scale;      /* machine factor from the logs' wall times; 0:
+                          none measured */
 };
 
 /* The calibration options alone (verify has its own --registry). */

@@ -26,50 +26,6 @@ struct model_args {
     const char *format;
 };
 
-/* Wall time of a build that runs every built step (nothing cached). */
-static double cold_seconds(const struct model *m, const struct key_build *kb,
-                           const struct model_cost *costs,
-                           const struct model_facts *facts, int builder)
-{
-    double *dur = xcalloc(kb->nsteps + 1, sizeof(double));
-    int *da = xcalloc(kb->nsteps + 1, sizeof(int));
-    int *db = xcalloc(kb->nsteps + 1, sizeof(int));
-    uint64_t raw = 0, ctx = 0;
-    size_t nlayers = 0, i;
-    double t;
-
-    for (i = 0; i < kb->nsteps; i++) {
-        const struct key_step *s = &kb->steps[i];
-        da[i] = s->parent;
-        db[i] = s->source;
-        if (!s->built || (builder == MODEL_BUILDKIT && !s->vertex))
-            continue;
-        if (s->kind == DF_FROM) {
-            if (key_step_part(s, "base"))
-                dur[i] = model_pull_seconds(m, costs[i].bytes, 1, 1);
-            continue;
-        }
-        dur[i] = costs[i].seconds;
-        if (s->kind == DF_COPY || s->kind == DF_ADD) {
-            if (s->source < 0)
-                ctx += s->bytes;
-        }
-        if (s->in_final && s->layer) {
-            nlayers++;
-            raw += costs[i].raw_bytes;
-        }
-    }
-    if (builder == MODEL_LEGACY || m->b[builder].context_full)
-        ctx = facts->context_bytes ? facts->context_bytes : ctx;
-    t = model_schedule(m, builder, dur, da, db, kb->nsteps) +
-        model_fixed_seconds(m, builder, 0, nlayers, raw) +
-        model_context_seconds(m, builder, ctx);
-    free(dur);
-    free(da);
-    free(db);
-    return t;
-}
-
 static void print_text(const struct model *m, const struct plan *p,
                        const struct key_build *kb,
                        const struct model_cost *c, int builder, double cold)
@@ -226,8 +182,8 @@ int cmd_model(int argc, char **argv)
     costs = xcalloc(p.kb[builder]->nsteps + 1, sizeof(*costs));
     facts_costs(&cfg.model, &p, (int)builder, &facts, costs);
     {
-        double cold = cold_seconds(&cfg.model, p.kb[builder], costs, &facts,
-                                   (int)builder);
+        double cold = facts_cold_seconds(&cfg.model, p.kb[builder], costs,
+                                         &facts, (int)builder);
         char note[200];
         if (a.format && !strcmp(a.format, "json")) {
             print_json(&cfg.model, p.kb[builder], costs, (int)builder, cold,

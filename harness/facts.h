@@ -48,4 +48,14 @@ long facts_count_packages(int eco, const char *text, size_t len);
 void facts_costs(const struct model *m, const struct plan *p, int builder,
                  const struct model_facts *facts, struct model_cost *out);
 
+/*
+ * Wall time of a cold build of kb under builder b (every built step runs,
+ * nothing is looked up in a cache, the base is pulled), from its steps'
+ * costs (facts_costs), the fixed costs and the context (facts may be
+ * NULL: the context is what COPY selects).
+ */
+double facts_cold_seconds(const struct model *m, const struct key_build *kb,
+                          const struct model_cost *costs,
+                          const struct model_facts *facts, int builder);
+
 #endif

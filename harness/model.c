@@ -91,6 +91,7 @@ _Static_assert(sizeof(default_bases) / sizeof(default_bases[0]) <=
 static void common(struct model *m)
 {
     memset(m, 0, sizeof(*m));
+    m->scale = 1;
     m->blob_latency = 0.05;
     m->pull_base = 0.5;
     m->push_base = 0.5;
@@ -126,45 +127,45 @@ static void docker2010(struct model *m)
     common(m);
     snprintf(m->name, sizeof(m->name), "docker-20.10");
     m->blob_latency = 0.05;
-    m->pull_base = 0.35;
-    m->push_base = 0.65;
-    m->extract_layer = 0.8;
+    m->pull_base = 0.3;
+    m->push_base = 0.15;
+    m->extract_layer = 0.15;
     m->pull_mbps = 200.0;
     m->push_mbps = 100.0;
-    m->unpack_mbps = 150.0;
+    m->unpack_mbps = 20.0;
     m->pack_mbps = 40.0;
     m->compress_ratio = 0.55;
-    *l = (struct model_builder){ .client = 0.4,
-                                 .start = 0.3,
-                                 .context_base = 0.1,
+    *l = (struct model_builder){ .client = 0.08,
+                                 .start = 0.05,
+                                 .context_base = 0.05,
                                  .context_mbps = 50.0,
                                  .context_full = 1,
-                                 .step_overhead = 1.1,
-                                 .copy_overhead = 1.0,
-                                 .copy_file = 0.05,
-                                 .workdir_step = 1.0,
-                                 .meta_step = 0.95,
-                                 .cached_step = 0.06,
+                                 .step_overhead = 0.27,
+                                 .copy_overhead = 0.25,
+                                 .copy_file = 0.005,
+                                 .workdir_step = 0.25,
+                                 .meta_step = 0.27,
+                                 .cached_step = 0.02,
                                  .cache_import = 0.0,
                                  .export_base = 0.0,
                                  .export_layer = 0.0,
-                                 .image_write = 0.05,
+                                 .image_write = 0.02,
                                  .parallel = 0,
                                  .compress_on_push = 1 };
-    *k = (struct model_builder){ .client = 0.25,
-                                 .start = 0.5,
-                                 .context_base = 0.2,
+    *k = (struct model_builder){ .client = 0.2,
+                                 .start = 0.05,
+                                 .context_base = 0.02,
                                  .context_mbps = 50.0,
                                  .context_full = 0,
-                                 .step_overhead = 0.5,
-                                 .copy_overhead = 0.1,
-                                 .copy_file = 0.002,
-                                 .workdir_step = 0.2,
+                                 .step_overhead = 0.1,
+                                 .copy_overhead = 0.05,
+                                 .copy_file = 0.001,
+                                 .workdir_step = 0.05,
                                  .meta_step = 0.0,
-                                 .cached_step = 0.2,
-                                 .cache_import = 0.3,
-                                 .export_base = 0.25,
-                                 .export_layer = 0.02,
+                                 .cached_step = 0.025,
+                                 .cache_import = 0.02,
+                                 .export_base = 0.05,
+                                 .export_layer = 0.005,
                                  .image_write = 0.0,
                                  .parallel = 1,
                                  .compress_on_push = 0 };
@@ -228,6 +229,37 @@ void model_defaults(struct model *m)
     buildkit(m);
 }
 
+void model_scale(struct model *m, double s)
+{
+    if (!(s > 0))
+        return;
+    for (int i = 0; i < 2; i++) {
+        struct model_builder *b = &m->b[i];
+        b->client *= s;
+        b->start *= s;
+        b->context_base *= s;
+        b->context_mbps /= s;
+        b->step_overhead *= s;
+        b->copy_overhead *= s;
+        b->copy_file *= s;
+        b->workdir_step *= s;
+        b->meta_step *= s;
+        b->cached_step *= s;
+        b->cache_import *= s;
+        b->export_base *= s;
+        b->export_layer *= s;
+        b->image_write *= s;
+    }
+    m->blob_latency *= s;
+    m->pull_base *= s;
+    m->push_base *= s;
+    m->extract_layer *= s;
+    m->unpack_mbps /= s;
+    m->pack_mbps /= s;
+    m->copy_mbps /= s;
+    m->scale *= s;
+}
+
 /* ---- text ---- */
 
 void model_text_norm(const char *text, char *out, size_t size)
@@ -267,7 +299,7 @@ void model_calib_init(struct model_calib *c)
     memset(c, 0, sizeof(*c));
     for (int b = 0; b < 2; b++)
         c->fixed[b].start = c->fixed[b].context = c->fixed[b].export_total =
-            c->fixed[b].cache_import = -1;
+            c->fixed[b].cache_import = c->fixed[b].wall = -1;
 }
 
 void model_calib_free(struct model_calib *c)

@@ -113,9 +113,13 @@ struct model_calib_base {
     char *from;
 };
 
-/* Fixed costs measured in a log; < 0: not measured. */
+/* Fixed costs measured in a log; < 0: not measured.  wall: the build
+ * command's wall time, from the first to the last line of a log whose
+ * lines carry CI timestamps (the first line being the command's start,
+ * as CI job logs print it). */
 struct model_calib_fixed {
     double start, context, export_total, cache_import;
+    double wall;
     char from[300];
 };
 
@@ -178,6 +182,8 @@ struct model {
     size_t nruns;
     struct model_base bases[MODEL_BASES];
     size_t nbases;
+    double scale; /* the machine factor model_scale() applied; 1: the
+                     profile as measured */
     const struct model_calib *calib; /* borrowed; NULL: none */
 };
 
@@ -249,6 +255,18 @@ double model_fixed_seconds(const struct model *m, int builder,
  */
 double model_schedule(const struct model *m, int builder, const double *dur,
                       const int *dep_a, const int *dep_b, size_t n);
+
+/*
+ * Scale the profile's machine-bound times by s (a machine s times slower
+ * than the one the profile was measured on): every builder's fixed and
+ * per-step costs, cache lookups, exports, per-blob and per-command
+ * transfer costs and extraction are multiplied by s, the local rates
+ * (context, copy, gzip, extraction) divided by it.  Network bandwidths and
+ * the work of RUN commands (families, run_seconds) are not the machine's
+ * and stay.  Calibrated figures (the calib table) are not touched.  s <= 0
+ * is ignored.
+ */
+void model_scale(struct model *m, double s);
 
 /* ---- calibration ---- */
 

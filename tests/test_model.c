@@ -256,6 +256,9 @@ static void calib__ci_timestamps_and_ansi_codes_are_stripped(void **state)
     assert_int_equal(s->builder, MODEL_BUILDKIT);
     assert_true(fabs(c.fixed[MODEL_BUILDKIT].export_total - 1.0) < 1e-9);
     assert_true(fabs(c.fixed[MODEL_BUILDKIT].start - 0.1) < 1e-9);
+    /* the build's wall time: first stamped line to the last */
+    assert_true(fabs(c.fixed[MODEL_BUILDKIT].wall - 41.9) < 1e-6);
+    assert_true(c.fixed[MODEL_LEGACY].wall < 0);
     model_calib_free(&c);
     df_file_free(df);
 }
@@ -296,6 +299,8 @@ static void calib__legacy_log_with_timestamps_times_each_step(void **state)
     assert_non_null(s);
     assert_true(fabs(s->seconds - 6.25) < 1e-6);
     assert_int_equal(s->builder, MODEL_LEGACY);
+    assert_true(fabs(c.fixed[MODEL_LEGACY].wall - 8.3) < 1e-6);
+    assert_true(c.fixed[MODEL_BUILDKIT].wall < 0);
     s = find_step(&c, "CMD");
     assert_non_null(s);
     assert_true(fabs(s->seconds - 1.05) < 1e-6);
@@ -506,6 +511,65 @@ static void model__model_file_without_sources_is_refused(void **state)
     assert_non_null(strstr(err.msg, "source"));
 }
 
+/* A log without timestamps gives no wall time; a machine twice as slow
+ * doubles the engine's own costs but neither the commands' work, the
+ * network, nor what the user's logs measured. */
+static void model__machine_factor_scales_the_profile_not_the_logs(
+    void **state)
+{
+    const char *log = "#1 [internal] load build definition from Dockerfile\n"
+                      "#1 DONE 0.1s\n"
+                      "#2 [2/2] RUN make\n"
+                      "#2 DONE 3.0s\n";
+    struct df_file *df = parse_df("FROM alpine\nRUN make\n");
+    struct calib_ref ref = { df, NULL };
+    struct model_calib c;
+    struct err err = ERR_INIT;
+    struct model m, m2;
+    struct model_step_in in = { 0 };
+    struct model_cost cost;
+
+    (void)state;
+    model_calib_init(&c);
+    assert_int_equal(calib_timings(&c, "plain.log", log, strlen(log), &ref,
+                                   NULL, &err),
+                     0);
+    assert_true(c.fixed[MODEL_BUILDKIT].wall < 0);
+    assert_int_equal(model_profile(&m, "docker-20.10"), 0);
+    m2 = m;
+    model_scale(&m2, 2);
+    assert_true(fabs(m2.scale - 2) < 1e-12);
+    assert_true(fabs(m2.b[MODEL_BUILDKIT].cached_step -
+                     2 * m.b[MODEL_BUILDKIT].cached_step) < 1e-12);
+    assert_true(fabs(m2.b[MODEL_LEGACY].meta_step -
+                     2 * m.b[MODEL_LEGACY].meta_step) < 1e-12);
+    assert_true(fabs(m2.extract_layer - 2 * m.extract_layer) < 1e-12);
+    assert_true(fabs(m2.pack_mbps - m.pack_mbps / 2) < 1e-12);
+    assert_true(fabs(m2.pull_mbps - m.pull_mbps) < 1e-12);
+    assert_true(fabs(m2.run_seconds - m.run_seconds) < 1e-12);
+    assert_true(fabs(m2.runs[0].seconds - m.runs[0].seconds) < 1e-12);
+    /* an uncalibrated RUN: overhead scaled, work not */
+    in.kind = MODEL_RUN;
+    in.builder = MODEL_BUILDKIT;
+    in.text = "RUN ./configure";
+    in.command = "./configure";
+    model_step_cost(&m2, &in, &cost);
+    assert_true(fabs(cost.seconds - (2 * m.b[MODEL_BUILDKIT].step_overhead +
+                                     m.run_seconds)) < 1e-9);
+    /* the logged step keeps its measured time */
+    m2.calib = &c;
+    in.stage = 0;
+    in.text = "RUN make";
+    in.command = "make";
+    model_step_cost(&m2, &in, &cost);
+    assert_int_equal(cost.seconds_src, MODEL_SRC_CALIBRATED);
+    assert_true(fabs(cost.seconds - 3.0) < 1e-9);
+    model_scale(&m2, 0); /* ignored */
+    assert_true(fabs(m2.scale - 2) < 1e-12);
+    model_calib_free(&c);
+    df_file_free(df);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -523,6 +587,8 @@ int main(void)
         cmocka_unit_test(calib__rawjson_vertexes_give_their_durations),
         cmocka_unit_test(calib__malformed_files_name_file_and_line),
         cmocka_unit_test(calib__history_lines_give_raw_layer_sizes),
+        cmocka_unit_test(
+            model__machine_factor_scales_the_profile_not_the_logs),
         cmocka_unit_test(model__profile_files_match_the_compiled_profiles),
         cmocka_unit_test(model__model_file_without_sources_is_refused),
     };

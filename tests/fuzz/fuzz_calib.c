@@ -3,7 +3,8 @@
  * model: build logs (BuildKit plain with CI timestamps and ANSI codes,
  * rawjson, legacy), docker history JSON lines, image manifests and model
  * files.  Every input must be read or refused with ERR_PARSE and a message;
- * a measurement must be finite and its stage one of the Dockerfile's.
+ * a measurement must be finite and its stage one of the Dockerfile's; a
+ * wall time from CI timestamps finite and positive, or unknown (-1).
  * Anything else (crash, leak, sanitizer report, other code) is a bug.
  *
  * CALIB_READER picks the readers an input goes to (tests/fuzz/run.sh
@@ -45,6 +46,10 @@ static void check(int rc, struct err *err, const struct model_calib *c)
 {
     if (rc < 0 && (rc != ERR_PARSE || !err->msg[0]))
         abort();
+    for (int b = 0; b < 2; b++)
+        if (!isfinite(c->fixed[b].wall) ||
+            (c->fixed[b].wall < 0 && c->fixed[b].wall != -1))
+            abort();
     for (size_t i = 0; i < c->nsteps; i++) {
         const struct model_calib_step *s = &c->steps[i];
         if (s->stage < -1 || s->stage > 1 || !s->text || !s->text[0] ||
