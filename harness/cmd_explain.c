@@ -41,6 +41,10 @@ static void report(struct buf *out, int json, enum builder b,
             buf_add_json_str(out, label);
             buf_adds(out, ",\"reason\":");
             buf_add_json_str(out, o->reason);
+            if (s->reads) {
+                buf_adds(out, ",\"output\":");
+                buf_add_json_str(out, s->reads);
+            }
             buf_addch(out, '}');
         } else {
             buf_printf(out, "  %-7s %s (line %d)", outcome_name(o->outcome),
@@ -48,6 +52,8 @@ static void report(struct buf *out, int json, enum builder b,
             if (o->reason[0] && o->outcome != OUTCOME_HIT)
                 buf_printf(out, ": %s", o->reason);
             buf_addch(out, '\n');
+            if (s->reads && s->built)
+                buf_printf(out, "          RUN output %s\n", s->reads);
         }
     }
     if (json)
@@ -84,7 +90,10 @@ int cmd_explain(int argc, char **argv)
         "[--format text|json]",
         "For a build of NEW on a runner that built OLD, print each step's "
         "outcome\n(hit, miss, none = no cache entry under this builder, "
-        "skipped = stage not\nbuilt) and why each miss missed.",
+        "skipped = stage not\nbuilt), why each miss missed, and for each "
+        "RUN the rule that decides\nwhat its output depends on (the files "
+        "it names, a toolchain's, or\nconservative: new whenever it runs "
+        "again), which a later COPY --from sees.",
         opts, 2, 2,
     };
 

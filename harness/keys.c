@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "runreads.h"
 
 static const char *const builder_names[] = {
     [BUILDER_LEGACY] = "legacy",
@@ -47,6 +48,8 @@ struct kctx {
     int *stage_built; /* stage is built for this target */
     struct err *err;
 };
+
+static void env_chain(struct kctx *k, struct key_step *s, int tool);
 
 static void digest_hex(const unsigned char *d, char *out)
 {
@@ -420,6 +423,7 @@ static void key_from(struct kctx *k, struct key_step *s,
         part_add(s, "stage", in->line, "%s", hex);
         memcpy(s->content, src->content, SHA256_LEN);
         step_seal(s, k->o->builder);
+        env_chain(k, s, 0);
         return;
     }
     digest = base_digest(k, st->base);
@@ -432,6 +436,10 @@ static void key_from(struct kctx *k, struct key_step *s,
              st->platform ? st->platform : "");
     step_seal(s, k->o->builder);
     digest_str(s->content, "image", s->parts[0].value);
+    memcpy(s->out, s->content, SHA256_LEN);
+    memcpy(s->outm, s->content, SHA256_LEN);
+    s->wpath = "/";
+    env_chain(k, s, 1);
 }
 
 static void add_parent(struct kctx *k, struct key_step *s)
@@ -451,6 +459,229 @@ static void parent_content(struct kctx *k, const struct key_step *s,
         memcpy(out, k->kb->steps[s->parent].content, SHA256_LEN);
     else
         memset(out, 0, SHA256_LEN);
+}
+
+/* ---- the output model (doc/cache-rules.md section 8) ---- */
+
+/* envc: the tools a later RUN runs with.  tool: this step's layer is one
+ * of them (mixed in), else the parent's envc is kept. */
+static void env_chain(struct kctx *k, struct key_step *s, int tool)
+{
+    unsigned char prev[SHA256_LEN];
+
+    if (s->parent >= 0)
+        memcpy(prev, k->kb->steps[s->parent].envc, SHA256_LEN);
+    else
+        memset(prev, 0, SHA256_LEN);
+    if (tool && s->wpath)
+        content_mix(s->envc, prev, "tool", s->wpath, s->outm);
+    else
+        memcpy(s->envc, prev, SHA256_LEN);
+}
+
+static void set_wpath(struct key_step *s, const char *path)
+{
+    char *clean = ignore_clean_path(path[0] == '/' ? path : "/");
+
+    s->wpath = arena_strdup(s->arena, clean);
+    free(clean);
+}
+
+static int has_glob(const char *s)
+{
+    return strpbrk(s, "*?[\\") != NULL;
+}
+
+/* Select one context path for copy_part(); 0 found (hashed into h), 1
+ * nothing there, -1 unreadable (the caller takes the whole layer). */
+static int sub_select(struct kctx *k, const char *src, int meta,
+                      struct sha256 *h)
+{
+    struct ctx_selection sel;
+
+    if (ctx_select(k->ctx, &src, 1, NULL, 0, 1, &sel, k->err) < 0) {
+        int code = k->err->code;
+        err_clear(k->err);
+        return code == ERR_BUILD ? 1 : -1;
+    }
+    sha256_field(h, src);
+    sha256_update(h, meta ? sel.digest : sel.content, SHA256_LEN);
+    return 0;
+}
+
+/*
+ * What the plain context COPY t puts at path p (under its destination):
+ * for each source, the folder case (SRC/REL) and the file case (a source
+ * whose name is REL), selected again from the context.  Anything it
+ * cannot trace (p is the destination or holds it, a glob across the
+ * destination, an unreadable source) takes the whole layer.
+ */
+static void copy_part(struct kctx *k, const struct key_step *t, const char *p,
+                      int meta, struct sha256 *h)
+{
+    const struct df_instr *in = &k->df->instrs[t->instr];
+    const char *d = t->wpath, *rel;
+    size_t dl = strlen(d), i;
+    int whole = 0;
+
+    if (!strcmp(d, "/"))
+        rel = p + 1;
+    else if (!strncmp(p, d, dl) && p[dl] == '/')
+        rel = p + dl + 1;
+    else
+        rel = NULL;
+    if (!rel || !*rel || has_glob(d)) {
+        sha256_update(h, meta ? t->outm : t->out, SHA256_LEN);
+        return;
+    }
+    sha256_field(h, "part");
+    for (i = 0; i + 1 < in->nargs && !whole; i++) {
+        char *src = ignore_clean_path(in->args[i]);
+        const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
+        struct buf c = BUF_INIT;
+        int gb, gr;
+
+        if (!strcmp(src, ".") || !strcmp(src, "/") || !*src)
+            buf_adds(&c, rel);
+        else
+            buf_printf(&c, "%s/%s", src, rel);
+        whole |= sub_select(k, buf_cstr(&c), meta, h) < 0;
+        buf_reset(&c);
+        gb = has_glob(base);
+        gr = has_glob(rel);
+        if (!strchr(rel, '/') && *base && strcmp(base, ".") &&
+            (gb && gr   ? 1
+             : gb       ? ignore_glob_match(base, rel) != 0
+             : gr       ? ignore_glob_match(rel, base) != 0
+                        : !strcmp(base, rel))) {
+            if (gb && !gr)
+                buf_printf(&c, "%.*s%s", (int)(base - src), src, rel);
+            else
+                buf_adds(&c, src);
+            whole |= sub_select(k, buf_cstr(&c), meta, h) < 0;
+        }
+        buf_release(&c);
+        free(src);
+    }
+    if (whole)
+        sha256_update(h, meta ? t->outm : t->out, SHA256_LEN);
+}
+
+/* What the state after step j holds at path p: the layers of its chain
+ * that overlap p, newest first. */
+static void state_at(struct kctx *k, int j, const char *p, int meta,
+                     unsigned char out[SHA256_LEN])
+{
+    struct sha256 h;
+
+    sha256_init(&h);
+    sha256_field(&h, p);
+    for (; j >= 0; j = k->kb->steps[j].parent) {
+        const struct key_step *t = &k->kb->steps[j];
+        if (!t->wpath || !rr_paths_overlap(t->wpath, p))
+            continue;
+        if (t->ctxcopy && k->ctx)
+            copy_part(k, t, p, meta, &h);
+        else
+            sha256_update(&h, meta ? t->outm : t->out, SHA256_LEN);
+    }
+    sha256_final(&h, out);
+}
+
+static void add_env(struct sha256 *h, const struct df_state *st)
+{
+    size_t i;
+
+    for (i = 0; i < st->nargs; i++)
+        if (st->args[i].value) {
+            sha256_field(h, st->args[i].name);
+            sha256_field(h, st->args[i].value);
+        }
+    for (i = 0; i < st->nenv; i++) {
+        sha256_field(h, st->env[i].name);
+        sha256_field(h, st->env[i].value ? st->env[i].value : "");
+    }
+}
+
+/* The rule for a RUN's output: what runreads.c finds in its script, or
+ * conservative for a mount or a shell harness does not read. */
+static void run_rule(const struct df_instr *in, struct run_reads *rr)
+{
+    const struct df_state *st = &in->state;
+    struct buf text = BUF_INIT;
+    const char *why = NULL;
+    size_t i;
+
+    for (i = 0; i < in->nflags && !why; i++) {
+        char *type;
+        if (strcmp(in->flags[i].name, "mount"))
+            continue;
+        type = mount_field(in->flags[i].value, "type");
+        if (type && (!strcmp(type, "cache") || !strcmp(type, "tmpfs"))) {
+            free(type);
+            continue;
+        }
+        why = "it mounts files (--mount)";
+        free(type);
+    }
+    if (!why && !in->json && st->nshell) {
+        const char *sh = strrchr(st->shell[0], '/');
+        sh = sh ? sh + 1 : st->shell[0];
+        if (strcmp(sh, "sh") && strcmp(sh, "bash") && strcmp(sh, "dash") &&
+            strcmp(sh, "ash"))
+            why = "its SHELL is not a POSIX shell";
+    }
+    if (why) {
+        memset(rr, 0, sizeof(*rr));
+        snprintf(rr->why, sizeof(rr->why), "%s", why);
+        return;
+    }
+    for (i = 0; !in->json && i < in->nargs; i++)
+        buf_printf(&text, "%s%s", i ? " " : "", in->args[i]);
+    run_reads_analyze(rr, in->json ? NULL : buf_cstr(&text),
+                      in->json ? in->args : NULL, in->json ? in->nargs : 0,
+                      st->workdir, in->nheredocs);
+    buf_release(&text);
+}
+
+/* out/outm/envc/reads of a RUN (s->content and s->key already set). */
+static void run_output(struct kctx *k, struct key_step *s,
+                       const struct df_instr *in, const char *cmd)
+{
+    const struct df_state *st = &in->state;
+    struct run_reads rr;
+    struct buf d = BUF_INIT;
+    struct sha256 h;
+    size_t i;
+
+    run_rule(in, &rr);
+    s->wpath = "/";
+    if (rr.known) {
+        unsigned char at[SHA256_LEN];
+        sha256_init(&h);
+        sha256_field(&h, "run-reads");
+        sha256_field(&h, cmd);
+        sha256_field(&h, st->user ? st->user : "");
+        sha256_field(&h, st->workdir ? st->workdir : "/");
+        if (s->parent >= 0)
+            sha256_update(&h, k->kb->steps[s->parent].envc, SHA256_LEN);
+        if (rr.env)
+            add_env(&h, st);
+        for (i = 0; i < rr.n; i++) {
+            state_at(k, s->parent, rr.r[i].path, rr.r[i].meta, at);
+            sha256_update(&h, at, SHA256_LEN);
+        }
+        sha256_final(&h, s->out);
+    } else {
+        /* new whenever it runs again: whenever its key changes */
+        content_mix(s->out, s->content, "rerun", s->key_hex, NULL);
+    }
+    memcpy(s->outm, s->out, SHA256_LEN);
+    env_chain(k, s, 1);
+    run_reads_describe(&d, &rr);
+    s->reads = arena_strdup(s->arena, buf_cstr(&d));
+    buf_release(&d);
+    run_reads_release(&rr);
 }
 
 static void key_run(struct kctx *k, struct key_step *s,
@@ -564,6 +795,7 @@ static void key_run(struct kctx *k, struct key_step *s,
     parent_content(k, s, prev);
     sha256_final(&mh, mounts);
     content_mix(s->content, prev, "run", buf_cstr(&cmd), mounts);
+    run_output(k, s, in, buf_cstr(&cmd));
     buf_release(&cmd);
 }
 
@@ -594,8 +826,17 @@ static int copy_sources(struct kctx *k, struct key_step *s,
             sel->nfiles++;
             sel->bytes += strlen(hd->content);
         } else if (from_stage >= 0) {
-            content_mix(d, k->kb->steps[k->stage_last[from_stage]].content,
-                        "path", src, NULL);
+            /* the layers of that stage under the path it copies: a
+             * re-run with identical output keeps them (section 8) */
+            unsigned char at[SHA256_LEN];
+            struct buf abs = BUF_INIT;
+            char *clean;
+            buf_printf(&abs, "/%s", src);
+            clean = ignore_clean_path(buf_cstr(&abs));
+            state_at(k, k->stage_last[from_stage], clean, 1, at);
+            content_mix(d, at, "path", src, NULL);
+            free(clean);
+            buf_release(&abs);
         } else if (in->kind == DF_ADD && is_remote_src(src)) {
             const char *sum = flag_value(in, "checksum");
             if (sum)
@@ -731,6 +972,22 @@ static int key_copy(struct kctx *k, struct key_step *s,
     /* the files it adds, as contents: a rename or chmod in the sources
      * keeps what a later RUN would produce (see "content model") */
     content_mix(s->content, prev, buf_cstr(&dest), "copy", sel.content);
+    content_mix(s->out, NULL, buf_cstr(&dest), "copy", sel.content);
+    content_mix(s->outm, NULL, buf_cstr(&dest), "copy", sel.digest);
+    set_wpath(s, buf_cstr(&dest));
+    {
+        /* files from the context are data a RUN reads only by name,
+         * unless they land where tools live */
+        int local = !from, i;
+        for (i = 0; local && i + 1 < (int)in->nargs; i++)
+            if (heredoc_src(in, in->args[i]) ||
+                (in->kind == DF_ADD && is_remote_src(in->args[i])))
+                local = 0;
+        s->ctxcopy = local && in->kind == DF_COPY &&
+                     !flag_present(in, "exclude") &&
+                     !flag_present(in, "parents");
+        env_chain(k, s, !local || rr_system_path(s->wpath));
+    }
     buf_release(&dest);
     return 0;
 }
@@ -763,6 +1020,12 @@ static void key_workdir(struct kctx *k, struct key_step *s,
     parent_content(k, s, prev);
     p = key_step_part(s, "path");
     content_mix(s->content, prev, "mkdir", p ? p->value : path, NULL);
+    if (s->vertex) {
+        digest_str(s->out, "mkdir", p ? p->value : path);
+        memcpy(s->outm, s->out, SHA256_LEN);
+        set_wpath(s, p ? p->value : path);
+    }
+    env_chain(k, s, 1);
 }
 
 /* Legacy: every other instruction commits an image keyed on its text. */
@@ -785,6 +1048,7 @@ static void key_meta_legacy(struct kctx *k, struct key_step *s,
     part_add(s, "instruction", in->line, "%s", buf_cstr(&text));
     step_seal(s, k->o->builder);
     parent_content(k, s, s->content);
+    env_chain(k, s, 0);
     buf_release(&text);
 }
 
@@ -830,6 +1094,7 @@ static int key_step(struct kctx *k, size_t stepi, size_t instr, int parent)
         memcpy(s->key, k->kb->steps[parent].key, SHA256_LEN);
         memcpy(s->content, k->kb->steps[parent].content, SHA256_LEN);
     }
+    env_chain(k, s, 0);
     return 0;
 }
 

@@ -17,10 +17,12 @@
  * kept so that `harness explain` can say which one changed.
  *
  * Content model: every step also carries a "content" digest, the identity
- * of the files its result holds.  It is what COPY --from reads.  RUN output
- * is assumed to be determined by the files it starts from, its command text
- * and bind-mounted inputs (not by env or build args), which is what makes a
- * stage that re-runs with identical output still give COPY --from a hit.
+ * of the files its result holds, and the identity of the layer it writes
+ * (`out`, at `wpath`).  COPY --from is keyed on the layers of the source
+ * stage that overlap the path it copies.  A RUN whose files runreads.c
+ * can name writes an output determined by those files, its command and its
+ * tools, so a stage that re-runs with identical output still gives COPY
+ * --from a hit; any other RUN's output is new whenever its key changes.
  *
  * Ownership: keys_compute() returns a struct key_build freed with
  * key_build_free(); it borrows nothing after return.
@@ -90,6 +92,18 @@ struct key_step {
     int link;       /* BuildKit COPY --link: its key leaves out `parent`;
                        later steps start from the merge of both, keyed
                        "merge" (parent part value) */
+    /* Output model (doc/cache-rules.md section 8): `out` is the identity of
+     * the files this step writes, at `wpath` ("/" for FROM and RUN, the
+     * destination of a COPY, the folder of a WORKDIR; NULL: no layer);
+     * `outm` the same with names and modes.  `envc` is the identity of
+     * the tools a later RUN runs with: the base image, earlier RUN
+     * outputs, files copied from stages or into system folders.  `ctxcopy`:
+     * a plain COPY from the build context, whose files can be traced to
+     * the paths a RUN names.  `reads` (RUN): the rule that decided. */
+    unsigned char out[SHA256_LEN], outm[SHA256_LEN], envc[SHA256_LEN];
+    const char *wpath;
+    int ctxcopy;
+    const char *reads;
     struct key_part *parts; /* in the build's arena */
     size_t nparts, partcap;
     struct arena *arena;    /* the build's */

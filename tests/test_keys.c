@@ -876,24 +876,40 @@ static void keys__target_stage_skips_the_stages_after_it(void **state)
          .legacy = "HHSSSSS", .buildkit = "HHSSSSS");
 }
 
-#define BUILDER_DF(mode)                                                       \
+#define BUILDER_RUN_DF(mode, run)                                              \
     "FROM alpine AS b\n"                                                       \
     "ENV MODE=" mode "\n"                                                      \
     "COPY main.c /src/\n"                                                      \
-    "RUN cc /src/main.c -o /out\n"                                             \
+    "RUN " run "\n"                                                            \
     "FROM alpine\n"                                                            \
     "COPY --from=b /out /usr/bin/app\n"                                        \
     "RUN app --version\n"
+#define BUILDER_DF(mode) BUILDER_RUN_DF(mode, "sha256sum /src/main.c > /out")
 
 static void keys__copy_from_identical_output_still_hits(void **state)
 {
     (void)state;
-    /* the builder's RUN re-runs (its env changed) but makes the same
-     * files: the final COPY --from is keyed by their content */
+    /* the builder's RUN re-runs (its env changed) but reads only the file
+     * it names, so it makes the same files: the final COPY --from is keyed
+     * by their content */
     CASE(.df0 = BUILDER_DF("1"), .df1 = BUILDER_DF("2"),
          .sh0 = "echo 'int main(){}' > main.c", .legacy = "HMMMHHH",
          .buildkit = "HNHMHHH",
          .why_buildkit = { 4, "ENV MODE changed (line 2)" });
+}
+
+static void keys__copy_from_conservative_run_misses_when_it_reruns(
+    void **state)
+{
+    (void)state;
+    /* cc reads the headers its sources include: harness cannot name its
+     * inputs, so its output is new whenever it runs again */
+    CASE(.df0 = BUILDER_RUN_DF("1", "cc /src/main.c -o /out"),
+         .df1 = BUILDER_RUN_DF("2", "cc /src/main.c -o /out"),
+         .sh0 = "echo 'int main(){}' > main.c", .legacy = "HMMMHMM",
+         .buildkit = "HNHMHMM",
+         .why_legacy = { 6, "the files it copies from stage 'b' changed" },
+         .why_buildkit = { 6, "the files it copies from stage 'b' changed" });
 }
 
 static void keys__copy_from_changed_output_misses(void **state)
@@ -904,6 +920,120 @@ static void keys__copy_from_changed_output_misses(void **state)
          .legacy = "HHMMHMM", .buildkit = "HNMMHMM",
          .why_legacy = { 6, "the files it copies from stage 'b' changed" },
          .why_buildkit = { 6, "the files it copies from stage 'b' changed" });
+}
+
+#define NAMED_DF(run)                                                          \
+    "FROM alpine AS b\n"                                                       \
+    "WORKDIR /src\n"                                                           \
+    "COPY src/ /src/\n"                                                        \
+    "RUN mkdir -p /out && " run "\n"                                           \
+    "FROM alpine\n"                                                            \
+    "COPY --from=b /out/sum /sum\n"                                            \
+    "RUN cat /sum\n"
+
+static void keys__named_file_unchanged_other_file_changed_hits(void **state)
+{
+    (void)state;
+    /* b.txt changes: the COPY and the RUN run again, the RUN reads only
+     * a.txt, so /out/sum is the same and the COPY --from hits */
+    CASE(.df0 = NAMED_DF("sha256sum a.txt > /out/sum"),
+         .sh0 = "mkdir -p src && echo a > src/a.txt && echo b > src/b.txt",
+         .sh1 = "echo b2 > src/b.txt", .legacy = "HHMMHHH",
+         .buildkit = "HHMMHHH",
+         .why_buildkit = { 3, "src/b.txt changed" });
+}
+
+static void keys__named_file_changed_misses(void **state)
+{
+    (void)state;
+    CASE(.df0 = NAMED_DF("sha256sum a.txt > /out/sum"),
+         .sh0 = "mkdir -p src && echo a > src/a.txt && echo b > src/b.txt",
+         .sh1 = "echo a2 > src/a.txt", .legacy = "HHMMHMM",
+         .buildkit = "HHMMHMM",
+         .why_buildkit = { 6, "the files it copies from stage 'b' changed" });
+}
+
+static void keys__named_glob_sees_a_new_match(void **state)
+{
+    (void)state;
+    /* cat *.txt: a new .txt file is a new input; a .md file is not */
+    CASE(.df0 = NAMED_DF("cat *.txt > /out/sum"),
+         .sh0 = "mkdir -p src && echo a > src/a.txt",
+         .sh1 = "echo c > src/c.txt", .legacy = "HHMMHMM",
+         .buildkit = "HHMMHMM");
+    CASE(.df0 = NAMED_DF("cat *.txt > /out/sum"),
+         .sh0 = "mkdir -p src && echo a > src/a.txt",
+         .sh1 = "echo c > src/c.md", .legacy = "HHMMHHH",
+         .buildkit = "HHMMHHH");
+}
+
+static void keys__cp_output_carries_the_mode(void **state)
+{
+    (void)state;
+    /* cp keeps the source's mode: chmod changes its output; cat's not */
+    CASE(.df0 = NAMED_DF("cp a.txt /out/sum"),
+         .sh0 = "mkdir -p src && echo a > src/a.txt",
+         .sh1 = "chmod +x src/a.txt", .legacy = "HHMMHMM",
+         .buildkit = "HHMMHMM");
+    CASE(.df0 = NAMED_DF("cat a.txt > /out/sum"),
+         .sh0 = "mkdir -p src && echo a > src/a.txt",
+         .sh1 = "chmod +x src/a.txt", .legacy = "HHMMHHH",
+         .buildkit = "HHMMHHH");
+}
+
+static void keys__earlier_unknown_run_makes_named_output_new(void **state)
+{
+    (void)state;
+    /* an unknown RUN before may have changed the tools: when it runs
+     * again, every known RUN after it has a new output too */
+    CASE(.df0 = "FROM alpine AS b\nWORKDIR /src\nCOPY src/ /src/\n"
+                "RUN ./setup.sh\nRUN mkdir -p /out && sha256sum a.txt > "
+                "/out/sum\nFROM alpine\nCOPY --from=b /out/sum /sum\n",
+         .sh0 = "mkdir -p src && echo a > src/a.txt && echo b > src/b.txt",
+         .sh1 = "echo b2 > src/b.txt", .legacy = "HHMMMHM",
+         .buildkit = "HHMMMHM");
+}
+
+static void keys__unknown_run_after_named_run_leaves_it_alone(void **state)
+{
+    (void)state;
+    /* a file copied into system folders counts as a tool; data files
+     * copied elsewhere after the named RUN do not reach its output */
+    CASE(.df0 = "FROM alpine AS b\nCOPY a.txt /src/\nRUN mkdir -p /out && "
+                "sha256sum /src/a.txt > /out/sum\nCOPY b.txt /srv/\n"
+                "RUN ./build.sh\nFROM alpine\nCOPY --from=b /out/sum "
+                "/sum\n",
+         .sh0 = "echo a > a.txt && echo b > b.txt",
+         .sh1 = "echo b2 > b.txt", .legacy = "HHHMMHM",
+         .buildkit = "HHHMMHM");
+    CASE(.df0 = "FROM alpine AS b\nCOPY tool /usr/local/bin/\nCOPY a.txt "
+                "/src/\nRUN mkdir -p /out && sha256sum /src/a.txt > "
+                "/out/sum\nFROM alpine\nCOPY --from=b /out/sum /sum\n",
+         .sh0 = "echo a > a.txt && echo t > tool",
+         .sh1 = "echo t2 > tool", .legacy = "HMMMHM",
+         .buildkit = "HMMMHM");
+}
+
+#define GO_DF                                                                  \
+    "FROM golang AS b\n"                                                       \
+    "WORKDIR /app\n"                                                           \
+    "COPY go.mod main.go ./\n"                                                 \
+    "COPY docs/ /docs/\n"                                                      \
+    "RUN go build -o /out/app .\n"                                             \
+    "FROM alpine\n"                                                            \
+    "COPY --from=b /out/app /app\n"
+
+static void keys__go_build_reads_its_module_folder(void **state)
+{
+    (void)state;
+    const char *init = "mkdir -p docs && echo 'module x' > go.mod && "
+                       "echo 'package main' > main.go && echo d > docs/d";
+    /* a file outside /app: the build runs again with the same output */
+    CASE(.df0 = GO_DF, .sh0 = init, .sh1 = "echo d2 > docs/d",
+         .legacy = "HHHMMHH", .buildkit = "HHHMMHH");
+    /* its source changed: a new binary */
+    CASE(.df0 = GO_DF, .sh0 = init, .sh1 = "echo 'package main //' > main.go",
+         .legacy = "HHMMMHM", .buildkit = "HHMMMHM");
 }
 
 /* ==== BuildKit-only features ==== */
@@ -1140,6 +1270,15 @@ int main(void)
         cmocka_unit_test(keys__target_stage_skips_the_stages_after_it),
         cmocka_unit_test(keys__copy_from_identical_output_still_hits),
         cmocka_unit_test(keys__copy_from_changed_output_misses),
+        cmocka_unit_test(
+            keys__copy_from_conservative_run_misses_when_it_reruns),
+        cmocka_unit_test(keys__named_file_unchanged_other_file_changed_hits),
+        cmocka_unit_test(keys__named_file_changed_misses),
+        cmocka_unit_test(keys__named_glob_sees_a_new_match),
+        cmocka_unit_test(keys__cp_output_carries_the_mode),
+        cmocka_unit_test(keys__earlier_unknown_run_makes_named_output_new),
+        cmocka_unit_test(keys__unknown_run_after_named_run_leaves_it_alone),
+        cmocka_unit_test(keys__go_build_reads_its_module_folder),
         cmocka_unit_test(keys__from_an_earlier_stage_follows_its_changes),
         cmocka_unit_test(keys__global_arg_in_from_changes_the_base),
         cmocka_unit_test(keys__cache_mount_id_and_sharing_are_not_in_the_key),
