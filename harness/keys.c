@@ -473,8 +473,9 @@ static void env_chain(struct kctx *k, struct key_step *s, int tool)
         memcpy(prev, k->kb->steps[s->parent].envc, SHA256_LEN);
     else
         memset(prev, 0, SHA256_LEN);
-    if (tool && s->wpath)
-        content_mix(s->envc, prev, "tool", s->wpath, s->outm);
+    if (tool && (s->wpath || s->nwpaths))
+        content_mix(s->envc, prev, "tool", s->wpath ? s->wpath : "run",
+                    s->outm);
     else
         memcpy(s->envc, prev, SHA256_LEN);
 }
@@ -578,7 +579,11 @@ static void state_at(struct kctx *k, int j, const char *p, int meta,
     sha256_field(&h, p);
     for (; j >= 0; j = k->kb->steps[j].parent) {
         const struct key_step *t = &k->kb->steps[j];
-        if (!t->wpath || !rr_paths_overlap(t->wpath, p))
+        size_t i;
+        int hit = t->wpath && rr_paths_overlap(t->wpath, p);
+        for (i = 0; !hit && i < t->nwpaths; i++)
+            hit = rr_paths_overlap(t->wpaths[i], p);
+        if (!hit)
             continue;
         if (t->ctxcopy && k->ctx)
             copy_part(k, t, p, meta, &h);
@@ -655,7 +660,14 @@ static void run_output(struct kctx *k, struct key_step *s,
     size_t i;
 
     run_rule(in, &rr);
-    s->wpath = "/";
+    if (!rr.known || rr.write_all) {
+        s->wpath = "/";
+    } else {
+        s->wpaths = arena_alloc(s->arena, (rr.nw + 1) * sizeof(char *));
+        for (i = 0; i < rr.nw; i++)
+            s->wpaths[i] = arena_strdup(s->arena, rr.w[i]);
+        s->nwpaths = rr.nw;
+    }
     if (rr.known) {
         unsigned char at[SHA256_LEN];
         sha256_init(&h);

@@ -95,13 +95,16 @@ struct key_step {
     /* Output model (doc/cache-rules.md section 8): `out` is the identity of
      * the files this step writes, at `wpath` ("/" for FROM and RUN, the
      * destination of a COPY, the folder of a WORKDIR; NULL: no layer);
-     * `outm` the same with names and modes.  `envc` is the identity of
+     * `outm` the same with names and modes; a known RUN that writes only
+     * some paths lists them in `wpaths` instead.  `envc` is the identity of
      * the tools a later RUN runs with: the base image, earlier RUN
      * outputs, files copied from stages or into system folders.  `ctxcopy`:
      * a plain COPY from the build context, whose files can be traced to
      * the paths a RUN names.  `reads` (RUN): the rule that decided. */
     unsigned char out[SHA256_LEN], outm[SHA256_LEN], envc[SHA256_LEN];
     const char *wpath;
+    char **wpaths; /* a known RUN: the paths it writes, if not anywhere */
+    size_t nwpaths;
     int ctxcopy;
     const char *reads;
     struct key_part *parts; /* in the build's arena */

@@ -70,6 +70,7 @@ static void conservative(struct run_reads *rr, const char *fmt, ...)
     if (!rr->known)
         return; /* the first reason stands */
     rr->known = 0;
+    rr->write_all = 1;
     va_start(ap, fmt);
     vsnprintf(rr->why, sizeof(rr->why), fmt, ap);
     va_end(ap);
@@ -107,6 +108,19 @@ static void add_read(struct run_reads *rr, const char *cwd, const char *w,
     rr->n++;
 }
 
+static void add_write(struct run_reads *rr, const char *cwd, const char *w)
+{
+    char *p = resolve(cwd, w);
+
+    for (size_t i = 0; i < rr->nw; i++)
+        if (!strcmp(rr->w[i], p)) {
+            free(p);
+            return;
+        }
+    XGROW(rr->w, rr->wcap, rr->nw + 1);
+    rr->w[rr->nw++] = p;
+}
+
 /* Every word from `from` that is not an option (all words after "--"). */
 static size_t add_args(struct run_reads *rr, const struct shcmd *c,
                        size_t from, const char *cwd, const char *by, int meta)
@@ -124,7 +138,10 @@ static size_t add_args(struct run_reads *rr, const struct shcmd *c,
             continue;
         if (!strcmp(w, "-"))
             continue; /* standard input */
-        add_read(rr, cwd, w, by, meta);
+        if (by)
+            add_read(rr, cwd, w, by, meta);
+        else
+            add_write(rr, cwd, w);
         n++;
     }
     return n;
@@ -276,6 +293,19 @@ static void one_command(struct run_reads *rr, const struct shcmd *c,
 
     if (!prog)
         return;
+    /* where it writes: its redirections and every path it names */
+    for (size_t i = 0; i < c->nredir; i++)
+        if (strcmp(c->redir[i], "/dev/null"))
+            add_write(rr, *cwd, c->redir[i]);
+    if (!strcmp(prog, "go") ||
+        (!strcmp(prog, "tar") && a < c->n &&
+         (strpbrk(c->w[a][0] == '-' ? "" : c->w[a], "x") ||
+          has_option(c, a, "x", NULL) ||
+          has_option(c, a, NULL, (const char *const[]){ "--extract",
+                                                        "--get", NULL }))))
+        rr->write_all = 1;
+    else
+        add_args(rr, c, a, *cwd, NULL, 0);
     for (size_t i = a; i < c->n; i++)
         if (strpbrk(c->w[i], "*?[") && in_list(prog, no_reads)) {
             /* the shell expands the glob into names: a listing */
@@ -355,6 +385,17 @@ void run_reads_analyze(struct run_reads *out, const char *text,
                 conservative(out, "%s", shell[i].why);
                 return;
             }
+        for (const char *q = strchr(text, '>'); q; q = strchr(q + 1, '>')) {
+            const char *b = q;
+            while (b > text && b[-1] >= '0' && b[-1] <= '9')
+                b--;
+            while (b > text && (b[-1] == ' ' || b[-1] == '\t'))
+                b--;
+            if (b == text || strchr(";&|\n", b[-1])) {
+                conservative(out, "it has a redirection without a command");
+                return;
+            }
+        }
         shcmd_parse(&s, text);
     } else {
         shcmd_add_argv(&s, argv, argc);
@@ -369,8 +410,11 @@ void run_reads_analyze(struct run_reads *out, const char *text,
             free(out->r[i].path);
             free(out->r[i].by);
         }
-        out->n = 0;
+        for (size_t i = 0; i < out->nw; i++)
+            free(out->w[i]);
+        out->n = out->nw = 0;
         out->env = 0;
+        out->write_all = 1;
     }
 }
 
@@ -381,6 +425,9 @@ void run_reads_release(struct run_reads *rr)
         free(rr->r[i].by);
     }
     free(rr->r);
+    for (size_t i = 0; i < rr->nw; i++)
+        free(rr->w[i]);
+    free(rr->w);
     memset(rr, 0, sizeof(*rr));
 }
 

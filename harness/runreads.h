@@ -25,7 +25,10 @@
  *     output is then new whenever the step runs again.
  *
  * The result is an over-approximation of what the script reads: a word
- * that is an option's value is taken as a path too.  Besides the named
+ * that is an option's value is taken as a path too.  It also says where a
+ * known RUN writes: the paths its programs name and its redirections, or
+ * anywhere for go and tar -x (conservative RUNs write anywhere), so that a
+ * COPY --from of one output does not see another RUN's.  Besides the named
  * files, every known RUN also depends on its tools: the base image, the
  * outputs of earlier RUN steps and files copied into system folders
  * (keys.c).
@@ -53,6 +56,12 @@ struct run_reads {
     int env;        /* the output depends on the environment variables */
     struct rr_read *r;
     size_t n, cap;
+    /* Where a known RUN writes: the paths its programs name (an
+     * over-approximation: a source counts too) and its redirections'
+     * targets; write_all when a program may write anywhere (go, tar -x). */
+    char **w;
+    size_t nw, wcap;
+    int write_all;
 };
 
 /*

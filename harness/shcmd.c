@@ -24,6 +24,8 @@ static void end_word(struct lexer *lx)
     lx->in_word = 0;
     if (lx->skip_next) {
         lx->skip_next = 0;
+        XGROW(lx->cur.redir, lx->cur.redircap, lx->cur.nredir + 1);
+        lx->cur.redir[lx->cur.nredir++] = xstrdup(buf_cstr(&lx->word));
         buf_reset(&lx->word);
         return;
     }
@@ -79,6 +81,9 @@ static void end_cmd(struct lexer *lx, int and_next)
     strip_prefix(&lx->cur);
     if (!lx->cur.n) {
         free(lx->cur.w);
+        for (size_t i = 0; i < lx->cur.nredir; i++)
+            free(lx->cur.redir[i]);
+        free(lx->cur.redir);
         memset(&lx->cur, 0, sizeof(lx->cur));
         lx->next_piped = 0;
         return;
@@ -206,6 +211,7 @@ void shcmd_parse(struct shcmd_script *s, const char *text)
     }
     end_cmd(&lx, 0);
     free(lx.cur.w);
+    free(lx.cur.redir);
     buf_release(&lx.word);
 }
 
@@ -233,6 +239,9 @@ void shcmd_script_release(struct shcmd_script *s)
         for (size_t j = 0; j < s->c[i].n; j++)
             free(s->c[i].w[j]);
         free(s->c[i].w);
+        for (size_t j = 0; j < s->c[i].nredir; j++)
+            free(s->c[i].redir[j]);
+        free(s->c[i].redir);
     }
     free(s->c);
     memset(s, 0, sizeof(*s));

@@ -1,7 +1,8 @@
 /*
  * shcmd.h - the simple commands of a RUN script, as far as a linter needs
  * them: words with quotes removed, split at `&&`, `||`, `;`, `&`, `|`,
- * newlines and parentheses, with redirections, comments and leading
+ * newlines and parentheses, with redirections (their targets kept apart
+ * in `redir`), comments and leading
  * `NAME=value` assignments, `sudo`, `env` and `exec` dropped.  Command
  * substitutions `$(...)` and backquotes stay inside their word, as
  * written.  It is not a shell: no expansion, no functions, no control
@@ -20,6 +21,9 @@
 struct shcmd {
     char **w; /* words; w[0] is the program */
     size_t n, cap;
+    char **redir; /* targets of its redirections (`> out`, `2>> log`,
+                     `< in`), as written */
+    size_t nredir, redircap;
     int piped;    /* its input is the previous command's output (`a | b`) */
     int and_next; /* `&&` follows it */
 };

@@ -177,6 +177,8 @@ static void runreads__conservative_cases(void **state)
            "modification times");
     EXPECT("for f in *.txt; do cat $f; done", "/",
            "conservative: it expands a variable or substitutes a command");
+    EXPECT("true && > /out/empty", "/",
+           "conservative: it has a redirection without a command");
     EXPECT("if true; then cat a; fi", "/",
            "conservative: if is not a known command");
 }
@@ -233,6 +235,45 @@ static void runreads__describe_says_which_rule(void **state)
     buf_release(&b);
 }
 
+/* Where a known RUN writes, "a;b;c", or "anywhere". */
+static char *writes_of(const char *script, const char *cwd)
+{
+    struct run_reads rr;
+    struct buf b = BUF_INIT;
+    char *out;
+
+    run_reads_analyze(&rr, script, NULL, 0, cwd, 0);
+    if (rr.write_all)
+        buf_adds(&b, "anywhere");
+    for (size_t i = 0; !rr.write_all && i < rr.nw; i++)
+        buf_printf(&b, "%s%s", i ? ";" : "", rr.w[i]);
+    out = xstrdup(buf_cstr(&b));
+    buf_release(&b);
+    run_reads_release(&rr);
+    return out;
+}
+
+static void runreads__writes_are_named_paths_and_redirections(void **state)
+{
+    (void)state;
+    char *w = writes_of("mkdir -p /out && sha256sum a.txt > /out/a.sum 2>/dev/null",
+                        "/src");
+    assert_string_equal(w, "/out;/out/a.sum;/src/a.txt");
+    free(w);
+    w = writes_of("cat a b >> log", "/w");
+    assert_string_equal(w, "/w/log;/w/a;/w/b");
+    free(w);
+    w = writes_of("go build -o /app/bin .", "/app");
+    assert_string_equal(w, "anywhere");
+    free(w);
+    w = writes_of("tar -xf /t.tar", "/");
+    assert_string_equal(w, "anywhere");
+    free(w);
+    w = writes_of("./build.sh", "/");
+    assert_string_equal(w, "anywhere");
+    free(w);
+}
+
 static void runreads__paths_overlap(void **state)
 {
     (void)state;
@@ -266,6 +307,7 @@ int main(void)
         cmocka_unit_test(runreads__conservative_cases),
         cmocka_unit_test(runreads__exec_form_and_heredoc),
         cmocka_unit_test(runreads__describe_says_which_rule),
+        cmocka_unit_test(runreads__writes_are_named_paths_and_redirections),
         cmocka_unit_test(runreads__paths_overlap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
