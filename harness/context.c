@@ -166,6 +166,7 @@ struct ctx_cache {
     struct repo *r;
     struct memo dirs;
     struct memo files;
+    struct memo derived; /* ctx_memo_get/put */
     size_t opened; /* contexts opened, for the memos' generations */
     struct vis_memo vis;
     struct ignore_ref *ignores[IGNORE_CACHE]; /* most recent first */
@@ -192,6 +193,7 @@ void ctx_cache_free(struct ctx_cache *cc)
         return;
     memo_release(&cc->dirs);
     memo_release(&cc->files);
+    memo_release(&cc->derived);
     free(cc->vis.keys);
     free(cc->vis.vals);
     for (int i = 0; i < IGNORE_CACHE; i++)
@@ -211,6 +213,27 @@ struct ctx {
     int has_git;
     uint64_t checkout;
 };
+
+int ctx_memo_get(struct ctx *c, const unsigned char key[SHA256_LEN],
+                 unsigned char out[SHA256_LEN])
+{
+    const struct memo_val *v = memo_get(&c->cc->derived, key);
+
+    if (!v)
+        return 0;
+    memcpy(out, v->digest, SHA256_LEN);
+    return 1;
+}
+
+void ctx_memo_put(struct ctx *c, const unsigned char key[SHA256_LEN],
+                  const unsigned char val[SHA256_LEN])
+{
+    struct memo_val v;
+
+    memset(&v, 0, sizeof(v));
+    memcpy(v.digest, val, SHA256_LEN);
+    memo_put(&c->cc->derived, key, &v);
+}
 
 int ctx_has_git_dir(const struct ctx *c)
 {
@@ -891,6 +914,7 @@ int ctx_open(struct ctx **out, struct ctx_cache *cc, const struct oid *commit,
     if (++cc->opened % MEMO_GENERATION == 0) {
         memo_age(&cc->dirs);
         memo_age(&cc->files);
+        memo_age(&cc->derived);
     }
     c->cc = cc;
     c->commit = *commit;

@@ -41,6 +41,15 @@ int ctx_open(struct ctx **out, struct ctx_cache *cc, const struct oid *commit,
              const struct ctx_options *opts, struct err *err);
 void ctx_free(struct ctx *c);
 
+/* A memo kept with the checksums, for digests a caller derives from
+ * them (keys.c: the part of a COPY that a RUN names, keyed on that COPY's
+ * selection digest); forgotten as the checksums are.  get: 1 and *out
+ * filled if known. */
+int ctx_memo_get(struct ctx *c, const unsigned char key[SHA256_LEN],
+                 unsigned char out[SHA256_LEN]);
+void ctx_memo_put(struct ctx *c, const unsigned char key[SHA256_LEN],
+                  const unsigned char val[SHA256_LEN]);
+
 /* Whether .dockerignore excluded .git (or there is no .git in context). */
 int ctx_has_git_dir(const struct ctx *c);
 /* The .dockerignore file that applied ("" if none), e.g.

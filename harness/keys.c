@@ -524,6 +524,8 @@ static void copy_part(struct kctx *k, const struct key_step *t, const char *p,
     const char *d = t->wpath, *rel;
     size_t dl = strlen(d), i;
     int whole = 0;
+    struct sha256 mh, ph;
+    unsigned char mkey[SHA256_LEN], part[SHA256_LEN];
 
     if (!strcmp(d, "/"))
         rel = p + 1;
@@ -535,7 +537,22 @@ static void copy_part(struct kctx *k, const struct key_step *t, const char *p,
         sha256_update(h, meta ? t->outm : t->out, SHA256_LEN);
         return;
     }
-    sha256_field(h, "part");
+    /* the same selection (outm: destination, names, modes and bytes of
+     * what the COPY took) and the same sources give the same part */
+    sha256_init(&mh);
+    sha256_field(&mh, "copy-part");
+    sha256_update(&mh, t->outm, SHA256_LEN);
+    for (i = 0; i + 1 < in->nargs; i++)
+        sha256_field(&mh, in->args[i]);
+    sha256_field(&mh, p);
+    sha256_field(&mh, meta ? "m" : "c");
+    sha256_final(&mh, mkey);
+    if (ctx_memo_get(k->ctx, mkey, part)) {
+        sha256_update(h, part, SHA256_LEN);
+        return;
+    }
+    sha256_init(&ph);
+    sha256_field(&ph, "part");
     for (i = 0; i + 1 < in->nargs && !whole; i++) {
         char *src = ignore_clean_path(in->args[i]);
         const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
@@ -546,7 +563,7 @@ static void copy_part(struct kctx *k, const struct key_step *t, const char *p,
             buf_adds(&c, rel);
         else
             buf_printf(&c, "%s/%s", src, rel);
-        whole |= sub_select(k, buf_cstr(&c), meta, h) < 0;
+        whole |= sub_select(k, buf_cstr(&c), meta, &ph) < 0;
         buf_reset(&c);
         gb = has_glob(base);
         gr = has_glob(rel);
@@ -559,13 +576,16 @@ static void copy_part(struct kctx *k, const struct key_step *t, const char *p,
                 buf_printf(&c, "%.*s%s", (int)(base - src), src, rel);
             else
                 buf_adds(&c, src);
-            whole |= sub_select(k, buf_cstr(&c), meta, h) < 0;
+            whole |= sub_select(k, buf_cstr(&c), meta, &ph) < 0;
         }
         buf_release(&c);
         free(src);
     }
     if (whole)
-        sha256_update(h, meta ? t->outm : t->out, SHA256_LEN);
+        sha256_update(&ph, meta ? t->outm : t->out, SHA256_LEN);
+    sha256_final(&ph, part);
+    ctx_memo_put(k->ctx, mkey, part);
+    sha256_update(h, part, SHA256_LEN);
 }
 
 /* What the state after step j holds at path p: the layers of its chain

@@ -2,8 +2,8 @@
 # Fuzz a parser with libFuzzer for SECONDS (default 600).
 #   tests/fuzz/run.sh [TARGET] [SECONDS]
 # TARGET is dockerfile (default: the Dockerfile front end), buildlog (the
-# build log and docker history parsers), lint (the linter and whatif
-# rewrites), scenario (scenario files), pricing (pricing profiles), image
+# build log and docker history parsers), lint (the linter, whatif
+# rewrites and the RUN reader of the output model), scenario (scenario files), pricing (pricing profiles), image
 # (harness doctor's readers: image configs, docker inspect, docker history
 # lines, registry manifests, HTTP responses), calib (the build model's
 # calibration readers and model files, every input to each), or one
@@ -49,7 +49,8 @@ lint)
     artifacts=$out/artifacts-lint
     srcs=("$root"/harness/dockerfile*.c "$root/harness/shlex.c"
           "$root/harness/lint.c" "$root/harness/lint_deps.c"
-          "$root/harness/shcmd.c")
+          "$root/harness/shcmd.c" "$root/harness/runreads.c"
+          "$root/harness/ignore.c" "$root/harness/sha256.c")
     seeds=("$root"/tests/fixtures/dockerfiles/good/*.Dockerfile
            "$root"/tests/fixtures/lint/*/Dockerfile)
     ;;
