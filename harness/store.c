@@ -362,6 +362,9 @@ struct store {
     /* key -> int64_t id of what this process stored (see share_forget) */
     struct dmap share[SH_COUNT];
     struct dmap share_old[SH_COUNT]; /* the older generation */
+    /* the last step list stored for each (run, strategy): see step_slot */
+    struct step_slot *slots;
+    size_t nslots;
     /* next free ids, known from the first put of a batch on: nobody else
      * writes inside our transaction */
     struct next_ids next;
@@ -852,9 +855,10 @@ void store_batch_interval(struct store *s, double seconds)
 /*
  * Sharing (schema 5).  Each distinct step and transfer is stored once as
  * an item, each distinct list of them once as rows of item ids, and every
- * build that has the same list points at it.  Lists and items are known
- * by the SHA-256 of their contents (a transfer of a sha256 digest by the
- * digest's own bytes, see xfer_item_key).  The maps hold what this process
+ * build that has the same list points at it.  Items are known by the
+ * SHA-256 of their contents (a transfer of a sha256 digest by the digest's
+ * own bytes, see xfer_item_key), step lists by their items' ids and
+ * transfer lists by their contents.  The maps hold what this process
  * has stored, and are only a cache of the file: what they do not know is
  * stored again under a new id, which costs space and never changes what
  * the views show.  So they are emptied whenever a batch rolls back, and
@@ -868,12 +872,55 @@ void store_batch_interval(struct store *s, double seconds)
  */
 #define SHARE_GENERATION ((size_t)1 << 11)
 
+/* Items are keyed, their map slots prefetched, then looked up, this many
+ * at a time: the lookups of one list then wait for memory once. */
+#define KEY_CHUNK 16
+
+/* Slots kept at most (a replay needs one per strategy). */
+#define SLOT_MAX 64
+
+/*
+ * A strategy's builds of consecutive commits mostly repeat each other's
+ * steps: a slot keeps the last list stored for one (run, strategy), its
+ * steps and their item ids, so that only the steps that changed are
+ * hashed, and a list is known by its item ids (a few bytes a step, not
+ * the step's text).  Like the maps, slots only name what is in the file,
+ * and are emptied when a batch rolls back.
+ */
+struct step_slot {
+    int64_t run_id;
+    char *strategy;
+    struct store_step *steps; /* texts owned (xstrdup) */
+    int64_t *items;
+    size_t n, cap;
+    int64_t list; /* 0: none yet */
+};
+
+static void slot_clear(struct step_slot *sl)
+{
+    for (size_t j = 0; j < sl->n; j++) {
+        free((char *)sl->steps[j].instruction);
+        free((char *)sl->steps[j].reason);
+    }
+    sl->n = 0;
+    sl->list = 0;
+}
+
 static void share_forget(struct store *s)
 {
     for (int i = 0; i < SH_COUNT; i++) {
         dmap_release(&s->share[i]);
         dmap_release(&s->share_old[i]);
     }
+    for (size_t i = 0; i < s->nslots; i++) {
+        slot_clear(&s->slots[i]);
+        free(s->slots[i].strategy);
+        free(s->slots[i].steps);
+        free(s->slots[i].items);
+    }
+    free(s->slots);
+    s->slots = NULL;
+    s->nslots = 0;
     s->next_known = 0;
 }
 
@@ -985,15 +1032,21 @@ static int xfer_item_key(const struct store_transfer *t,
     return 1;
 }
 
-static void step_list_key(const struct store_step *p, size_t n,
-                          unsigned char key[DMAP_KEY])
+/* A list of steps by its items: each step's position and item id. */
+static void step_list_key(const struct store_step *p, const int64_t *items,
+                          size_t n, unsigned char key[DMAP_KEY])
 {
+    int64_t pair[2 * KEY_CHUNK];
     struct sha256 c;
 
     sha256_init(&c);
-    for (size_t i = 0; i < n; i++) {
-        sha256_update(&c, &p[i].step_index, sizeof(p[i].step_index));
-        hash_step(&c, &p[i]);
+    for (size_t j0 = 0; j0 < n; j0 += KEY_CHUNK) {
+        size_t k, nk = n - j0 < KEY_CHUNK ? n - j0 : KEY_CHUNK;
+        for (k = 0; k < nk; k++) {
+            pair[2 * k] = p[j0 + k].step_index;
+            pair[2 * k + 1] = items[j0 + k];
+        }
+        sha256_update(&c, pair, nk * 2 * sizeof(pair[0]));
     }
     sha256_final(&c, key);
 }
@@ -1173,19 +1226,97 @@ static int same_text(const char *a, const char *b)
     return a == b || (a && b && !strcmp(a, b));
 }
 
+/* Whether two steps are the same item (their positions aside). */
+static int same_step_item(const struct store_step *a,
+                          const struct store_step *b)
+{
+    return a->stage == b->stage && a->line == b->line &&
+           a->outcome == b->outcome &&
+           !memcmp(&a->seconds, &b->seconds, sizeof(a->seconds)) &&
+           a->layer_bytes == b->layer_bytes &&
+           a->bytes_pulled == b->bytes_pulled &&
+           same_text(a->instruction, b->instruction) &&
+           same_text(a->reason, b->reason);
+}
+
 static int same_steps(const struct store_step *a, const struct store_step *b,
                       size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (a[i].step_index != b[i].step_index || a[i].stage != b[i].stage ||
-            a[i].line != b[i].line || a[i].outcome != b[i].outcome ||
-            memcmp(&a[i].seconds, &b[i].seconds, sizeof(a[i].seconds)) ||
-            a[i].layer_bytes != b[i].layer_bytes ||
-            a[i].bytes_pulled != b[i].bytes_pulled ||
-            !same_text(a[i].instruction, b[i].instruction) ||
-            !same_text(a[i].reason, b[i].reason))
+        if (a[i].step_index != b[i].step_index || !same_step_item(&a[i], &b[i]))
             return 0;
     return 1;
+}
+
+/* The slot of a build's run and strategy; a new one is empty. */
+static struct step_slot *slot_of(struct store *s, const struct store_build *b)
+{
+    const char *name = b->strategy ? b->strategy : "";
+    struct step_slot *sl;
+
+    for (size_t i = 0; i < s->nslots; i++)
+        if (s->slots[i].run_id == b->run_id &&
+            !strcmp(s->slots[i].strategy, name))
+            return &s->slots[i];
+    if (s->nslots < SLOT_MAX) {
+        s->slots = xrealloc(s->slots, (s->nslots + 1) * sizeof(*s->slots));
+        sl = &s->slots[s->nslots++];
+        memset(sl, 0, sizeof(*sl));
+    } else { /* more strategies than slots: take the oldest's */
+        memmove(s->slots, s->slots + 1, (SLOT_MAX - 1) * sizeof(*s->slots));
+        sl = &s->slots[SLOT_MAX - 1];
+        memset(sl, 0, sizeof(*sl));
+    }
+    sl->run_id = b->run_id;
+    sl->strategy = xstrdup(name);
+    return sl;
+}
+
+static char *text_dup(const char *v)
+{
+    return v ? xstrdup(v) : NULL;
+}
+
+/* Make sl hold list (n steps p, their items). */
+static void slot_set(struct step_slot *sl, const struct store_step *p, size_t n,
+                     const int64_t *items, int64_t list)
+{
+    size_t j;
+
+    if (n > sl->cap) {
+        sl->steps = xrealloc(sl->steps, n * sizeof(*sl->steps));
+        sl->items = xrealloc(sl->items, n * sizeof(*sl->items));
+        sl->cap = n;
+    }
+    for (j = 0; j < n; j++) {
+        struct store_step *q = &sl->steps[j];
+        if (j >= sl->n) {
+            *q = p[j];
+            q->instruction = text_dup(p[j].instruction);
+            q->reason = text_dup(p[j].reason);
+            continue;
+        }
+        const char *instruction = q->instruction, *reason = q->reason;
+        if (!same_text(instruction, p[j].instruction)) {
+            free((char *)instruction);
+            instruction = text_dup(p[j].instruction);
+        }
+        if (!same_text(reason, p[j].reason)) {
+            free((char *)reason);
+            reason = text_dup(p[j].reason);
+        }
+        *q = p[j];
+        q->instruction = instruction;
+        q->reason = reason;
+    }
+    for (; j < sl->n; j++) {
+        free((char *)sl->steps[j].instruction);
+        free((char *)sl->steps[j].reason);
+    }
+    sl->n = n;
+    if (items != sl->items)
+        memcpy(sl->items, items, n * sizeof(*items));
+    sl->list = list;
 }
 
 static int same_transfers(const struct store_transfer *a,
@@ -1200,10 +1331,6 @@ static int same_transfers(const struct store_transfer *a,
     return 1;
 }
 
-/* Items are keyed, their map slots prefetched, then looked up, this many
- * at a time: the lookups of one list then wait for memory once. */
-#define KEY_CHUNK 16
-
 /* Rows to insert, grown as needed. */
 struct rows {
     struct row_ref *v;
@@ -1216,35 +1343,67 @@ static void rows_add(struct rows *r, struct row_ref ref)
     r->v[r->n++] = ref;
 }
 
-/* The rows of a new step list: links, and the items new to the map. */
-static void add_step_list(struct store *s, int64_t list,
-                          const struct store_step *p, size_t n,
-                          struct next_ids *ids, struct rows *items,
-                          struct rows *links)
+/* The item ids of n steps p into items: the slot's where a step is the
+ * same as the slot's at its position, else by hash (the rows of items new
+ * to the map go to rows).  Returns 1 if the list is the slot's list. */
+static int step_items(struct store *s, const struct step_slot *sl,
+                      const struct store_step *p, size_t n,
+                      struct next_ids *ids, int64_t *items, struct rows *rows)
 {
     unsigned char key[KEY_CHUNK][DMAP_KEY];
+    int hashed[KEY_CHUNK];
     struct dmap *m = &s->share[SH_STEP_ITEM];
     struct sha256 c;
-    int created;
+    int created, same = sl->list && sl->n == n;
 
     for (size_t j0 = 0; j0 < n; j0 += KEY_CHUNK) {
         size_t k, nk = n - j0 < KEY_CHUNK ? n - j0 : KEY_CHUNK;
         for (k = 0; k < nk; k++) {
+            size_t j = j0 + k;
+            hashed[k] = 0;
+            if (j < sl->n && same_step_item(&sl->steps[j], &p[j])) {
+                items[j] = sl->items[j];
+                same = same && sl->steps[j].step_index == p[j].step_index;
+                continue;
+            }
+            same = 0;
+            hashed[k] = 1;
             sha256_init(&c);
-            hash_step(&c, &p[j0 + k]);
+            hash_step(&c, &p[j]);
             sha256_final(&c, key[k]);
             dmap_prefetch(m, key[k]);
         }
         for (k = 0; k < nk; k++) {
-            const struct store_step *q = &p[j0 + k];
-            int64_t item = share_id(m, &s->share_old[SH_STEP_ITEM], key[k],
-                                    &ids->step_item, &created);
+            if (!hashed[k])
+                continue;
+            items[j0 + k] = share_id(m, &s->share_old[SH_STEP_ITEM], key[k],
+                                     &ids->step_item, &created);
             if (created)
-                rows_add(items, (struct row_ref){ item, 0, q, 0, 0 });
-            rows_add(links,
-                     (struct row_ref){ list, q->step_index, NULL, item, 0 });
+                rows_add(rows, (struct row_ref){ items[j0 + k], 0, &p[j0 + k],
+                                                 0, 0 });
         }
     }
+    return same;
+}
+
+/* The list id of n steps p whose items are known; a new list's links go
+ * to links. */
+static int64_t step_list(struct store *s, const struct store_step *p,
+                         const int64_t *items, size_t n, struct next_ids *ids,
+                         struct rows *links)
+{
+    unsigned char key[DMAP_KEY];
+    int created;
+    int64_t list;
+
+    step_list_key(p, items, n, key);
+    list = share_id(&s->share[SH_STEP_LIST], &s->share_old[SH_STEP_LIST], key,
+                    &ids->step_list, &created);
+    if (created)
+        for (size_t j = 0; j < n; j++)
+            rows_add(links, (struct row_ref){ list, p[j].step_index, NULL,
+                                              items[j], 0 });
+    return list;
 }
 
 static void add_xfer_list(struct store *s, int64_t list,
@@ -1295,27 +1454,41 @@ static int put_builds(struct store *s, const struct store_build_rows *v,
     int rc = 0, created;
     size_t i;
 
+    size_t total = 0, *at = xcalloc(n + 1, sizeof(*at));
+    for (i = 0; i < n; i++) {
+        at[i] = total;
+        total += v[i].nsteps;
+    }
+    int64_t *items = xcalloc(total + 1, sizeof(*items));
+
     share_trim(s);
     for (i = 0; i < n; i++) {
         struct row_ref b = { ids->build + (int64_t)i, 0, &v[i].build, 0, 0 };
+        size_t k;
         /* The builds of one commit mostly share lists: compare with the
-         * earlier builds here before hashing. */
-        for (size_t k = 0; k < i; k++) {
+         * earlier builds here before anything else. */
+        for (k = 0; k < i; k++) {
             if (!b.a && v[k].nsteps == v[i].nsteps &&
-                same_steps(v[k].steps, v[i].steps, v[i].nsteps))
+                same_steps(v[k].steps, v[i].steps, v[i].nsteps)) {
                 b.a = r[INS_BUILDS].v[k].a;
+                memcpy(items + at[i], items + at[k],
+                       v[i].nsteps * sizeof(*items));
+            }
             if (!b.b && v[k].nxf == v[i].nxf &&
                 same_transfers(v[k].xf, v[i].xf, v[i].nxf))
                 b.b = r[INS_BUILDS].v[k].b;
         }
-        if (v[i].nsteps && !b.a) {
-            step_list_key(v[i].steps, v[i].nsteps, key);
-            b.a = share_id(&s->share[SH_STEP_LIST],
-                           &s->share_old[SH_STEP_LIST], key, &ids->step_list,
-                           &created);
-            if (created)
-                add_step_list(s, b.a, v[i].steps, v[i].nsteps, ids,
-                              &r[INS_STEP_ITEMS], &r[INS_STEP_LINKS]);
+        if (v[i].nsteps) {
+            struct step_slot *sl = slot_of(s, &v[i].build);
+            if (!b.a) {
+                if (step_items(s, sl, v[i].steps, v[i].nsteps, ids,
+                               items + at[i], &r[INS_STEP_ITEMS]))
+                    b.a = sl->list;
+                else
+                    b.a = step_list(s, v[i].steps, items + at[i], v[i].nsteps,
+                                    ids, &r[INS_STEP_LINKS]);
+            }
+            slot_set(sl, v[i].steps, v[i].nsteps, items + at[i], b.a);
         }
         if (v[i].nxf && !b.b) {
             xfer_list_key(v[i].xf, v[i].nxf, key);
@@ -1328,6 +1501,8 @@ static int put_builds(struct store *s, const struct store_build_rows *v,
         }
         rows_add(&r[INS_BUILDS], b);
     }
+    free(items);
+    free(at);
     for (i = 0; i < INS_COUNT && !rc; i++) {
         rc = insert_rows(s, &s->ins[i], bind[i], r[i].v, r[i].n, err);
         if (i == INS_BUILDS && rc == ERR_DB &&

@@ -369,6 +369,75 @@ static void store__builds_sharing_lists_read_back_their_own_rows(void **state)
                      12);
 }
 
+/* A strategy's next build is compared with its previous one step by step:
+ * what changed is stored, what did not is shared, and every build reads
+ * back its own rows. */
+static void
+store__next_build_of_a_strategy_shares_its_unchanged_steps(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f->path);
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}"), first = 0, id;
+    struct store_step a[3] = {
+        { 0, 0, 1, "FROM", STORE_OUTCOME_NONE, 0.5, 0, 0, NULL },
+        { 1, 0, 2, "COPY", STORE_OUTCOME_MISS, 2.0, 300, 0, "files changed" },
+        { 2, 0, 3, "RUN", STORE_OUTCOME_HIT, 0.1, 90, 0, NULL },
+    };
+    struct store_step b[3] = { a[0], a[1], a[2] };
+    struct store_step c[2] = { a[0], a[2] }; /* shorter: RUN moved up */
+    struct store_build base = {
+        run,  sha_a, 0,  "local", "buildkit", STORE_STATUS_OK, 3.0, 0, 0, 1, 1,
+        NULL, -1,    -1, 0,       0
+    };
+    static const char *const shas[] = {
+        "1111111111111111111111111111111111111111",
+        "2222222222222222222222222222222222222222",
+        "3333333333333333333333333333333333333333",
+        "4444444444444444444444444444444444444444",
+    };
+    const struct store_step *lists[] = { a, b, a, c };
+    const size_t lens[] = { 3, 3, 3, 2 };
+    char got[2048];
+    const char *steps_sql = "SELECT step_index, stage, line, instruction, "
+                            "outcome, seconds, layer_bytes, bytes_pulled, "
+                            "reason FROM steps WHERE build_id = ? ORDER BY "
+                            "step_index";
+
+    b[1].seconds = 2.5; /* the next commit's COPY takes longer */
+    c[1].step_index = 1;
+    for (size_t i = 0; i < 4; i++) {
+        base.commit_sha = shas[i];
+        base.seq = (int64_t)i;
+        assert_int_equal(
+            store_build_put(s, &base, lists[i], lens[i], NULL, 0, &id, &err),
+            0);
+        if (!i)
+            first = id;
+    }
+    assert_int_equal(store_batch_commit(s, &err), 0);
+    store_close(s);
+
+    dump_rows(f->path, steps_sql, first, got, sizeof(got));
+    assert_string_equal(got, "0|0|1|FROM|none|0.5|0|0|NULL|\n"
+                             "1|0|2|COPY|miss|2.0|300|0|files changed|\n"
+                             "2|0|3|RUN|hit|0.1|90|0|NULL|\n");
+    dump_rows(f->path, steps_sql, first + 1, got, sizeof(got));
+    assert_string_equal(got, "0|0|1|FROM|none|0.5|0|0|NULL|\n"
+                             "1|0|2|COPY|miss|2.5|300|0|files changed|\n"
+                             "2|0|3|RUN|hit|0.1|90|0|NULL|\n");
+    dump_rows(f->path, steps_sql, first + 3, got, sizeof(got));
+    assert_string_equal(got, "0|0|1|FROM|none|0.5|0|0|NULL|\n"
+                             "1|0|3|RUN|hit|0.1|90|0|NULL|\n");
+    /* four steps in all; the third build's list is the first's */
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM step_items"),
+                     4);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(DISTINCT step_list) "
+                                           "FROM builds"),
+                     3);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"), 11);
+}
+
 static void
 store__build_recorded_twice_is_refused_without_duplicate(void **state)
 {
@@ -1016,6 +1085,9 @@ int main(void)
             store__version_5_file_keeps_whole_seconds_and_zero_pull_push,
             setup_dir, teardown_dir),
         cmocka_unit_test(store__build_keeps_pull_and_push_seconds_apart),
+        cmocka_unit_test_setup_teardown(
+            store__next_build_of_a_strategy_shares_its_unchanged_steps,
+            setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(
             store__real_build_is_written_with_nulls_for_unknowns, setup_dir,
             teardown_dir),
