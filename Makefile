@@ -2,7 +2,7 @@
 #   make            build ./harness-bin (symlinked as build/harness)
 #   make test       cmocka suites + CLI tests
 #   make sanitize   the same under ASan+UBSan
-#   make tsan       the writer thread under ThreadSanitizer
+#   make tsan       the writer and simulation threads under ThreadSanitizer
 #   make bench      benchmarks (figures as ratios to a baseline run together)
 #   make fuzz       fuzz the parsers (FUZZ_SECONDS each, default 600;
 #                   FUZZ_TARGETS, default: all of them)
@@ -52,11 +52,17 @@ sanitize:
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    CFLAGS="-O1 -g"
 
-# The replay's writer thread under ThreadSanitizer.
+# The replay's threads under ThreadSanitizer: the writer (its tests), and
+# a whole replay on several simulation threads (any report fails it).
 tsan:
 	$(MAKE) BUILD=build-tsan CC=gcc SAN="-fsanitize=thread" CFLAGS="-O1 -g" \
-	    build-tsan/test_writer build-tsan/test_store
+	    build-tsan/test_writer build-tsan/test_store build-tsan/harness
 	build-tsan/test_writer && build-tsan/test_store
+	tmp=$$(mktemp -d) && cd $$tmp && \
+	    TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
+	    HARNESS=$(abspath build-tsan/harness) \
+	    bash $(abspath tests/cli/4107-replay-threads.sh); \
+	    rc=$$?; rm -rf $$tmp; exit $$rc
 
 bench: $(BIN)
 	HARNESS=$(abspath $(BIN)) tests/bench/run.sh
@@ -83,7 +89,7 @@ format-check:
 	clang-format --dry-run --Werror harness/*.[ch] tests/*.c
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-tsan
 
 .PHONY: all test sanitize tsan bench fuzz demo conformance man install format-check clean
 -include $(OBJ:.o=.d)

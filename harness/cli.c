@@ -283,6 +283,12 @@ int cli_is_tty(void)
     return isatty(2);
 }
 
+long cli_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : 1;
+}
+
 static const char *table_strategy_name(const void *table, size_t i)
 {
     return ((const struct strategy_ops *const *)table)[i]->name;

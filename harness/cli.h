@@ -131,4 +131,7 @@ int cli_scenario_check(const struct scenario *s, struct err *err);
 /* 1 if stderr is a terminal (progress lines are shown). */
 int cli_is_tty(void);
 
+/* The cores this process may run on (1 if unknown). */
+long cli_cores(void);
+
 #endif

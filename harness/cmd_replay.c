@@ -31,6 +31,7 @@ struct replay_args {
     long runners;
     long seed;
     long keep_tags;
+    long threads;
     int reproducible;
     int quiet;
 };
@@ -258,6 +259,12 @@ static int check_args(struct replay_args *a, struct replay_options *o,
         return err_set(err, ERR_USAGE, "replay: --keep-tags must be >= 0");
     o->cfg.keep_tags = (size_t)a->keep_tags;
     o->cfg.reproducible = a->reproducible;
+    if (a->threads == UNSET)
+        a->threads = cli_cores();
+    if (a->threads < 1 || a->threads > 256)
+        return err_set(err, ERR_USAGE,
+                       "replay: --threads must be between 1 and 256");
+    o->threads = (size_t)a->threads;
     if (a->cache_limit &&
         cli_parse_size(a->cache_limit, &o->cfg.cache_limit, err) < 0)
         return ERR_USAGE;
@@ -444,6 +451,7 @@ int cmd_replay_scenario(const struct scenario *sc, int quiet,
     a.runners = UNSET;
     a.seed = UNSET;
     a.keep_tags = UNSET;
+    a.threads = UNSET;
     a.quiet = quiet;
     rc = replay_exec(&a, sc, sc->name ? sc->name : "repository", NULL,
                      run_id);
@@ -466,6 +474,7 @@ int cmd_replay(int argc, char **argv)
     a.runners = UNSET;
     a.seed = UNSET;
     a.keep_tags = UNSET;
+    a.threads = UNSET;
     {
         const struct opt opts[] = {
             CLI_BUILD_OPTS(a.b),
@@ -491,6 +500,9 @@ int cmd_replay(int argc, char **argv)
               "re-executed steps give identical layers (SOURCE_DATE_EPOCH)" },
             { "db", 0, OPT_STRING, &a.db, "FILE",
               "SQLite database to write (default: harness.db)" },
+            { "threads", 'j', OPT_INT, &a.threads, "N",
+              "threads simulating the strategies (default: the number of "
+              "cores; the rows are the same for any N)" },
             { "format", 0, OPT_STRING, &a.format, "FMT",
               "summary as text, json or csv (default: text)" },
             { "quiet", 'q', OPT_BOOL, &a.quiet, NULL,

@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "explain.h"
 #include "facts.h"
+#include "workers.h"
 #include "writer.h"
 
 struct replay {
@@ -23,6 +24,7 @@ struct replay {
     size_t nmemo[2];
     int64_t run_id;
     struct writer *writer; /* owns the store while the replay runs */
+    struct workers *workers; /* simulate the strategies */
     struct replay_stats *stats;
     struct err *err;
 };
@@ -171,79 +173,210 @@ static void memo_reset(struct replay *rp, const struct plan *p)
     }
 }
 
-static int replay_commit(struct replay *rp, const struct oid *id, size_t seq)
-{
-    const struct replay_options *o = rp->o;
+/* One commit of a batch: planned on the replay's thread, its builds
+ * simulated by the workers (one task per strategy), then explained and
+ * written in order on the replay's thread again. */
+struct job {
+    size_t seq;
     struct plan p;
     struct repo_commit c;
-    struct wpacket *pk;
     struct model_facts facts;
-    struct model_cost *costs[2] = { NULL, NULL };
-    char hex[OID_HEX], *sha;
-    size_t i, b;
+    struct model_cost *costs[2];
+    struct sim_result *r; /* one per strategy */
+};
+
+struct batch {
+    struct replay *rp;
+    struct job *jobs;
+    size_t n;
+};
+
+/* Commits in a batch: a round of the workers simulates every strategy
+ * over a batch, so they meet once a batch, not once a commit. */
+#define BATCH 8
+
+static void job_release(struct job *j, size_t nstrategies)
+{
+    free(j->costs[0]);
+    free(j->costs[1]);
+    for (size_t i = 0; j->r && i < nstrategies; i++)
+        sim_result_release(&j->r[i]);
+    free(j->r);
+    repo_commit_release(&j->c);
+    memset(j, 0, sizeof(*j));
+}
+
+/* Read and plan one commit into j (nothing to release on error). */
+static int plan_job(struct replay *rp, struct job *j, const struct oid *id,
+                    size_t seq)
+{
+    const struct replay_options *o = rp->o;
+    unsigned mask = builder_mask(o);
     int rc;
 
-    memset(&facts, 0, sizeof(facts));
-    oid_hex(id, hex);
+    memset(j, 0, sizeof(*j));
+    j->seq = seq;
     if (o->on_commit)
         o->on_commit(o->on_commit_arg, id);
-    rc = plan_make(&p, rp->repo, rp->cc, id, seq + 1, o->plan,
-                   builder_mask(o), seq + 1, rp->err);
+    rc = plan_make(&j->p, rp->repo, rp->cc, id, seq + 1, o->plan, mask, seq + 1,
+                   rp->err);
     if (rc < 0)
         return rc;
-    if ((rc = repo_commit_read(rp->repo, id, &c, rp->err)) < 0)
-        goto out;
-    memo_reset(rp, &p);
-    if (!p.failed) {
-        unsigned mask = builder_mask(o);
-        if ((rc = facts_read(rp->fc, rp->repo, &p, o->plan->context,
-                             (mask & PLAN_LEGACY) != 0, &facts, rp->err)) < 0) {
-            repo_commit_release(&c);
-            goto out;
+    if ((rc = repo_commit_read(rp->repo, id, &j->c, rp->err)) < 0) {
+        plan_release(&j->p);
+        return rc;
+    }
+    if (!j->p.failed) {
+        if ((rc = facts_read(rp->fc, rp->repo, &j->p, o->plan->context,
+                             (mask & PLAN_LEGACY) != 0, &j->facts, rp->err)) <
+            0) {
+            repo_commit_release(&j->c);
+            plan_release(&j->p);
+            return rc;
         }
-        for (b = 0; b < 2; b++)
-            if (p.kb[b]) {
-                costs[b] = xcalloc(p.kb[b]->nsteps + 1, sizeof(*costs[b]));
-                facts_costs(&o->cfg.model, &p, (int)b, &facts, costs[b]);
+        for (size_t b = 0; b < 2; b++)
+            if (j->p.kb[b]) {
+                j->costs[b] =
+                    xcalloc(j->p.kb[b]->nsteps + 1, sizeof(*j->costs[b]));
+                facts_costs(&o->cfg.model, &j->p, (int)b, &j->facts,
+                            j->costs[b]);
             }
     }
+    j->r = xcalloc(o->nstrategies + 1, sizeof(*j->r));
+    return 0;
+}
+
+/* A worker's task: strategy i builds every commit of the batch, in order
+ * (its world is touched by this task alone). */
+static void simulate(void *arg, size_t i)
+{
+    struct batch *bt = arg;
+    struct strategy *s = bt->rp->strats[i];
+
+    for (size_t k = 0; k < bt->n; k++) {
+        struct job *j = &bt->jobs[k];
+        const struct key_build *kb = j->p.kb[s->ops->builder];
+        struct sim_build sb = { kb, j->seq, j->c.author_time,
+                                j->costs[s->ops->builder], &j->facts };
+
+        sim_result_init(&j->r[i], kb ? kb->nsteps : 0);
+        if (!j->p.failed)
+            strategy_build(s, &sb, &j->r[i]);
+        else
+            strategy_measure(s, &j->r[i]);
+    }
+}
+
+/* Explain and write one simulated commit; keep its plan as the last that
+ * built, or release it. */
+static int finish_job(struct replay *rp, struct job *j)
+{
+    const struct replay_options *o = rp->o;
+    struct wpacket *pk;
+    char hex[OID_HEX], *sha;
+    int rc;
+
+    oid_hex(&j->c.id, hex);
+    memo_reset(rp, &j->p);
     pk = wpacket_new();
     sha = wpacket_strdup(pk, hex);
-    commit_put(pk, &c, sha);
-    for (i = 0; i < o->nstrategies; i++) {
+    commit_put(pk, &j->c, sha);
+    for (size_t i = 0; i < o->nstrategies; i++) {
         struct strategy *s = rp->strats[i];
-        const struct key_build *kb = p.kb[s->ops->builder];
-        struct sim_build sb = { kb, seq, c.author_time,
-                                costs[s->ops->builder], &facts };
-        struct sim_result r;
+        struct sim_result *r = &j->r[i];
 
-        sim_result_init(&r, kb ? kb->nsteps : 0);
-        if (!p.failed) {
-            strategy_build(s, &sb, &r);
-            explain_misses(rp, &p, s->ops->builder, &r);
-        } else {
-            strategy_measure(s, &r);
-        }
-        if (p.failed || r.failed)
+        if (!j->p.failed)
+            explain_misses(rp, &j->p, s->ops->builder, r);
+        if (j->p.failed || r->failed)
             rp->stats->failed++;
-        write_build(rp, pk, &p, s, sha, seq, &r);
-        sim_result_release(&r);
+        write_build(rp, pk, &j->p, s, sha, j->seq, r);
     }
-    repo_commit_release(&c);
     rc = writer_push(rp->writer, pk);
-out:
-    free(costs[0]);
-    free(costs[1]);
-    if (rc == 0 && !p.failed && !(p.kb[0] && p.kb[0]->failed) &&
-        !(p.kb[1] && p.kb[1]->failed)) {
+    if (rc == 0 && !j->p.failed && !(j->p.kb[0] && j->p.kb[0]->failed) &&
+        !(j->p.kb[1] && j->p.kb[1]->failed)) {
         if (rp->have_last_ok)
             plan_release(&rp->last_ok);
-        rp->last_ok = p;
+        rp->last_ok = j->p;
         rp->have_last_ok = 1;
     } else {
-        plan_release(&p);
+        plan_release(&j->p);
+    }
+    job_release(j, o->nstrategies);
+    return rc;
+}
+
+/* Plan the next commits into bt, up to BATCH, from *next on; stops early
+ * at a stop request (*stopped) or an error (returned; the commits planned
+ * before it stay in bt). */
+static int plan_batch(struct replay *rp, struct batch *bt,
+                      const struct oid *commits, size_t total, size_t *next,
+                      int *stopped)
+{
+    const struct replay_options *o = rp->o;
+    int rc = 0;
+
+    bt->n = 0;
+    while (bt->n < BATCH && *next < total) {
+        if (o->stop && *o->stop) {
+            *stopped = 1;
+            break;
+        }
+        if ((rc = plan_job(rp, &bt->jobs[bt->n], &commits[*next], *next)) < 0)
+            break;
+        bt->n++;
+        (*next)++;
     }
     return rc;
+}
+
+/*
+ * The loop: while the workers simulate one batch, this thread plans the
+ * next; then it explains and writes the simulated one while the workers
+ * go on with the next.  Each strategy builds the commits in order on one
+ * thread at a time, and the rows are written in commit and strategy
+ * order, so the results do not depend on the number of threads.
+ */
+static int replay_loop(struct replay *rp, const struct oid *commits, size_t n)
+{
+    const struct replay_options *o = rp->o;
+    struct batch bt[2];
+    size_t next = 0, cur = 0;
+    int rc, rc2 = 0, stopped = 0;
+
+    for (size_t k = 0; k < 2; k++) {
+        bt[k].rp = rp;
+        bt[k].jobs = xcalloc(BATCH, sizeof(*bt[k].jobs));
+        bt[k].n = 0;
+    }
+    rc = plan_batch(rp, &bt[0], commits, n, &next, &stopped);
+    if (bt[0].n)
+        workers_post(rp->workers, simulate, &bt[0], o->nstrategies);
+    while (bt[cur].n) {
+        struct batch *now = &bt[cur], *later = &bt[1 - cur];
+        if (rc == 0 && rc2 == 0 && !stopped)
+            rc = plan_batch(rp, later, commits, n, &next, &stopped);
+        workers_wait(rp->workers);
+        if (later->n)
+            workers_post(rp->workers, simulate, later, o->nstrategies);
+        for (size_t k = 0; k < now->n; k++) {
+            if (rc2 == 0 && (rc2 = finish_job(rp, &now->jobs[k])) == 0) {
+                rp->stats->commits++;
+                if (o->progress)
+                    o->progress(o->progress_arg, now->jobs[k].seq + 1, n);
+                continue;
+            }
+            /* the writer failed: what is left is dropped */
+            plan_release(&now->jobs[k].p);
+            job_release(&now->jobs[k], o->nstrategies);
+        }
+        now->n = 0;
+        cur = 1 - cur;
+    }
+    if (stopped && rc == 0 && rc2 == 0)
+        rp->stats->interrupted = 1;
+    free(bt[0].jobs);
+    free(bt[1].jobs);
+    return rc < 0 ? rc : rc2;
 }
 
 int replay_run(struct store *st, struct repo *r,
@@ -282,19 +415,11 @@ int replay_run(struct store *st, struct repo *r,
     rp.strats = xcalloc(o->nstrategies + 1, sizeof(*rp.strats));
     for (i = 0; i < o->nstrategies; i++)
         rp.strats[i] = strategy_new(o->strategies[i], &o->cfg);
+    if ((rc = workers_start(&rp.workers, o->threads ? o->threads : 1, err)) < 0)
+        goto out;
     if ((rc = writer_start(&rp.writer, st, stats->resumed, err)) < 0)
         goto out;
-    for (i = 0; i < n; i++) {
-        if (o->stop && *o->stop) {
-            stats->interrupted = 1;
-            break;
-        }
-        if ((rc = replay_commit(&rp, &commits[i], i)) < 0)
-            break;
-        stats->commits++;
-        if (o->progress)
-            o->progress(o->progress_arg, i + 1, n);
-    }
+    rc = replay_loop(&rp, commits, n);
     {
         /* The writer's error wins when it is what stopped the loop (a
          * refused push leaves err unset). */
@@ -306,6 +431,7 @@ int replay_run(struct store *st, struct repo *r,
         }
     }
 out:
+    workers_stop(rp.workers);
     for (i = 0; rp.strats && i < o->nstrategies; i++)
         strategy_free(rp.strats[i]);
     free(rp.strats);

@@ -8,9 +8,15 @@
  * build and the replay goes on; the previous image stays the last
  * successful one.
  *
- * The store belongs to a writer thread while the replay runs (writer.h):
- * each commit's builds are handed over as one packet and written while
- * the next commits are simulated.
+ * The strategies' worlds are independent: they are simulated on
+ * o->threads threads (workers.h), each world by one thread at a time, a
+ * batch of commits at once, while the caller's thread plans the next
+ * batch (Dockerfile, context, keys: read-only for the strategies) and
+ * explains and hands over the previous one.  The store belongs to a
+ * writer thread while the replay runs (writer.h): each commit's builds
+ * are handed over as one packet, in commit and strategy order, and
+ * written while the next commits are simulated.  The rows are the same
+ * for any number of threads.
  *
  * Resuming: a replay with the same repo, Dockerfile and options finds its
  * run again; every commit is simulated again (the worlds must be rebuilt,
@@ -46,6 +52,9 @@ struct replay_options {
     void (*progress)(void *arg, size_t done, size_t total);
     void *progress_arg;
     volatile sig_atomic_t *stop; /* set asynchronously: stop after a commit */
+    /* Threads simulating the strategies (0 or 1: the caller's alone); the
+     * rows are the same for any number. */
+    size_t threads;
 };
 
 struct replay_stats {
