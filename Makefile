@@ -61,7 +61,7 @@ tsan:
 	tmp=$$(mktemp -d) && cd $$tmp && \
 	    TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
 	    HARNESS=$(abspath build-tsan/harness) \
-	    bash $(abspath tests/cli/4107-replay-threads.sh); \
+	    bash $(abspath tests/cli/4110-replay-threads.sh); \
 	    rc=$$?; rm -rf $$tmp; exit $$rc
 
 bench: $(BIN)
