@@ -6,7 +6,10 @@
 # replay must do.  Figures:
 #   keys/<builder>   harness keys --range over every commit (issue 3: <= 3x)
 #   replay all       harness replay --strategy all, database writes
-#                    included (<= 10x, peak memory < 200 MB)
+#                    included (<= 10x, peak memory < 200 MB), strategies
+#                    simulated on every core (--threads default)
+#   replay -j 1      the same on one simulation thread (bench set only):
+#                    what the second core brings
 # Each timing is the best of BENCH_RUNS rounds (default 3) to damp noise;
 # ratios are of wall time (the issues' figure) and of CPU time (user + sys:
 # replay writes the database on a second thread, so its CPU exceeds wall).
@@ -74,6 +77,8 @@ bench_one() {
             kl) t=$(timed "$HARNESS" keys --repo "$repo" --range HEAD --first-parent --builder legacy --format json) ;;
             rp) rm -f "$work/b.db" "$work/b.db-wal" "$work/b.db-shm"
                 t=$(timed "$HARNESS" replay --repo "$repo" --first-parent --strategy all --db "$work/b.db" -q) ;;
+            r1) rm -f "$work/b.db" "$work/b.db-wal" "$work/b.db-shm"
+                t=$(timed "$HARNESS" replay --repo "$repo" --first-parent --strategy all --db "$work/b.db" -q --threads 1) ;;
             esac
             read -r tw tc <<<"$t"
             if [ -z "${wall[$w]:-}" ] || [ "$(echo "$tw < ${wall[$w]}" | bc -l)" = 1 ]; then wall[$w]=$tw; fi
@@ -101,15 +106,16 @@ bench_one() {
         kb) row "keys --builder buildkit" kb ;;
         kl) row "keys --builder legacy" kl ;;
         rp) row "replay --strategy all" rp ;;
+        r1) row "replay ... --threads 1" r1 ;;
         esac
     done
-    echo "replay ($label): $builds builds, $rows step rows, peak memory $((mem / 1024)) MB"
+    echo "replay ($label): $builds builds, $rows step rows, peak memory $((mem / 1024)) MB; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 for s in $sets; do
     case $s in
     bench) gen "$work/repo" "$commits"
-           bench_one bench "$work/repo" "$runs" kb kl rp ;;
+           bench_one bench "$work/repo" "$runs" kb kl rp r1 ;;
     long-dockerfile) gen "$work/repo-labels" "$commits" --label-every 50
            bench_one long-dockerfile "$work/repo-labels" "$runs" rp ;;
     40k) gen "$work/repo-40k" 40000
