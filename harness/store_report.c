@@ -9,6 +9,7 @@
  */
 #include "store_report.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,553 @@ void store_report_run_release(struct store_report_run *run)
     memset(run, 0, sizeof(*run));
 }
 
+/* ---- schema 5 and later: lists shared by builds ----
+ *
+ * The steps and transfers views join every build to its list of items, so
+ * a query that groups over them reads a list again for each build that
+ * shares it and looks each item up again for each row: on the
+ * 10,000-commit long-Dockerfile history, 14 million rows for 59,000
+ * distinct step lists.  The readers below take the items they want once,
+ * read each list the run uses once, in key order, and count each list as
+ * often as builds use it.  Their results are the view queries' row for
+ * row: the same rows in the same order, floating-point sums added in the
+ * order SQLite adds them.  Ids beyond LIST_MAX_ID (no replay writes them)
+ * fall back to the view queries. */
+
+#define LIST_MAX_ID ((int64_t)1 << 27)
+
+struct list_set {
+    int64_t lo, hi;      /* list ids read */
+    uint32_t *off, *cnt; /* [id - lo]: its entries */
+    struct list_ent {
+        int64_t index; /* step_index or seq */
+        int64_t item;
+    } *ent;
+    size_t n, cap;
+};
+
+static void list_set_free(struct list_set *ls)
+{
+    free(ls->off);
+    free(ls->cnt);
+    free(ls->ent);
+    memset(ls, 0, sizeof(*ls));
+}
+
+/* min and max of a builds column over the run (where); 1 when the run has
+ * none or they are beyond LIST_MAX_ID. */
+static int list_range(struct store_report *r, const char *sql, int64_t run_id,
+                      int64_t *lo, int64_t *hi, struct err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, none;
+
+    if (prepare(r, sql, &st, err))
+        return err->code;
+    sqlite3_bind_int64(st, 1, run_id);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return db_error(r, err);
+    }
+    none = sqlite3_column_type(st, 0) == SQLITE_NULL;
+    *lo = sqlite3_column_int64(st, 0);
+    *hi = sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+    return none || *lo < 0 || *hi > LIST_MAX_ID ? 1 : 0;
+}
+
+/* Read the entries of the lists in [ls->lo, ls->hi] whose item is wanted
+ * (want[item], items up to max_item). */
+static int list_read(struct store_report *r, const char *sql,
+                     struct list_set *ls, const unsigned char *want,
+                     int64_t max_item, struct err *err)
+{
+    sqlite3_stmt *st = NULL;
+    size_t span = (size_t)(ls->hi - ls->lo + 1);
+    int64_t cur = -1;
+    int rc;
+
+    ls->off = xcalloc(span, sizeof(*ls->off));
+    ls->cnt = xcalloc(span, sizeof(*ls->cnt));
+    if (prepare(r, sql, &st, err))
+        return err->code;
+    sqlite3_bind_int64(st, 1, ls->lo);
+    sqlite3_bind_int64(st, 2, ls->hi);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t list = sqlite3_column_int64(st, 0);
+        int64_t item = sqlite3_column_int64(st, 2);
+        if (item < 0 || item > max_item || !want[item] || list < ls->lo ||
+            list > ls->hi)
+            continue;
+        if (list != cur) {
+            cur = list;
+            ls->off[list - ls->lo] = (uint32_t)ls->n;
+        }
+        XGROW(ls->ent, ls->cap, ls->n + 1);
+        ls->ent[ls->n].index = sqlite3_column_int64(st, 1);
+        ls->ent[ls->n++].item = item;
+        ls->cnt[list - ls->lo]++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_error(r, err);
+}
+
+static const char steps_in_range[] =
+    "SELECT list_id, step_index, item_id FROM step_lists"
+    " WHERE list_id BETWEEN ? AND ? ORDER BY list_id, step_index";
+
+/* The index of name in names (added when new). */
+static size_t name_index(char ***names, size_t *n, size_t *cap,
+                         const char *name)
+{
+    size_t i;
+
+    for (i = *n; i-- > 0;)
+        if (!strcmp((*names)[i], name))
+            return i;
+    XGROW(*names, *cap, *n + 1);
+    (*names)[*n] = xstrdup(name);
+    return (*n)++;
+}
+
+static void names_free(char **names, size_t n)
+{
+    while (n-- > 0)
+        free(names[n]);
+    free(names);
+}
+
+/* -- transfers -- */
+
+static int transfers_lists(struct store_report *r, int64_t run_id,
+                           struct store_report_xfer **out, size_t *n,
+                           struct err *err)
+{
+    struct bucket {
+        int64_t count, bytes;
+    } *per_list = NULL, *acc = NULL;
+    sqlite3_stmt *st = NULL;
+    char **names = NULL;
+    unsigned char *taken = NULL;
+    size_t nnames = 0, cap = 0, ocap = 0, xcap = 0, i;
+    int64_t lo, hi;
+    int rc, b;
+
+    rc = list_range(r,
+                    "SELECT min(transfer_list), max(transfer_list)"
+                    " FROM builds WHERE run_id = ?",
+                    run_id, &lo, &hi, err);
+    if (rc)
+        return rc;
+    per_list = xcalloc((size_t)(hi - lo + 1) * 4, sizeof(*per_list));
+    rc = prepare(r,
+                 "SELECT l.list_id, i.direction = 'push', i.kind = 'cache',"
+                 " count(*), sum(i.bytes)"
+                 " FROM transfer_lists l JOIN transfer_items i"
+                 " ON i.id = l.item_id WHERE l.list_id BETWEEN ? AND ?"
+                 " GROUP BY 1, 2, 3",
+                 &st, err);
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct bucket *p =
+            &per_list[(sqlite3_column_int64(st, 0) - lo) * 4 +
+                      sqlite3_column_int(st, 1) * 2 + sqlite3_column_int(st, 2)];
+        p->count = sqlite3_column_int64(st, 3);
+        p->bytes = sqlite3_column_int64(st, 4);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_DONE) {
+        rc = db_error(r, err);
+        goto out;
+    }
+    rc = prepare(r,
+                 "SELECT strategy, transfer_list, count(*) FROM builds"
+                 " WHERE run_id = ? AND transfer_list IS NOT NULL"
+                 " GROUP BY 1, 2",
+                 &st, err);
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(st, 1, run_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *s = sqlite3_column_text(st, 0);
+        int64_t list = sqlite3_column_int64(st, 1);
+        int64_t k = sqlite3_column_int64(st, 2);
+        size_t si = name_index(&names, &nnames, &cap, s ? (const char *)s : "");
+        if (nnames * 4 > ocap) {
+            acc = xrealloc(acc, nnames * 4 * sizeof(*acc));
+            memset(acc + ocap, 0, (nnames * 4 - ocap) * sizeof(*acc));
+            ocap = nnames * 4;
+        }
+        for (b = 0; b < 4; b++) {
+            acc[si * 4 + b].count += k * per_list[(list - lo) * 4 + b].count;
+            acc[si * 4 + b].bytes += k * per_list[(list - lo) * 4 + b].bytes;
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_DONE) {
+        rc = db_error(r, err);
+        goto out;
+    }
+    rc = 0;
+    /* GROUP BY strategy, push, cache: in that order */
+    taken = xcalloc(nnames + 1, 1);
+    for (;;) {
+        size_t best = nnames;
+        for (i = 0; i < nnames; i++)
+            if (!taken[i] &&
+                (best == nnames || strcmp(names[i], names[best]) < 0))
+                best = i;
+        if (best == nnames)
+            break;
+        for (b = 0; b < 4; b++) {
+            struct store_report_xfer *x;
+            if (!acc[best * 4 + b].count)
+                continue;
+            XGROW(*out, xcap, *n + 1);
+            x = &(*out)[(*n)++];
+            snprintf(x->strategy, sizeof(x->strategy), "%s", names[best]);
+            x->push = b / 2;
+            x->cache = b % 2;
+            x->count = acc[best * 4 + b].count;
+            x->bytes = acc[best * 4 + b].bytes;
+        }
+        taken[best] = 1;
+    }
+out:
+    free(taken);
+    names_free(names, nnames);
+    free(acc);
+    free(per_list);
+    return rc;
+}
+
+/* -- misses -- */
+
+/* A (line, instruction, reason) of missed steps, and the items that are it. */
+struct miss_group {
+    int64_t line;
+    char *instruction, *reason;
+};
+
+struct miss_acc {
+    int64_t count;
+    double seconds;
+};
+
+static uint64_t group_hash(int64_t line, const char *a, const char *b)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)line;
+
+    for (; *a; a++)
+        h = (h ^ (unsigned char)*a) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+    for (; *b; b++)
+        h = (h ^ (unsigned char)*b) * 1099511628211ULL;
+    return h;
+}
+
+struct miss_row {
+    size_t strategy, group;
+    int64_t count;
+    double seconds;
+};
+
+static char **sort_names;
+static struct miss_group *sort_groups;
+
+/* ORDER BY seconds DESC, strategy, line; then the GROUP BY order. */
+static int miss_row_cmp(const void *pa, const void *pb)
+{
+    const struct miss_row *a = pa, *b = pb;
+    const struct miss_group *ga = &sort_groups[a->group],
+                            *gb = &sort_groups[b->group];
+    int c;
+
+    if (a->seconds != b->seconds)
+        return a->seconds > b->seconds ? -1 : 1;
+    if ((c = strcmp(sort_names[a->strategy], sort_names[b->strategy])))
+        return c;
+    if (ga->line != gb->line)
+        return ga->line < gb->line ? -1 : 1;
+    if ((c = strcmp(ga->instruction, gb->instruction)))
+        return c;
+    return strcmp(ga->reason, gb->reason);
+}
+
+static int misses_lists(struct store_report *r, int64_t run_id, size_t limit,
+                        struct store_report_miss **out, size_t *n,
+                        struct err *err)
+{
+    struct list_set ls;
+    sqlite3_stmt *st = NULL;
+    int64_t max_item = 0, lo, hi;
+    unsigned char *want = NULL;
+    size_t *item_group = NULL, ngroups = 0, gcap = 0, hcap, i, j;
+    size_t *slots = NULL; /* group index + 1, open addressing */
+    double *item_secs = NULL;
+    struct miss_group *groups = NULL;
+    struct miss_acc **acc = NULL;
+    struct miss_row *rows = NULL;
+    char **names = NULL;
+    size_t nnames = 0, ncap = 0, accn = 0, nrows = 0, rcap = 0, ocap = 0;
+    int rc;
+
+    memset(&ls, 0, sizeof(ls));
+    rc = list_range(r,
+                    "SELECT min(step_list), max(step_list) FROM builds"
+                    " WHERE run_id = ?",
+                    run_id, &lo, &hi, err);
+    if (rc)
+        return rc;
+    if ((rc = query_int(r, "SELECT max(id) FROM step_items", &max_item, err)))
+        return rc;
+    if (max_item < 0 || max_item > LIST_MAX_ID)
+        return 1;
+    want = xcalloc((size_t)max_item + 1, 1);
+    item_group = xcalloc((size_t)max_item + 1, sizeof(*item_group));
+    item_secs = xcalloc((size_t)max_item + 1, sizeof(*item_secs));
+    hcap = 1024;
+    slots = xcalloc(hcap, sizeof(*slots));
+    rc = prepare(r,
+                 "SELECT id, line, instruction, coalesce(reason, ''), seconds"
+                 " FROM step_items WHERE outcome = 'miss'",
+                 &st, err);
+    if (rc)
+        goto out;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        int64_t line = sqlite3_column_int64(st, 1);
+        const unsigned char *ti = sqlite3_column_text(st, 2);
+        const unsigned char *tr = sqlite3_column_text(st, 3);
+        const char *ins = ti ? (const char *)ti : "";
+        const char *why = tr ? (const char *)tr : "";
+        size_t h;
+        if (id < 0 || id > max_item)
+            continue;
+        if (ngroups * 2 >= hcap) { /* grow and rehash */
+            size_t *ns = xcalloc(hcap * 2, sizeof(*ns));
+            for (j = 0; j < ngroups; j++) {
+                h = group_hash(groups[j].line, groups[j].instruction,
+                               groups[j].reason) &
+                    (hcap * 2 - 1);
+                while (ns[h])
+                    h = (h + 1) & (hcap * 2 - 1);
+                ns[h] = j + 1;
+            }
+            free(slots);
+            slots = ns;
+            hcap *= 2;
+        }
+        h = group_hash(line, ins, why) & (hcap - 1);
+        while (slots[h] &&
+               !(groups[slots[h] - 1].line == line &&
+                 !strcmp(groups[slots[h] - 1].instruction, ins) &&
+                 !strcmp(groups[slots[h] - 1].reason, why)))
+            h = (h + 1) & (hcap - 1);
+        if (!slots[h]) {
+            XGROW(groups, gcap, ngroups + 1);
+            groups[ngroups].line = line;
+            groups[ngroups].instruction = xstrdup(ins);
+            groups[ngroups].reason = xstrdup(why);
+            slots[h] = ++ngroups;
+        }
+        want[id] = 1;
+        item_group[id] = slots[h] - 1;
+        item_secs[id] = sqlite3_column_double(st, 4);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_DONE) {
+        rc = db_error(r, err);
+        goto out;
+    }
+    ls.lo = lo;
+    ls.hi = hi;
+    if ((rc = list_read(r, steps_in_range, &ls, want, max_item, err)))
+        goto out;
+    /* the builds in the order the view query reads them (the run's
+     * (run_id, commit_sha, strategy) index), each list's steps in order:
+     * the sums come out as SQLite adds them */
+    rc = prepare(r,
+                 "SELECT strategy, step_list FROM builds WHERE run_id = ?"
+                 " ORDER BY commit_sha, strategy",
+                 &st, err);
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(st, 1, run_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *s = sqlite3_column_text(st, 0);
+        int64_t list = sqlite3_column_int64(st, 1);
+        size_t si, k;
+        if (sqlite3_column_type(st, 1) == SQLITE_NULL || list < lo ||
+            list > hi)
+            continue;
+        si = name_index(&names, &nnames, &ncap, s ? (const char *)s : "");
+        if (nnames > accn) {
+            acc = xrealloc(acc, nnames * sizeof(*acc));
+            acc[accn++] = xcalloc(ngroups + 1, sizeof(**acc));
+        }
+        for (k = 0; k < ls.cnt[list - lo]; k++) {
+            int64_t item = ls.ent[ls.off[list - lo] + k].item;
+            struct miss_acc *a = &acc[si][item_group[item]];
+            a->count++;
+            a->seconds += item_secs[item];
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_DONE) {
+        rc = db_error(r, err);
+        goto out;
+    }
+    rc = 0;
+    for (i = 0; i < nnames; i++)
+        for (j = 0; j < ngroups; j++)
+            if (acc[i][j].count) {
+                XGROW(rows, rcap, nrows + 1);
+                rows[nrows].strategy = i;
+                rows[nrows].group = j;
+                rows[nrows].count = acc[i][j].count;
+                rows[nrows++].seconds = acc[i][j].seconds;
+            }
+    sort_names = names;
+    sort_groups = groups;
+    if (nrows)
+        qsort(rows, nrows, sizeof(*rows), miss_row_cmp);
+    for (i = 0; i < nrows && i < limit; i++) {
+        struct store_report_miss *m;
+        XGROW(*out, ocap, *n + 1);
+        m = &(*out)[(*n)++];
+        m->strategy = xstrdup(names[rows[i].strategy]);
+        m->line = groups[rows[i].group].line;
+        m->instruction = xstrdup(groups[rows[i].group].instruction);
+        m->reason = xstrdup(groups[rows[i].group].reason);
+        m->count = rows[i].count;
+        m->seconds = rows[i].seconds;
+    }
+out:
+    if (st)
+        sqlite3_finalize(st);
+    for (i = 0; i < accn; i++)
+        free(acc[i]);
+    free(acc);
+    for (i = 0; i < ngroups; i++) {
+        free(groups[i].instruction);
+        free(groups[i].reason);
+    }
+    free(groups);
+    free(rows);
+    names_free(names, nnames);
+    free(slots);
+    free(item_secs);
+    free(item_group);
+    free(want);
+    list_set_free(&ls);
+    return rc;
+}
+
+/* -- the steps of one instruction (staleness) -- */
+
+static int run_steps_lists(
+    struct store_report *r, int64_t run_id, const char *instruction,
+    int (*fn)(void *ctx, const struct store_report_run_step *s,
+              struct err *err),
+    void *ctx, struct err *err)
+{
+    struct list_set ls;
+    sqlite3_stmt *st = NULL;
+    int64_t max_item = 0, lo, hi;
+    unsigned char *want = NULL;
+    struct item {
+        int64_t stage, line;
+        int hit;
+    } *items = NULL;
+    int rc;
+
+    memset(&ls, 0, sizeof(ls));
+    rc = list_range(r,
+                    "SELECT min(step_list), max(step_list) FROM builds"
+                    " WHERE run_id = ? AND status = 'ok'",
+                    run_id, &lo, &hi, err);
+    if (rc)
+        return rc;
+    if ((rc = query_int(r, "SELECT max(id) FROM step_items", &max_item, err)))
+        return rc;
+    if (max_item < 0 || max_item > LIST_MAX_ID)
+        return 1;
+    want = xcalloc((size_t)max_item + 1, 1);
+    items = xcalloc((size_t)max_item + 1, sizeof(*items));
+    rc = prepare(r,
+                 "SELECT id, stage, line, outcome = 'hit' FROM step_items"
+                 " WHERE instruction = ? AND outcome IN ('hit', 'miss')",
+                 &st, err);
+    if (rc)
+        goto out;
+    sqlite3_bind_text(st, 1, instruction, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        if (id < 0 || id > max_item)
+            continue;
+        want[id] = 1;
+        items[id].stage = sqlite3_column_int64(st, 1);
+        items[id].line = sqlite3_column_int64(st, 2);
+        items[id].hit = sqlite3_column_int(st, 3);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_DONE) {
+        rc = db_error(r, err);
+        goto out;
+    }
+    ls.lo = lo;
+    ls.hi = hi;
+    if ((rc = list_read(r, steps_in_range, &ls, want, max_item, err)))
+        goto out;
+    rc = prepare(r,
+                 "SELECT b.strategy, b.commit_sha, b.seq,"
+                 " coalesce(c.author_time, 0), b.step_list"
+                 " FROM builds b LEFT JOIN commits c ON c.sha = b.commit_sha"
+                 " WHERE b.run_id = ? AND b.status = 'ok'"
+                 " AND b.step_list IS NOT NULL ORDER BY b.strategy, b.seq",
+                 &st, err);
+    if (rc)
+        goto out;
+    sqlite3_bind_int64(st, 1, run_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_report_run_step row;
+        int64_t list = sqlite3_column_int64(st, 4);
+        size_t k;
+        row.strategy = (const char *)sqlite3_column_text(st, 0);
+        row.commit_sha = (const char *)sqlite3_column_text(st, 1);
+        row.seq = sqlite3_column_int64(st, 2);
+        row.author_time = sqlite3_column_int64(st, 3);
+        if (!row.strategy || !row.commit_sha || list < lo || list > hi)
+            continue;
+        for (k = 0; k < ls.cnt[list - lo]; k++) {
+            const struct item *it = &items[ls.ent[ls.off[list - lo] + k].item];
+            row.stage = it->stage;
+            row.line = it->line;
+            row.hit = it->hit;
+            if ((rc = fn(ctx, &row, err)) < 0)
+                goto out;
+        }
+    }
+    rc = rc == SQLITE_DONE ? 0 : db_error(r, err);
+out:
+    if (st)
+        sqlite3_finalize(st);
+    free(items);
+    free(want);
+    list_set_free(&ls);
+    return rc;
+}
+
 int store_report_builds(struct store_report *r, int64_t run_id,
                         store_report_build_fn *fn, void *ctx, struct err *err)
 {
@@ -282,6 +830,14 @@ int store_report_transfers(struct store_report *r, int64_t run_id,
 
     *out = NULL;
     *n = 0;
+    if (r->schema >= 5) {
+        rc = transfers_lists(r, run_id, out, n, err);
+        if (rc <= 0)
+            return rc;
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
     if (prepare(r,
                 "SELECT b.strategy, t.direction = 'push', t.kind = 'cache',"
                 " count(*), sum(t.bytes)"
@@ -319,6 +875,14 @@ int store_report_misses(struct store_report *r, int64_t run_id, size_t limit,
 
     *out = NULL;
     *n = 0;
+    if (r->schema >= 5) {
+        rc = misses_lists(r, run_id, limit, out, n, err);
+        if (rc <= 0)
+            return rc;
+        store_report_misses_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
     if (prepare(r,
                 "SELECT b.strategy, s.line, s.instruction,"
                 " coalesce(s.reason, ''), count(*), sum(s.seconds)"
@@ -429,6 +993,9 @@ int store_report_run_steps(
     sqlite3_stmt *st = NULL;
     int rc;
 
+    if (r->schema >= 5 &&
+        (rc = run_steps_lists(r, run_id, instruction, fn, ctx, err)) <= 0)
+        return rc;
     if (prepare(r,
                 "SELECT b.strategy, b.commit_sha, b.seq,"
                 " coalesce(c.author_time, 0), s.stage, s.line, s.outcome"
