@@ -1268,6 +1268,18 @@ static int match_val(const struct scope *sc, const struct match *m,
     return rc;
 }
 
+int ctx_src_matches(struct ctx *c, const char *src, struct err *err)
+{
+    struct matches ms = { NULL, 0, 0 };
+    int rc = resolve_src(c, src, &ms, err);
+    size_t n = ms.n;
+
+    matches_release(&ms);
+    if (rc < 0)
+        return rc;
+    return n > 1000000 ? 1000000 : (int)n;
+}
+
 static int not_found(struct err *err, const char *src)
 {
     return err_set(err, ERR_BUILD, "file not found in build context: '%s'",

@@ -74,6 +74,10 @@ struct ctx_selection {
  * "file not found in build context: 'SRC'".  A source that escapes the
  * context (../x) resolves inside it, as Docker does.
  */
+/* How many context entries a COPY source (a path or a wildcard) names,
+ * or < 0 on an error. */
+int ctx_src_matches(struct ctx *c, const char *src, struct err *err);
+
 int ctx_select(struct ctx *c, const char *const *srcs, size_t nsrcs,
                const char *const *excludes, size_t nexcludes, int parents,
                struct ctx_selection *out, struct err *err);

@@ -896,6 +896,31 @@ static int copy_sources(struct kctx *k, struct key_step *s,
         sha256_update(&h, d, SHA256_LEN);
         sha256_update(&hc, d, SHA256_LEN);
     }
+    if (nctx && k->ctx) {
+        /* A wildcard source that matches nothing: BuildKit's Dockerfile
+         * frontend copies the other sources (or nothing); the legacy
+         * builder fails only when no source matched at all
+         * (doc/cache-rules.md, "COPY sources"). */
+        size_t kept = 0, empty = 0, j;
+        for (j = 0; j < nctx; j++) {
+            int m = 1;
+            if (ignore_has_glob(ctxsrc[j]) &&
+                (m = ctx_src_matches(k->ctx, ctxsrc[j], k->err)) < 0) {
+                rc = m;
+                goto out;
+            }
+            if (m == 0)
+                empty++;
+            else
+                ctxsrc[kept++] = ctxsrc[j];
+        }
+        if (empty && !kept && k->o->builder == BUILDER_LEGACY) {
+            rc = err_set(k->err, ERR_BUILD,
+                         "COPY failed: no source files were specified");
+            goto out;
+        }
+        nctx = kept;
+    }
     if (nctx) {
         if (!k->ctx) {
             rc = err_set(k->err, ERR_INVALID,
