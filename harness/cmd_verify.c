@@ -27,6 +27,7 @@ struct verify_args {
     const char *registry;
     const char *db;
     const char *network;
+    const char *format;
     long sample;
     long timeout;
     int quiet;
@@ -145,6 +146,113 @@ static int print_result(const struct verify_result *res, const char *model)
     return total ? EXIT_FINDINGS : EXIT_OK;
 }
 
+static void json_num(struct buf *j, double v)
+{
+    if (v < 0)
+        buf_adds(j, "null");
+    else
+        buf_printf(j, "%.3f", v);
+}
+
+static void json_pct(struct buf *j, double sim, double real)
+{
+    if (real > 0)
+        buf_printf(j, "%.1f", 100.0 * (sim - real) / real);
+    else
+        buf_adds(j, "null");
+}
+
+/* The same figures as print_result, as one JSON object. */
+static int print_json(const struct verify_result *res, const char *model)
+{
+    struct buf j = BUF_INIT;
+    size_t i, k, total = 0;
+
+    buf_printf(&j, "{\"commits\":%zu,\"recorded\":%s,\"sample\":",
+               res->commits, res->recorded ? "true" : "false");
+    if (res->recorded)
+        buf_adds(&j, "null");
+    else {
+        buf_addch(&j, '[');
+        for (i = 0; i < res->nsample; i++)
+            buf_printf(&j, "%s%zu", i ? "," : "", res->sample[i]);
+        buf_addch(&j, ']');
+    }
+    buf_printf(&j, ",\"run\":%lld,\"model\":", (long long)res->run_id);
+    buf_add_json_str(&j, model);
+    buf_adds(&j, ",\"strategies\":[");
+    for (i = 0; i < res->nper; i++) {
+        const struct verify_strategy_result *r = &res->per[i];
+        buf_adds(&j, i ? ",{\"strategy\":" : "{\"strategy\":");
+        buf_add_json_str(&j, r->s->name);
+        if (r->skipped) {
+            buf_adds(&j, ",\"skipped\":");
+            buf_add_json_str(&j, r->note);
+            buf_addch(&j, '}');
+            continue;
+        }
+        buf_printf(&j,
+                   ",\"skipped\":null,\"builds\":%zu,\"failed\":%zu,"
+                   "\"compared\":%zu,\"steps\":%zu,\"steps_agree\":%zu,"
+                   "\"build_seconds\":{\"real\":",
+                   r->builds, r->failed, r->compared, r->steps, r->agree);
+        json_num(&j, r->real_seconds);
+        buf_adds(&j, ",\"model\":");
+        json_num(&j, r->sim_seconds);
+        buf_adds(&j, ",\"error_pct\":");
+        json_pct(&j, r->sim_seconds, r->real_seconds);
+        buf_adds(&j, "},\"pull_push_seconds\":");
+        if (r->pp_builds) {
+            buf_printf(&j, "{\"builds\":%zu,\"real\":", r->pp_builds);
+            json_num(&j, r->real_pp_seconds);
+            buf_adds(&j, ",\"model\":");
+            json_num(&j, r->sim_pp_seconds);
+            buf_adds(&j, ",\"error_pct\":");
+            json_pct(&j, r->sim_pp_seconds, r->real_pp_seconds);
+            buf_addch(&j, '}');
+        } else
+            buf_adds(&j, "null");
+        buf_adds(&j, ",\"bytes\":");
+        if (r->bytes_builds)
+            buf_printf(&j,
+                       "{\"builds\":%zu,\"within_bound\":%zu,"
+                       "\"worst_bytes\":%lld}",
+                       r->bytes_builds, r->bytes_within,
+                       (long long)r->bytes_worst);
+        else
+            buf_adds(&j, "null");
+        buf_adds(&j, ",\"disagreements\":[");
+        for (k = 0; k < r->ndis; k++) {
+            const struct verify_disagreement *d = &r->dis[k];
+            buf_adds(&j, k ? ",{\"commit\":" : "{\"commit\":");
+            buf_add_json_str(&j, d->sha);
+            buf_printf(&j, ",\"index\":%zu,\"line\":", d->index);
+            if (d->line)
+                buf_printf(&j, "%d", d->line);
+            else
+                buf_adds(&j, "null");
+            buf_adds(&j, ",\"instruction\":");
+            buf_add_json_str(&j, d->instruction);
+            buf_adds(&j, ",\"real\":");
+            buf_add_json_str(&j, d->real);
+            buf_adds(&j, ",\"simulated\":");
+            buf_add_json_str(&j, d->sim);
+            buf_addch(&j, '}');
+        }
+        buf_adds(&j, "]}");
+        total += r->ndis;
+    }
+    buf_adds(&j, "],\"logs\":");
+    if (res->recorded)
+        buf_adds(&j, "null");
+    else
+        buf_add_json_str(&j, res->logs_dir);
+    buf_adds(&j, "}\n");
+    fputs(buf_cstr(&j), stdout);
+    buf_release(&j);
+    return total ? EXIT_FINDINGS : EXIT_OK;
+}
+
 static int check_args(struct verify_args *a, struct verify_options *v,
                       struct replay_options *o, struct err *err)
 {
@@ -155,6 +263,10 @@ static int check_args(struct verify_args *a, struct verify_options *v,
                        "verify: --sample must be between 1 and 100000");
     if (a->timeout < 1)
         return err_set(err, ERR_USAGE, "verify: --timeout must be >= 1");
+    if (strcmp(a->format, "text") && strcmp(a->format, "json"))
+        return err_set(err, ERR_USAGE,
+                       "verify: --format must be text or json, not '%s'",
+                       a->format);
     if (parse_strategies(a->strategy, &v->strategies, &v->nstrategies, err) < 0)
         return ERR_USAGE;
     if (cli_build_resolve(&a->b, err) < 0)
@@ -195,6 +307,7 @@ int cmd_verify(int argc, char **argv)
     cli_model_init(&a.m);
     a.sample = 5;
     a.timeout = 3600;
+    a.format = "text";
     {
         const struct opt opts[] = {
             CLI_BUILD_OPTS(a.b),
@@ -223,6 +336,8 @@ int cmd_verify(int argc, char **argv)
               "compare the real builds recorded in FILE (ci/real-build's "
               "real.jsonl) instead of building: no engine needed" },
             CLI_MODEL_CALIB_OPTS(a.m),
+            { "format", 0, OPT_STRING, &a.format, "FORMAT",
+              "text (default) or json: the same figures as one object" },
             { "quiet", 'q', OPT_BOOL, &a.quiet, NULL, "no progress lines" },
             OPT_END_ENTRY,
         };
@@ -231,7 +346,7 @@ int cmd_verify(int argc, char **argv)
             "--repo DIR [--range RANGE] [--sample K] [--strategy LIST] "
             "[--docker-host URL] [--registry HOST:PORT] [--db FILE] "
             "[--real FILE] [--timings FILE]... [--layers FILE] "
-            "[--manifest FILE]",
+            "[--manifest FILE] [--format text|json]",
             "Build K sampled commits for real on a Docker 20.10 engine, each "
             "from a fresh\nclone as CI would, under each strategy; compare "
             "every step with the\nsimulation (replay --engine docker-20.10) "
@@ -319,7 +434,8 @@ int cmd_verify(int argc, char **argv)
         rc = err_exit_code(err.code);
         goto out;
     }
-    rc = print_result(&res, model);
+    rc = !strcmp(a.format, "json") ? print_json(&res, model)
+                                   : print_result(&res, model);
 out:
     record_real_free(recorded, nrecorded);
     buf_release(&realtext);

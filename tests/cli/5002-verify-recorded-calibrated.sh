@@ -51,6 +51,16 @@ awk -v a="$(tot cal.txt)" -v b="$(tot plain.txt)" 'BEGIN { exit !(a < b) }' ||
 [ "$(sqlite3 cal.db 'select count(*) from real_builds')" = 72 ] || die "recorded builds not stored"
 # the two runs are different simulations (calibration is part of the run's options)
 [ "$(sqlite3 cal.db "select count(*) from runs where options like '%\"timings\"%'")" = 1 ] || die "run options"
+# --format json: the same figures
+"$HARNESS" verify "${common[@]}" --db cal.db --format json --timings "$fx/logs/$sc-none-0.log" \
+    --layers "$fx/logs/$sc-local-0.history.jsonl" --manifest "$fx/logs/$sc-local-0.manifest.json" > cal.json ||
+    die "json: exit $?"
+jq -e '.recorded and (.strategies | length == 6) and all(.strategies[]; .bytes.within_bound == 12
+       and .bytes.builds == 12 and .build_seconds.real > 0 and .pull_push_seconds.builds == 12
+       and .steps == .steps_agree and (.disagreements | length == 0))' cal.json > /dev/null ||
+    die "json: $(cat cal.json)"
+[ "$(jq -r '.strategies[] | select(.strategy == "none") | .build_seconds.real * 10 | round / 10' cal.json)" = "$(row cal.txt none 6)" ] ||
+    die "json and text differ: $(jq -c '.strategies[0]' cal.json) / $(grep '^none ' cal.txt)"
 # malformed and foreign files: FILE:LINE, exit 4, no engine asked
 printf '{"strategy":"none","commit":"abc","status":"ok","seconds_build":1}\n' > bad.jsonl
 "$HARNESS" verify "${common[@]/$fx\/real.jsonl/bad.jsonl}" --db x.db > out 2> err; rc=$?
