@@ -1303,6 +1303,35 @@ static int make_scope(struct ctx *c, const char *const *excludes,
     return 0;
 }
 
+/* COPY --parents keeps each match's path from the context root, or, when
+ * the source has a "/./" pivot, its path below the pivot: `x/./y/a.txt`
+ * lands as y/a.txt.  The number of leading components to drop. */
+static size_t pivot_depth(const char *src)
+{
+    const char *p = strstr(src, "/./");
+    size_t n = 0;
+    if (!p)
+        return 0;
+    char *prefix = xstrndup(src, (size_t)(p - src));
+    char *rooted = join("/", prefix), *clean = ignore_clean_path(rooted);
+    for (const char *q = clean; *q; q++)
+        if (*q != '/' && (q == clean || q[-1] == '/'))
+            n++;
+    free(clean);
+    free(rooted);
+    free(prefix);
+    return n;
+}
+
+static const char *below_pivot(const char *path, size_t depth)
+{
+    for (; depth && *path; depth--) {
+        const char *slash = strchr(path, '/');
+        path = slash ? slash + 1 : path + strlen(path);
+    }
+    return path;
+}
+
 int ctx_select(struct ctx *c, const char *const *srcs, size_t nsrcs,
                const char *const *excludes, size_t nexcludes, int parents,
                struct ctx_selection *out, struct err *err)
@@ -1322,6 +1351,7 @@ int ctx_select(struct ctx *c, const char *const *srcs, size_t nsrcs,
         if ((rc = resolve_src(c, srcs[s], &ms, err)) < 0)
             goto out;
         size_t kept = 0, dropped_by_rules = 0;
+        size_t pivot = parents ? pivot_depth(srcs[s]) : 0;
         for (size_t i = 0; i < ms.n; i++) {
             const struct match *m = &ms.v[i];
             struct scope sc;
@@ -1338,7 +1368,8 @@ int ctx_select(struct ctx *c, const char *const *srcs, size_t nsrcs,
             kept++;
             int dir = is_dirlike(m->nd.kind);
             sha256_field(&h,
-                         parents ? m->path : (dir ? "" : base_name(m->path)));
+                         parents ? below_pivot(m->path, pivot)
+                                 : (dir ? "" : base_name(m->path)));
             sha256_field(&h, dir ? "d" : m->nd.kind == N_LINK ? "l" : "f");
             sha256_update(&h, v.digest, SHA256_LEN);
             content_add(out->content, v.content);

@@ -453,6 +453,38 @@ static void context__several_sources_and_order_matter(void **state)
     ctx_free(c);
 }
 
+/* COPY --parents with a "/./" pivot keeps the path below it: x/./y/a.txt
+ * and z/./y/a.txt land as the same y/a.txt, so their selections agree;
+ * without the pivot they keep x/ and z/ and differ. */
+static void context__parents_pivot_keeps_the_path_below_it(void **state)
+{
+    struct fx *f = *state;
+    struct ctx_selection s1, s2;
+    struct err err = ERR_INIT;
+    struct oid id;
+    struct ctx *c = NULL;
+    tu_write(f->dir, "x/y/a.txt", "same\n");
+    tu_write(f->dir, "z/y/a.txt", "same\n");
+    tu_commit(f->dir, "one");
+    fx_open(f);
+    assert_int_equal(repo_resolve(f->r, "HEAD", &id, &err), 0);
+    assert_int_equal(ctx_open(&c, f->cc, &id, &plain, &err), 0);
+    const char *xp[1] = { "x/./y/a.txt" }, *zp[1] = { "./z/./y/*.txt" };
+    const char *x[1] = { "x/y/a.txt" }, *z[1] = { "z/y/a.txt" };
+    assert_int_equal(ctx_select(c, xp, 1, NULL, 0, 1, &s1, &err), 0);
+    assert_int_equal(ctx_select(c, zp, 1, NULL, 0, 1, &s2, &err), 0);
+    assert_int_equal(s1.nfiles, 1);
+    assert_memory_equal(s1.digest, s2.digest, SHA256_LEN);
+    assert_int_equal(ctx_select(c, x, 1, NULL, 0, 1, &s1, &err), 0);
+    assert_int_equal(ctx_select(c, z, 1, NULL, 0, 1, &s2, &err), 0);
+    assert_memory_not_equal(s1.digest, s2.digest, SHA256_LEN);
+    /* without --parents only the base name counts */
+    assert_int_equal(ctx_select(c, x, 1, NULL, 0, 0, &s1, &err), 0);
+    assert_int_equal(ctx_select(c, z, 1, NULL, 0, 0, &s2, &err), 0);
+    assert_memory_equal(s1.digest, s2.digest, SHA256_LEN);
+    ctx_free(c);
+}
+
 static void context__exclude_option_drops_files(void **state)
 {
     struct fx *f = *state;
@@ -609,6 +641,7 @@ int main(void)
         T(context__ignored_dockerfile_is_not_copied),
         T(context__glob_selects_matching_files_only),
         T(context__several_sources_and_order_matter),
+        T(context__parents_pivot_keeps_the_path_below_it),
         T(context__exclude_option_drops_files),
         T(context__rules_apply_at_every_depth),
         T(context__missing_source_fails_the_build),
