@@ -500,6 +500,21 @@ static int miss_row_cmp(const void *pa, const void *pb)
     return strcmp(ga->reason, gb->reason);
 }
 
+/* The step lists of a run's builds (range_sql selects their min and max
+ * list id) and the largest step item id, for the per-item arrays of the
+ * list readers below.  1 when the items are past what they index. */
+static int step_item_bounds(struct store_report *r, const char *range_sql,
+                            int64_t run_id, int64_t *lo, int64_t *hi,
+                            int64_t *max_item, struct err *err)
+{
+    int rc = list_range(r, range_sql, run_id, lo, hi, err);
+    if (rc)
+        return rc;
+    if ((rc = query_int(r, "SELECT max(id) FROM step_items", max_item, err)))
+        return rc;
+    return *max_item < 0 || *max_item > LIST_MAX_ID;
+}
+
 static int misses_lists(struct store_report *r, int64_t run_id, size_t limit,
                         struct store_report_miss **out, size_t *n,
                         struct err *err)
@@ -519,16 +534,12 @@ static int misses_lists(struct store_report *r, int64_t run_id, size_t limit,
     int rc;
 
     memset(&ls, 0, sizeof(ls));
-    rc = list_range(r,
-                    "SELECT min(step_list), max(step_list) FROM builds"
-                    " WHERE run_id = ?",
-                    run_id, &lo, &hi, err);
+    rc = step_item_bounds(r,
+                          "SELECT min(step_list), max(step_list) FROM builds"
+                          " WHERE run_id = ?",
+                          run_id, &lo, &hi, &max_item, err);
     if (rc)
         return rc;
-    if ((rc = query_int(r, "SELECT max(id) FROM step_items", &max_item, err)))
-        return rc;
-    if (max_item < 0 || max_item > LIST_MAX_ID)
-        return 1;
     want = xcalloc((size_t)max_item + 1, 1);
     item_group = xcalloc((size_t)max_item + 1, sizeof(*item_group));
     item_secs = xcalloc((size_t)max_item + 1, sizeof(*item_secs));
@@ -691,16 +702,12 @@ static int run_steps_lists(
     int rc;
 
     memset(&ls, 0, sizeof(ls));
-    rc = list_range(r,
-                    "SELECT min(step_list), max(step_list) FROM builds"
-                    " WHERE run_id = ? AND status = 'ok'",
-                    run_id, &lo, &hi, err);
+    rc = step_item_bounds(r,
+                          "SELECT min(step_list), max(step_list) FROM builds"
+                          " WHERE run_id = ? AND status = 'ok'",
+                          run_id, &lo, &hi, &max_item, err);
     if (rc)
         return rc;
-    if ((rc = query_int(r, "SELECT max(id) FROM step_items", &max_item, err)))
-        return rc;
-    if (max_item < 0 || max_item > LIST_MAX_ID)
-        return 1;
     want = xcalloc((size_t)max_item + 1, 1);
     items = xcalloc((size_t)max_item + 1, sizeof(*items));
     rc = prepare(r,
