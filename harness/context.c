@@ -1000,6 +1000,17 @@ static int resolve_child(struct resolve *rs, struct node *nd, const char *name,
     return rc;
 }
 
+/* The context's root folder, where every source path starts. */
+static struct node root_node(const struct ctx *c)
+{
+    struct node nd;
+    memset(&nd, 0, sizeof(nd));
+    nd.kind = N_DIR;
+    nd.id = c->root;
+    nd.mode = 040755;
+    return nd;
+}
+
 /* The node named `name` in folder cur (path: cur's path), visibility
  * included; 1 found and visible, 0 not, < 0 error. */
 static int child_node(const struct scope *sc, const struct node *cur,
@@ -1061,10 +1072,7 @@ static int follow_link(const struct scope *sc, const char *dir,
         joined = r;
     }
     clean = ignore_clean_path(joined);
-    memset(&cur, 0, sizeof(cur));
-    cur.kind = N_DIR;
-    cur.id = sc->c->root;
-    cur.mode = 040755;
+    cur = root_node(sc->c);
     rc = 1;
     for (char *comp = strtok_r(clean, "/", &save); comp && rc == 1;
          comp = strtok_r(NULL, "/", &save)) {
@@ -1093,35 +1101,13 @@ static int resolve_literal(struct resolve *rs, const struct node *cur,
                            const char *name, size_t i, struct buf *path,
                            struct err *err)
 {
-    const struct scope *sc = rs->sc;
     struct node nd;
-    size_t plen = path->len;
     int rc;
 
-    memset(&nd, 0, sizeof(nd));
-    if (!path->len && sc->c->has_git && strcmp(name, ".git") == 0) {
-        nd.kind = N_GIT;
-        nd.mode = 040755;
-    } else {
-        struct repo_tree *t = NULL;
-        struct repo_entry e;
-        if ((rc = repo_tree_open(&t, sc->c->cc->r, &cur->id, err)) < 0)
-            return rc;
-        rc = repo_tree_find(t, name, &e);
-        repo_tree_free(t);
-        if (rc < 0)
-            return 0;
-        nd.kind = entry_kind(e.type);
-        nd.id = e.id;
-        nd.mode = e.type == REPO_SUBMODULE ? 040755 : e.mode;
-    }
-    path_push(path, name);
-    nd.vis = scope_vis(sc, path->ptr, is_dirlike(nd.kind));
-    path_pop(path, plen);
-    if (nd.vis == V_HIDE || (nd.vis == V_TRANSIT && nd.kind != N_DIR))
-        return 0;
+    if ((rc = child_node(rs->sc, cur, path, name, &nd, err)) <= 0)
+        return rc;
     if (nd.kind == N_LINK &&
-        (rc = follow_link(sc, buf_cstr(path), &nd, 0, err)) <= 0)
+        (rc = follow_link(rs->sc, buf_cstr(path), &nd, 0, err)) <= 0)
         return rc;
     return resolve_child(rs, &nd, name, i, path, err);
 }
@@ -1187,7 +1173,6 @@ static int resolve_src(struct ctx *c, const char *src, struct matches *out,
     memset(out, 0, sizeof(*out));
     memset(&sc, 0, sizeof(sc));
     memset(&rs, 0, sizeof(rs));
-    memset(&root, 0, sizeof(root));
     sc.c = c;
     rs.sc = &sc;
     rs.out = out;
@@ -1196,9 +1181,7 @@ static int resolve_src(struct ctx *c, const char *src, struct matches *out,
         XGROW(rs.comps, cap, rs.ncomps + 1);
         rs.comps[rs.ncomps++] = comp;
     }
-    root.kind = N_DIR;
-    root.id = c->root;
-    root.mode = 040755;
+    root = root_node(c);
     rc = resolve_at(&rs, &root, 0, &path, err);
     if (rc == 0 && out->n)
         qsort(out->v, out->n, sizeof(*out->v), match_cmp);
