@@ -229,6 +229,50 @@ int facts_read(struct facts_cache *fc, struct repo *r, const struct plan *p,
     return 0;
 }
 
+void facts_step_in(struct model_step_in *out, const struct model *m,
+                   const struct key_step *s, const struct df_instr *di,
+                   int builder, const struct model_facts *facts)
+{
+    const struct key_part *part;
+
+    memset(out, 0, sizeof(*out));
+    out->builder = builder;
+    out->stage = s->stage;
+    out->text = di ? di->original : NULL;
+    out->facts = facts;
+    switch (s->kind) {
+    case DF_FROM:
+        out->kind = MODEL_FROM;
+        part = key_step_part(s, "base");
+        if (part)
+            out->image = part->value;
+        else
+            out->image = di && di->nargs ? di->args[0] : "";
+        break;
+    case DF_RUN:
+        out->kind = MODEL_RUN;
+        part = key_step_part(s, "command");
+        out->command = part ? part->value : "";
+        break;
+    case DF_COPY:
+    case DF_ADD:
+        out->kind = MODEL_COPY;
+        out->copy_bytes = s->bytes;
+        out->copy_files = s->nfiles;
+        if (s->git_dir) { /* the checkout's .git: one entry here */
+            out->copy_files += (size_t)m->git_dir_files;
+            out->copy_bytes += (uint64_t)(m->git_dir_mbytes * 1e6);
+        }
+        break;
+    case DF_WORKDIR:
+        out->kind = MODEL_WORKDIR;
+        break;
+    default:
+        out->kind = MODEL_META;
+        break;
+    }
+}
+
 void facts_costs(const struct model *m, const struct plan *p, int builder,
                  const struct model_facts *facts, struct model_cost *out)
 {
@@ -238,50 +282,17 @@ void facts_costs(const struct model *m, const struct plan *p, int builder,
 
     for (size_t i = 0; i < kb->nsteps; i++) {
         const struct key_step *s = &kb->steps[i];
-        const struct df_instr *di = &p->df->instrs[s->instr];
-        const struct key_part *part;
         struct model_step_in in;
 
-        memset(&in, 0, sizeof(in));
         if (s->stage != stage) {
             stage = s->stage;
             copied = 0;
         }
-        in.builder = builder;
-        in.stage = s->stage;
-        in.text = di->original;
-        in.facts = facts;
-        switch (s->kind) {
-        case DF_FROM:
-            in.kind = MODEL_FROM;
-            part = key_step_part(s, "base");
-            in.image = part ? part->value : (di->nargs ? di->args[0] : "");
-            break;
-        case DF_RUN:
-            in.kind = MODEL_RUN;
-            part = key_step_part(s, "command");
-            in.command = part ? part->value : "";
+        facts_step_in(&in, m, s, &p->df->instrs[s->instr], builder, facts);
+        if (s->kind == DF_RUN)
             in.source_bytes = copied;
-            break;
-        case DF_COPY:
-        case DF_ADD:
-            in.kind = MODEL_COPY;
-            in.copy_bytes = s->bytes;
-            in.copy_files = s->nfiles;
-            if (s->git_dir) { /* the checkout's .git: one entry here */
-                in.copy_files += (size_t)m->git_dir_files;
-                in.copy_bytes += (uint64_t)(m->git_dir_mbytes * 1e6);
-            }
-            if (s->source < 0)
-                copied += s->bytes;
-            break;
-        case DF_WORKDIR:
-            in.kind = MODEL_WORKDIR;
-            break;
-        default:
-            in.kind = MODEL_META;
-            break;
-        }
+        else if ((s->kind == DF_COPY || s->kind == DF_ADD) && s->source < 0)
+            copied += s->bytes;
         model_step_cost(m, &in, &out[i]);
     }
 }

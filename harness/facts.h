@@ -42,6 +42,18 @@ int facts_read(struct facts_cache *fc, struct repo *r, const struct plan *p,
 long facts_count_packages(int eco, const char *text, size_t len);
 
 /*
+ * The model's description of step s of a build under builder (MODEL_LEGACY
+ * or MODEL_BUILDKIT) into *out: its kind and stage, a FROM's base and a
+ * RUN's command as keyed (else "", or with di a FROM's first argument),
+ * the bytes and files a COPY/ADD selects (the checkout's .git counted as
+ * m says).  di: the step's instruction, or NULL (no text).  The bytes a
+ * RUN's stage copied before it (source_bytes) are the caller's to add.
+ */
+void facts_step_in(struct model_step_in *out, const struct model *m,
+                   const struct key_step *s, const struct df_instr *di,
+                   int builder, const struct model_facts *facts);
+
+/*
  * The model's cost of every step of p's build under builder b, into out
  * (room for p->kb[b]->nsteps).
  */

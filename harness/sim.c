@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "facts.h"
 
 static const char *const outcome_names[] = {
     [OUTCOME_HIT] = "hit",
@@ -164,52 +165,25 @@ static int is_external_from(const struct key_step *s)
     return s->kind == DF_FROM && key_step_part(s, "base") != NULL;
 }
 
+/* The model's index (MODEL_LEGACY / MODEL_BUILDKIT) of kb's builder. */
+static int builder_model(const struct key_build *kb)
+{
+    return kb->builder == BUILDER_LEGACY ? MODEL_LEGACY : MODEL_BUILDKIT;
+}
+
 /* The model's description of step i (sim_build.costs when the caller
  * worked it out once per commit, else from the keys alone). */
 void sim_step_cost(const struct sim_config *cfg, const struct sim_build *b,
                    size_t i, struct model_cost *out)
 {
-    const struct key_step *s = &b->kb->steps[i];
-    const struct key_part *cmd;
     struct model_step_in in;
 
     if (b->costs) {
         *out = b->costs[i];
         return;
     }
-    memset(&in, 0, sizeof(in));
-    in.builder = b->kb->builder == BUILDER_LEGACY ? MODEL_LEGACY
-                                                  : MODEL_BUILDKIT;
-    in.stage = s->stage;
-    in.facts = b->facts;
-    switch (s->kind) {
-    case DF_FROM:
-        in.kind = MODEL_FROM;
-        cmd = key_step_part(s, "base");
-        in.image = cmd ? cmd->value : "";
-        break;
-    case DF_RUN:
-        in.kind = MODEL_RUN;
-        cmd = key_step_part(s, "command");
-        in.command = cmd ? cmd->value : "";
-        break;
-    case DF_COPY:
-    case DF_ADD:
-        in.kind = MODEL_COPY;
-        in.copy_bytes = s->bytes;
-        in.copy_files = s->nfiles;
-        if (s->git_dir) { /* the checkout's .git: one entry here */
-            in.copy_files += (size_t)cfg->model.git_dir_files;
-            in.copy_bytes += (uint64_t)(cfg->model.git_dir_mbytes * 1e6);
-        }
-        break;
-    case DF_WORKDIR:
-        in.kind = MODEL_WORKDIR;
-        break;
-    default:
-        in.kind = MODEL_META;
-        break;
-    }
+    facts_step_in(&in, &cfg->model, &b->kb->steps[i], NULL,
+                  builder_model(b->kb), b->facts);
     model_step_cost(&cfg->model, &in, out);
 }
 
@@ -328,8 +302,7 @@ static double build_seconds(const struct sim_config *cfg,
                             const uint64_t *raw)
 {
     const struct key_build *kb = b->kb;
-    int builder = kb->builder == BUILDER_LEGACY ? MODEL_LEGACY
-                                                : MODEL_BUILDKIT;
+    int builder = builder_model(kb);
     int *dep_a = xmalloc((kb->nsteps + 1) * sizeof(int));
     int *dep_b = xmalloc((kb->nsteps + 1) * sizeof(int));
     uint64_t ctx_bytes = 0, new_raw = 0;
@@ -369,9 +342,7 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
                  struct sim_result *out)
 {
     const struct key_build *kb = b->kb;
-    const struct model_builder *mb =
-        &cfg->model.b[kb->builder == BUILDER_LEGACY ? MODEL_LEGACY
-                                                    : MODEL_BUILDKIT];
+    const struct model_builder *mb = &cfg->model.b[builder_model(kb)];
     struct sim_rec *recs = xcalloc(kb->nsteps + 1, sizeof(*recs));
     int *need = xcalloc(kb->nsteps + 1, sizeof(*need));
     int *exec = xcalloc(kb->nsteps + 1, sizeof(*exec));
@@ -618,10 +589,9 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
         0);
     img->manifest.bytes = 430 + 160 * img->nlayers;
     put_blob(reg, r, XFER_MANIFEST, &img->manifest);
-    r->push_seconds += model_push_seconds(
-        &cfg->model,
-        kb->builder == BUILDER_LEGACY ? MODEL_LEGACY : MODEL_BUILDKIT,
-        r->bytes_pushed - pushed0, img->nlayers + 2);
+    r->push_seconds += model_push_seconds(&cfg->model, builder_model(kb),
+                                          r->bytes_pushed - pushed0,
+                                          img->nlayers + 2);
 }
 
 uint64_t sim_pull_image(const struct sim_config *cfg, const struct image *img,
