@@ -92,7 +92,7 @@ void cli_build_release(struct cli_build *c)
     opt_list_release(&c->bases);
 }
 
-int cli_bases_resolve(struct cli_build *c, struct repo *r, struct err *err)
+static int bases_resolve(struct cli_build *c, struct repo *r, struct err *err)
 {
     size_t i;
 
@@ -197,10 +197,46 @@ void cli_replay_options(struct replay_options *o, struct cli_build *c,
     o->options_json = buf_cstr(json);
 }
 
-int cli_open_repo(struct repo **out, const struct cli_build *c,
-                  struct err *err)
+int cli_open_repo(struct repo **out, struct cli_build *c, struct err *err)
 {
-    return repo_open(out, c->repo ? c->repo : ".", err);
+    int rc;
+
+    if ((rc = repo_open(out, c->repo ? c->repo : ".", err)) < 0)
+        return rc;
+    if ((rc = bases_resolve(c, *out, err)) < 0) {
+        repo_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static const char *table_strategy_name(const void *table, size_t i)
+{
+    return ((const struct strategy_ops *const *)table)[i]->name;
+}
+
+int cli_replay_pick(struct replay_options *o, const char *strategies,
+                    const char *engine, const char *cmd, struct err *err)
+{
+    char before[64];
+    size_t *idx = NULL, n = 0;
+    int rc;
+
+    snprintf(before, sizeof(before), "%s: unknown strategy", cmd);
+    if ((rc = cli_pick_strategies(strategies, strategy_table, strategy_count,
+                                  table_strategy_name, before, "", ", or all",
+                                  &idx, &n, err)) < 0)
+        return rc;
+    o->strategies = xcalloc(n + 1, sizeof(*o->strategies));
+    for (size_t i = 0; i < n; i++)
+        o->strategies[i] = strategy_table[idx[i]];
+    o->nstrategies = n;
+    free(idx);
+    if (engine && engine_parse(&o->cfg.engine, engine) < 0)
+        return err_set(err, ERR_USAGE,
+                       "%s: unknown engine '%s' (buildkit or docker-20.10)",
+                       cmd, engine);
+    return 0;
 }
 
 int cli_parse_size(const char *s, uint64_t *out, struct err *err)
@@ -287,11 +323,6 @@ long cli_cores(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? n : 1;
-}
-
-static const char *table_strategy_name(const void *table, size_t i)
-{
-    return ((const struct strategy_ops *const *)table)[i]->name;
 }
 
 /* err (set by another check) moved to FILE:LINE of key, as ERR_PARSE. */

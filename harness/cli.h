@@ -70,9 +70,6 @@ struct cli_base {
 int cli_build_resolve(struct cli_build *c, struct err *err);
 void cli_build_release(struct cli_build *c);
 
-/* Resolve the @REV of every --base against repository r. */
-int cli_bases_resolve(struct cli_build *c, struct repo *r, struct err *err);
-
 /* Move to commit id (commits must come in replay order): bases whose REV
  * is this commit take effect, and c->plan.bases lists, per image, the one
  * in force. */
@@ -98,9 +95,31 @@ void cli_run_options_json(struct buf *j, const struct cli_build *c,
 void cli_replay_options(struct replay_options *o, struct cli_build *c,
                         const char *range, struct buf *json);
 
-/* Open c->repo (or "."), with a clear error. */
-int cli_open_repo(struct repo **out, const struct cli_build *c,
-                  struct err *err);
+/* Open c->repo (or "."), with a clear error, and resolve the @REV of
+ * every --base in it.  *out is NULL on error.  Errors: ERR_GIT. */
+int cli_open_repo(struct repo **out, struct cli_build *c, struct err *err);
+
+/* Option table entries of the simulation a replay runs, shared by the
+ * commands that replay (no terminator). */
+#define CLI_RANGE_OPT(v)                                                       \
+    { "range", 0, OPT_STRING, &(v), "RANGE",                                   \
+      "commits to replay: A..B, A...B or REV (default: HEAD)" }
+#define CLI_STRATEGY_OPT(v)                                                    \
+    { "strategy", 's', OPT_STRING, &(v), "LIST",                               \
+      "comma-separated strategies, or all (default: all)" }
+#define CLI_ENGINE_OPT(v)                                                      \
+    { "engine", 0, OPT_STRING, &(v), "PROFILE",                                \
+      "buildkit (default) or docker-20.10" }
+
+/*
+ * The strategies and the engine of a replay into o: the strategies of
+ * list (NULL or "all": every one; o->strategies is the caller's to free)
+ * and the engine profile (NULL: o->cfg.engine stays).  cmd names the
+ * command in messages.  Errors: ERR_USAGE "CMD: unknown strategy 'x'"
+ * (with the names as the hint), "CMD: unknown engine 'x' (...)".
+ */
+int cli_replay_pick(struct replay_options *o, const char *strategies,
+                    const char *engine, const char *cmd, struct err *err);
 
 /* Parse a size such as "10GB", "512MB", "1.5G", "2048" (bytes; K/M/G/T
  * are powers of 1000, KiB/MiB/GiB/TiB of 1024).  ERR_USAGE. */

@@ -122,7 +122,7 @@ int cmd_explain(int argc, char **argv)
     json = format && !strcmp(format, "json");
     sim_config_defaults(&cfg);
     if (cli_build_resolve(&b, &err) < 0 || cli_open_repo(&repo, &b, &err) < 0 ||
-        cli_bases_resolve(&b, repo, &err) < 0 || ctx_cache_new(&cc, repo) < 0)
+        ctx_cache_new(&cc, repo) < 0)
         goto fail;
     for (i = 0; i < 2; i++) {
         if (repo_resolve(repo, args[i], &ids[i], &err) < 0)

@@ -151,7 +151,6 @@ int cmd_keys(int argc, char **argv)
     repo_set_mapped_limit((size_t)1 << 30);
     if (cli_build_resolve(&a.b, &err) < 0 ||
         cli_open_repo(&repo, &a.b, &err) < 0 ||
-        cli_bases_resolve(&a.b, repo, &err) < 0 ||
         ctx_cache_new(&cc, repo) < 0)
         goto fail;
     if (a.rev) {

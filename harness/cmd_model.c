@@ -122,8 +122,7 @@ int cmd_model(int argc, char **argv)
               "the commit (default: HEAD)" },
             { "builder", 0, OPT_STRING, &a.builder, "NAME",
               "legacy or buildkit (default: buildkit)" },
-            { "engine", 0, OPT_STRING, &a.engine, "PROFILE",
-              "buildkit (default) or docker-20.10" },
+            CLI_ENGINE_OPT(a.engine),
             { "format", 0, OPT_STRING, &a.format, "FMT",
               "text or json (default: text)" },
             CLI_MODEL_OPTS(a.m),
@@ -161,7 +160,6 @@ int cmd_model(int argc, char **argv)
     }
     if (cli_build_resolve(&a.b, &err) < 0 ||
         cli_open_repo(&repo, &a.b, &err) < 0 ||
-        cli_bases_resolve(&a.b, repo, &err) < 0 ||
         repo_resolve(repo, a.rev ? a.rev : "HEAD", &commit, &err) < 0)
         goto fail;
     cli_bases_at(&a.b, &commit);

@@ -154,29 +154,6 @@ static void show_progress(void *arg, size_t done, size_t total)
         fputc('\n', stderr);
 }
 
-/* Parse "a,b,c" or "all" into the strategy list. */
-static const char *strategy_name_at(const void *table, size_t i)
-{
-    return ((const struct strategy_ops *const *)table)[i]->name;
-}
-
-static int parse_strategies(const char *list,
-                            const struct strategy_ops ***out, size_t *n,
-                            struct err *err)
-{
-    size_t *idx = NULL;
-    int rc = cli_pick_strategies(list, strategy_table, strategy_count,
-                                 strategy_name_at, "replay: unknown strategy",
-                                 "", ", or all", &idx, n, err);
-    if (rc < 0)
-        return rc;
-    *out = xcalloc(*n + 1, sizeof(**out));
-    for (size_t i = 0; i < *n; i++)
-        (*out)[i] = strategy_table[idx[i]];
-    free(idx);
-    return 0;
-}
-
 static void print_summary(const struct store_summary *s, size_t n,
                           const char *format)
 {
@@ -237,14 +214,8 @@ static void print_summary(const struct store_summary *s, size_t n,
 static int check_args(struct replay_args *a, struct replay_options *o,
                       struct err *err)
 {
-    if (parse_strategies(a->strategy, &o->strategies, &o->nstrategies,
-                         err) < 0)
+    if (cli_replay_pick(o, a->strategy, a->engine, "replay", err) < 0)
         return ERR_USAGE;
-    if (a->engine && engine_parse(&o->cfg.engine, a->engine) < 0)
-        return err_set(err, ERR_USAGE,
-                       "replay: unknown engine '%s' (buildkit or "
-                       "docker-20.10)",
-                       a->engine);
     if (a->runners < 1 || a->runners > 10000)
         return err_set(err, ERR_USAGE,
                        "replay: --runners must be between 1 and 10000");
@@ -397,7 +368,6 @@ static int replay_exec(struct replay_args *a, const struct scenario *sc,
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     if (cli_open_repo(&repo, &a->b, &err) < 0 ||
-        cli_bases_resolve(&a->b, repo, &err) < 0 ||
         cli_model_setup(&a->m, &o, repo, &err) < 0 ||
         store_open(&st, a->db ? a->db : "harness.db", &err) < 0 ||
         replay_run(st, repo, &o, &stats, &err) < 0 ||
@@ -478,12 +448,9 @@ int cmd_replay(int argc, char **argv)
     {
         const struct opt opts[] = {
             CLI_BUILD_OPTS(a.b),
-            { "range", 0, OPT_STRING, &a.range, "RANGE",
-              "commits to replay: A..B, A...B or REV (default: HEAD)" },
-            { "strategy", 's', OPT_STRING, &a.strategy, "LIST",
-              "comma-separated strategies, or all (default: all)" },
-            { "engine", 0, OPT_STRING, &a.engine, "PROFILE",
-              "buildkit (default) or docker-20.10" },
+            CLI_RANGE_OPT(a.range),
+            CLI_STRATEGY_OPT(a.strategy),
+            CLI_ENGINE_OPT(a.engine),
             { "runners", 0, OPT_INT, &a.runners, "N",
               "persistent runners in the pool (default: 1)" },
             { "assign", 0, OPT_STRING, &a.assign, "HOW",

@@ -397,7 +397,6 @@ int cmd_verify(int argc, char **argv)
     if (!a.quiet)
         v.note = print_note;
     if (cli_open_repo(&repo, &a.b, &err) < 0 ||
-        cli_bases_resolve(&a.b, repo, &err) < 0 ||
         cli_model_setup(&a.m, &o, repo, &err) < 0) {
         err_print(&err);
         rc = err_exit_code(err.code);

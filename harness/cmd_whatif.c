@@ -90,31 +90,6 @@ static int parse_fixes(struct whatif_options *o, const char *list,
     return rc;
 }
 
-static const char *strategy_name_at(const void *table, size_t i)
-{
-    return ((const struct strategy_ops *const *)table)[i]->name;
-}
-
-static int parse_strategies(const char *list, struct replay_options *o,
-                            struct err *err)
-{
-    size_t *idx = NULL, n = 0;
-    int rc = cli_pick_strategies(list, strategy_table, strategy_count,
-                                 strategy_name_at, "whatif: unknown strategy",
-                                 "", ", or all", &idx, &n, err);
-    const struct strategy_ops **v;
-
-    if (rc < 0)
-        return rc;
-    v = xcalloc(n + 1, sizeof(*v));
-    for (size_t i = 0; i < n; i++)
-        v[i] = strategy_table[idx[i]];
-    free(idx);
-    o->strategies = v;
-    o->nstrategies = n;
-    return 0;
-}
-
 /* ===== Output ===== */
 
 static void print_json(struct buf *b, const struct whatif_result *res)
@@ -298,18 +273,15 @@ int cmd_whatif(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     const struct opt opts[] = {
         CLI_BUILD_OPTS(a.b),
-        { "range", 0, OPT_STRING, &a.range, "RANGE",
-          "commits to replay: A..B, A...B or REV (default: HEAD)" },
+        CLI_RANGE_OPT(a.range),
         { "fix", 0, OPT_STRING, &a.fix, "RULES",
           "rewrite every commit's Dockerfile: copy-before-deps, "
           "dockerignore-git, arg-early, bust-one-layer=LINE|TEXT "
           "(comma-separated)" },
         { "dockerfile-alt", 0, OPT_STRING, &a.alt, "PATH",
           "replay with this Dockerfile in every commit instead" },
-        { "strategy", 's', OPT_STRING, &a.strategy, "LIST",
-          "comma-separated strategies, or all (default: all)" },
-        { "engine", 0, OPT_STRING, &a.engine, "PROFILE",
-          "buildkit (default) or docker-20.10" },
+        CLI_STRATEGY_OPT(a.strategy),
+        CLI_ENGINE_OPT(a.engine),
         { "pricing", 0, OPT_STRING, &a.pricing, "NAME",
           "price the minutes and storage with this profile (default: "
           "minutes only)" },
@@ -353,13 +325,8 @@ int cmd_whatif(int argc, char **argv)
         err_set(&err, ERR_USAGE, "whatif: unknown format '%s'", a.format);
         goto usage;
     }
-    if (parse_strategies(a.strategy, &o, &err) < 0)
-        goto usage;
-    if (a.engine && engine_parse(&o.cfg.engine, a.engine) < 0) {
-        err_set(&err, ERR_USAGE, "whatif: unknown engine '%s'", a.engine);
-        goto usage;
-    }
-    if (cli_build_resolve(&a.b, &err) < 0)
+    if (cli_replay_pick(&o, a.strategy, a.engine, "whatif", &err) < 0 ||
+        cli_build_resolve(&a.b, &err) < 0)
         goto usage;
     if (a.alt) {
         struct df_file *df = NULL;
@@ -378,7 +345,6 @@ int cmd_whatif(int argc, char **argv)
     cli_replay_options(&o, &a.b, a.range, &json);
     wo.replay = &o;
     if (cli_open_repo(&repo, &a.b, &err) < 0 ||
-        cli_bases_resolve(&a.b, repo, &err) < 0 ||
         whatif_run(&res, repo, &wo, &err) < 0 ||
         (a.write && write_fixed(repo, &a, &wo, &err) < 0)) {
         err_print(&err);
