@@ -315,7 +315,11 @@ double facts_cold_seconds(const struct model *m, const struct key_build *kb,
         if (!s->built || (builder == MODEL_BUILDKIT && !s->vertex))
             continue;
         if (s->kind == DF_FROM) {
-            if (key_step_part(s, "base"))
+            /* each base is pulled once; a later stage from it waits */
+            int first = key_same_base_before(kb, i);
+            if (first >= 0)
+                db[i] = first;
+            else if (key_step_part(s, "base"))
                 dur[i] = model_pull_seconds(m, costs[i].bytes, 1, 1);
             continue;
         }

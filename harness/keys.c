@@ -1266,6 +1266,22 @@ int key_build_find(const struct key_build *kb, const unsigned char *key)
     return -1;
 }
 
+int key_same_base_before(const struct key_build *kb, size_t i)
+{
+    const struct key_part *a = key_step_part(&kb->steps[i], "base"), *b;
+
+    if (kb->steps[i].kind != DF_FROM || !a)
+        return -1;
+    for (size_t j = 0; j < i; j++) {
+        if (kb->steps[j].kind != DF_FROM || !kb->steps[j].built)
+            continue;
+        b = key_step_part(&kb->steps[j], "base");
+        if (b && !strcmp(a->value, b->value))
+            return (int)j;
+    }
+    return -1;
+}
+
 const struct key_part *key_step_part(const struct key_step *s,
                                      const char *name)
 {

@@ -139,6 +139,10 @@ void key_build_free(struct key_build *kb);
 int key_build_find(const struct key_build *kb, const unsigned char *key);
 
 /* The value of the part named `name` of a step, or NULL. */
+/* The earlier FROM step of kb that starts from the same base image as
+ * FROM step i, or -1: a build pulls each base once, and every stage that
+ * starts from it waits for that pull. */
+int key_same_base_before(const struct key_build *kb, size_t i);
 const struct key_part *key_step_part(const struct key_step *s,
                                      const char *name);
 

@@ -316,6 +316,9 @@ static double build_seconds(const struct sim_config *cfg,
         dep_b[i] = s->source;
         if (o->outcome == OUTCOME_SKIPPED)
             continue;
+        /* a stage from a base another stage pulls waits for that pull */
+        if (is_external_from(s) && s->source < 0)
+            dep_b[i] = key_same_base_before(kb, i);
         /* BuildKit sends (and checksums) what its COPY steps select; the
          * legacy builder the whole context, below */
         if ((s->kind == DF_COPY || s->kind == DF_ADD) && s->source < 0)

@@ -17,6 +17,7 @@ struct outcome_row {
     char reasons[2048]; /* the strategy's own reasons, "; "-separated */
     uint64_t pulled, pushed;
     uint64_t pulled_layers; /* bytes of layer/cache blobs pulled */
+    double seconds; /* the build command's wall time */
     int hits, misses, failed;
     size_t xfers_pull;
 };
@@ -118,6 +119,7 @@ static void replay(struct fx *f, const char *name, const struct sim_config *cfg,
                 buf_printf(&b, "%s; ", res.steps[j].reason);
         snprintf(row->reasons, sizeof(row->reasons), "%s", buf_cstr(&b));
         row->pulled = res.bytes_pulled;
+        row->seconds = res.seconds;
         row->pushed = res.bytes_pushed;
         row->hits = res.hits;
         row->misses = res.misses;
@@ -552,6 +554,42 @@ static void strategy__state_does_not_grow_with_history_it_cannot_use(
     tu_rmrf(base);
 }
 
+/* Two stages that start from one base wait for the one pull of it: the
+ * build takes as long as when each stage pulled a base of its own (of the
+ * same size) in parallel, not as if the second stage had its base at
+ * once (the second stage's work is the longer). */
+static double two_stage_seconds(struct fx *f, const char *base_b)
+{
+    struct sim_config c = cfg_default();
+    char df[512];
+
+    c.model.cores = 4; /* no stage waits for a core */
+    snprintf(df, sizeof(df),
+             "FROM alpine:3.20 AS a\n"
+             "RUN echo a > /a\n"
+             "FROM %s AS b\n"
+             "RUN apk add --no-cache curl git make gcc musl-dev openssl\n"
+             "FROM alpine:3.20\n"
+             "COPY --from=a /a /a\n"
+             "COPY --from=b /etc/os-release /b\n",
+             base_b);
+    tu_write(f->dir, "Dockerfile", df);
+    tu_write(f->dir, ".dockerignore", ".git\n");
+    tu_commit(f->dir, base_b);
+    replay(f, "none", &c, NULL);
+    return f->rows[f->nrows - 1].seconds;
+}
+
+static void strategy__stages_from_one_base_wait_for_its_pull(void **state)
+{
+    struct fx *f = *state;
+    double own = two_stage_seconds(f, "alpine:3.19");
+    double shared = two_stage_seconds(f, "alpine:3.20");
+
+    assert_true(own > 0);
+    assert_true(shared >= own - 1e-6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -589,6 +627,9 @@ int main(void)
             strategy__failed_build_keeps_the_previous_image, setup, teardown),
         cmocka_unit_test_setup_teardown(
             strategy__cache_limit_collects_least_recently_used, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            strategy__stages_from_one_base_wait_for_its_pull, setup,
             teardown),
         cmocka_unit_test_setup_teardown(
             strategy__inline_reruns_builder_when_final_copy_from_misses,
