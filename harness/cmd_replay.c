@@ -410,18 +410,24 @@ out:
     return rc;
 }
 
+/* Nothing given yet: a scenario or the defaults fill what stays UNSET. */
+static void replay_args_init(struct replay_args *a)
+{
+    memset(a, 0, sizeof(*a));
+    cli_model_init(&a->m);
+    a->runners = UNSET;
+    a->seed = UNSET;
+    a->keep_tags = UNSET;
+    a->threads = UNSET;
+}
+
 int cmd_replay_scenario(const struct scenario *sc, int quiet,
                         int64_t *run_id)
 {
     struct replay_args a;
     int rc;
 
-    memset(&a, 0, sizeof(a));
-    cli_model_init(&a.m);
-    a.runners = UNSET;
-    a.seed = UNSET;
-    a.keep_tags = UNSET;
-    a.threads = UNSET;
+    replay_args_init(&a);
     a.quiet = quiet;
     rc = replay_exec(&a, sc, sc->name ? sc->name : "repository", NULL,
                      run_id);
@@ -439,12 +445,7 @@ int cmd_replay(int argc, char **argv)
     int nargs, rc, have_sc = 0;
 
     memset(&sc, 0, sizeof(sc));
-    memset(&a, 0, sizeof(a));
-    cli_model_init(&a.m);
-    a.runners = UNSET;
-    a.seed = UNSET;
-    a.keep_tags = UNSET;
-    a.threads = UNSET;
+    replay_args_init(&a);
     {
         const struct opt opts[] = {
             CLI_BUILD_OPTS(a.b),
