@@ -10,37 +10,6 @@
 #include "buildlog.h"
 #include "dockerfile.h"
 
-static char *fixture_path(const char *name)
-{
-    const char *dir = getenv("FIXTURES");
-    char *p = malloc(4096);
-
-    assert_non_null(p);
-    snprintf(p, 4096, "%s/real/%s", dir ? dir : "tests/fixtures", name);
-    return p;
-}
-
-static char *slurp(const char *name, size_t *len)
-{
-    char *path = fixture_path(name);
-    FILE *f = fopen(path, "rb");
-    char *data;
-    long n;
-
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    data = malloc((size_t)n + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-    data[n] = '\0';
-    fclose(f);
-    free(path);
-    *len = (size_t)n;
-    return data;
-}
-
 static struct buildlog *parse_text(const char *text)
 {
     struct buildlog *log = NULL;
@@ -64,21 +33,11 @@ static void parse_fails(const char *text, const char *msg)
         fail_msg("message '%s' lacks '%s'", err.msg, msg);
 }
 
-static struct df_file *parse_df(const char *text)
-{
-    struct df_file *df = NULL;
-    struct err err = ERR_INIT;
-
-    assert_int_equal(
-        df_parse(&df, "Dockerfile", text, strlen(text), NULL, &err), 0);
-    return df;
-}
-
 static struct df_file *fixture_df(const char *name)
 {
     size_t len;
-    char *text = slurp(name, &len);
-    struct df_file *df = parse_df(text);
+    char *text = tu_fixture(&len, "real/%s", name);
+    struct df_file *df = tu_parse_df(text);
 
     free(text);
     return df;
@@ -118,8 +77,9 @@ static const struct real_case real_cases[] = {
 /* The "steps" array of the expected.jsonl record of a build (new ref). */
 static json_t *expected_steps(const struct real_case *c)
 {
-    char *path = fixture_path("expected.jsonl");
-    FILE *f = fopen(path, "r");
+    char path[4096];
+    FILE *f =
+        fopen(tu_fixture_path(path, sizeof(path), "real/expected.jsonl"), "r");
     char line[1 << 16];
     json_t *found = NULL;
 
@@ -137,7 +97,6 @@ static json_t *expected_steps(const struct real_case *c)
         json_decref(o);
     }
     fclose(f);
-    free(path);
     assert_non_null(found);
     return found;
 }
@@ -145,7 +104,7 @@ static json_t *expected_steps(const struct real_case *c)
 static void check_real_case(const struct real_case *c)
 {
     size_t len, i, j = 0;
-    char *text = slurp(c->log, &len);
+    char *text = tu_fixture(&len, "real/%s", c->log);
     struct df_file *df = fixture_df(c->dockerfile);
     struct buildlog *log = NULL;
     struct err err = ERR_INIT;
@@ -200,7 +159,7 @@ buildlog__real_logs_give_the_driver_s_steps_lines_and_outcomes(void **state)
 static void buildlog__buildkit_keeps_internal_vertices_apart(void **state)
 {
     size_t len, i;
-    char *text = slurp("buildkit-local-partial.log", &len);
+    char *text = tu_fixture(&len, "real/buildkit-local-partial.log");
     struct buildlog *log = NULL;
     struct err err = ERR_INIT;
     int seen_export = 0;
@@ -229,7 +188,8 @@ static void buildlog__buildkit_keeps_internal_vertices_apart(void **state)
 static void buildlog__buildkit_records_base_and_cache_blob_pulls(void **state)
 {
     size_t len, i, cache = 0, base = 0;
-    char *text = slurp("buildkit-inline-multistage-builder-rerun.log", &len);
+    char *text =
+        tu_fixture(&len, "real/buildkit-inline-multistage-builder-rerun.log");
     struct buildlog *log = NULL;
     struct err err = ERR_INIT;
 
@@ -423,8 +383,8 @@ buildlog__legacy_using_cache_is_hit_and_failure_marks_last_step(void **state)
 
 static void buildlog__legacy_steps_match_instructions_by_position(void **state)
 {
-    struct df_file *df = parse_df("ARG V=1\nFROM a\n\nRUN x \\\n  y\n"
-                                  "ENV A=1\nLABEL z=1\n");
+    struct df_file *df = tu_parse_df("ARG V=1\nFROM a\n\nRUN x \\\n  y\n"
+                                     "ENV A=1\nLABEL z=1\n");
     struct buildlog *log = parse_text("Step 1/5 : ARG V=1\nStep 2/5 : FROM a\n"
                                       "Step 3/5 : RUN x   y\n"
                                       " ---> Using cache\n"
@@ -450,8 +410,8 @@ static void
 buildlog__buildkit_falls_back_to_text_when_positions_differ(void **state)
 {
     /* the log is of a Dockerfile without "RUN b": 3 vertex steps, not 4 */
-    struct df_file *df = parse_df("FROM a AS one\nRUN b\nRUN  c\nCOPY . /d\n"
-                                  "FROM one\nWORKDIR /w\n");
+    struct df_file *df = tu_parse_df("FROM a AS one\nRUN b\nRUN  c\nCOPY . /d\n"
+                                     "FROM one\nWORKDIR /w\n");
     struct buildlog *log = parse_text(
         "#1 [one 1/3] FROM docker.io/library/a@sha256:12\n#1 DONE 0.1s\n\n"
         "#2 [one 2/3] RUN c\n#2 DONE 0.1s\n\n"
@@ -475,7 +435,7 @@ static void
 buildlog__history_rows_give_created_by_size_and_comment(void **state)
 {
     size_t len;
-    char *text = slurp("legacy-history.txt", &len);
+    char *text = tu_fixture(&len, "real/legacy-history.txt");
     struct buildlog_history *h = NULL;
     struct err err = ERR_INIT;
 
@@ -498,7 +458,7 @@ buildlog__history_rows_give_created_by_size_and_comment(void **state)
     buildlog_history_free(h);
     free(text);
 
-    text = slurp("buildkit-inline-history.txt", &len);
+    text = tu_fixture(&len, "real/buildkit-inline-history.txt");
     assert_int_equal(buildlog_history_parse(&h, "h", text, len, &err), 0);
     assert_int_equal(h->nrows, 10);
     assert_string_equal(h->rows[1].image, "<missing>");

@@ -378,12 +378,10 @@ static void pricing__every_shipped_profile_loads(void **state)
                                          "codebuild",       "gitlab",
                                          "azure-pipelines", "remote-builder" };
     size_t i;
-    const char *fx = getenv("FIXTURES"); /* tests/fixtures */
     char dir[4096];
 
     (void)state;
-    snprintf(dir, sizeof(dir), "%s/../../scenarios/pricing",
-             fx ? fx : "tests/fixtures");
+    tu_fixture_path(dir, sizeof(dir), "../../scenarios/pricing");
     setenv("HARNESS_PRICING_DIR", dir, 1);
     for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         struct pricing p;

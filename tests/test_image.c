@@ -11,30 +11,6 @@
 #include "image.h"
 #include "regclient.h"
 
-static char *slurp(const char *dir, const char *name, size_t *len)
-{
-    const char *root = getenv("FIXTURES");
-    char path[4096];
-    FILE *f;
-    char *data;
-    long n;
-
-    snprintf(path, sizeof(path), "%s/%s/%s", root ? root : "tests/fixtures",
-             dir, name);
-    f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    data = malloc((size_t)n + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-    data[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return data;
-}
-
 struct fixture_case {
     const char *dir, *name;
     enum image_input input;
@@ -80,7 +56,7 @@ static void image__reads_builder_and_inline_cache_of_real_outputs(void **state)
         struct err err = ERR_INIT;
         struct image_facts *f = NULL;
         size_t len, n = 0;
-        char *text = slurp(cases[i].dir, cases[i].name, &len);
+        char *text = tu_fixture(&len, "%s/%s", cases[i].dir, cases[i].name);
         int rc = image_read(&f, &n, cases[i].name, text, len, &err);
 
         if (rc != 0 || f->builder != cases[i].builder ||
@@ -106,7 +82,7 @@ static void image__counts_inline_cache_records(void **state)
     struct err err = ERR_INIT;
     struct image_facts *f = NULL;
     size_t len, n;
-    char *text = slurp("doctor", "buildkit-inline-config.json", &len);
+    char *text = tu_fixture(&len, "doctor/buildkit-inline-config.json");
 
     (void)state;
     assert_int_equal(image_read(&f, &n, "c.json", text, len, &err), 0);
@@ -125,7 +101,7 @@ static void image__inspect_names_the_image_by_its_tag(void **state)
     struct err err = ERR_INIT;
     struct image_facts *f = NULL;
     size_t len, n;
-    char *text = slurp("doctor", "legacy-inspect.json", &len);
+    char *text = tu_fixture(&len, "doctor/legacy-inspect.json");
 
     (void)state;
     assert_int_equal(image_read(&f, &n, "i.json", text, len, &err), 0);
@@ -226,7 +202,7 @@ static void image__manifest_list_picks_linux_amd64(void **state)
     struct err err = ERR_INIT;
     struct image_manifest m;
     size_t len;
-    char *text = slurp("doctor", "multi-manifest-list.json", &len);
+    char *text = tu_fixture(&len, "doctor/multi-manifest-list.json");
 
     (void)state;
     assert_int_equal(image_manifest_parse(&m, "m", text, len, &err), 0);
@@ -242,7 +218,7 @@ static void image__manifest_gives_config_digest(void **state)
     struct err err = ERR_INIT;
     struct image_manifest m;
     size_t len;
-    char *text = slurp("doctor", "legacy-manifest.json", &len);
+    char *text = tu_fixture(&len, "doctor/legacy-manifest.json");
     const char *oci_index =
         "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
         "\"manifests\":[{\"digest\":\"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","

@@ -13,34 +13,6 @@
 #include "model.h"
 #include "record.h"
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *data;
-    long n;
-
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    data = malloc((size_t)n + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-    data[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return data;
-}
-
-static char *fixture(const char *name, size_t *len)
-{
-    char path[4096];
-    const char *dir = getenv("FIXTURES");
-
-    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/fixtures", name);
-    return slurp(path, len);
-}
-
 /* A multi-stage build: two independent stages of 10 s each, then a final
  * stage copying from both (1 s). */
 static void model__buildkit_takes_the_critical_path_and_legacy_the_sum(
@@ -200,16 +172,6 @@ static void model__calibrated_step_wins_and_says_where_from(void **state)
     model_calib_free(&c);
 }
 
-static struct df_file *parse_df(const char *text)
-{
-    struct df_file *df = NULL;
-    struct err err = ERR_INIT;
-
-    assert_int_equal(df_parse(&df, "Dockerfile", text, strlen(text), NULL, &err),
-                     0);
-    return df;
-}
-
 static const struct model_calib_step *find_step(const struct model_calib *c,
                                                 const char *prefix)
 {
@@ -235,8 +197,8 @@ static void calib__ci_timestamps_and_ansi_codes_are_stripped(void **state)
         "2026-01-05T10:00:40.9000000Z #6 DONE 0.4s\n"
         "2026-01-05T10:00:41.0000000Z #7 exporting to image\n"
         "2026-01-05T10:00:42.0000000Z #7 DONE 1.0s\n";
-    struct df_file *df = parse_df("FROM python:3.12\nRUN pip install -r "
-                                  "requirements.txt\nCOPY . /app\n");
+    struct df_file *df = tu_parse_df("FROM python:3.12\nRUN pip install -r "
+                                     "requirements.txt\nCOPY . /app\n");
     struct calib_ref ref = { df, NULL };
     struct model_calib c;
     struct err err = ERR_INIT;
@@ -283,8 +245,8 @@ static void calib__legacy_log_with_timestamps_times_each_step(void **state)
         "0a0b0c0d0e0f\n"
         "2026-01-05T10:00:08.250Z  ---> 11aa22bb33cc\n"
         "2026-01-05T10:00:08.300Z Successfully built 11aa22bb33cc\n";
-    struct df_file *df = parse_df("FROM alpine:3.19\nRUN apk add --no-cache "
-                                  "git\nCMD [\"git\"]\n");
+    struct df_file *df = tu_parse_df("FROM alpine:3.19\nRUN apk add --no-cache "
+                                     "git\nCMD [\"git\"]\n");
     struct calib_ref ref = { df, NULL };
     struct model_calib c;
     struct err err = ERR_INIT;
@@ -327,7 +289,7 @@ static void calib__parallel_stages_interleave_and_failures_measure_nothing(
         "#8 ERROR: process \"/bin/sh -c go build -o /app ./...\" did not "
         "complete successfully: exit code: 1\n"
         "#9 CANCELED\n";
-    struct df_file *df = parse_df(
+    struct df_file *df = tu_parse_df(
         "FROM golang:1.23 AS api\nRUN go mod download\nRUN go build -o /app "
         "./...\n\nFROM node:22 AS web\nRUN npm ci\nRUN npm run build\n");
     struct calib_ref ref = { df, NULL };
@@ -391,7 +353,7 @@ static void calib__malformed_files_name_file_and_line(void **state)
     const char *badtime = "#1 [1/2] RUN x\n#1 DONE 1.x\n";
     const char *hist = "{\"CreatedBy\":\"RUN x\",\"Size\":\"1kB\"}\n{oops\n";
     const char *man = "{\"schemaVersion\":2,\"manifests\":[]}";
-    struct df_file *df = parse_df("FROM a\nRUN x\n");
+    struct df_file *df = tu_parse_df("FROM a\nRUN x\n");
     struct calib_ref ref = { df, NULL };
 
     (void)state;
@@ -422,8 +384,9 @@ static void calib__malformed_files_name_file_and_line(void **state)
 static void calib__history_lines_give_raw_layer_sizes(void **state)
 {
     size_t len, dlen, n = 0;
-    char *text = fixture("accuracy/logs/good-order-local-0.history.jsonl", &len);
-    char *dtext = fixture("real/good-order.Dockerfile", &dlen);
+    char *text =
+        tu_fixture(&len, "accuracy/logs/good-order-local-0.history.jsonl");
+    char *dtext = tu_fixture(&dlen, "real/good-order.Dockerfile");
     struct df_file *df = NULL;
     struct err err = ERR_INIT;
     struct model_calib c;
@@ -461,7 +424,7 @@ static void model__profile_files_match_the_compiled_profiles(void **state)
         char *text;
 
         snprintf(path, sizeof(path), "scenarios/model/%s.json", names[i]);
-        text = slurp(path, &len);
+        text = tu_slurp(path, &len);
         memset(&file, 0, sizeof(file));
         memset(&built, 0, sizeof(built));
         if (record_model_parse(&file, path, text, len, &err) < 0)
@@ -521,7 +484,7 @@ static void model__machine_factor_scales_the_profile_not_the_logs(
                       "#1 DONE 0.1s\n"
                       "#2 [2/2] RUN make\n"
                       "#2 DONE 3.0s\n";
-    struct df_file *df = parse_df("FROM alpine\nRUN make\n");
+    struct df_file *df = tu_parse_df("FROM alpine\nRUN make\n");
     struct calib_ref ref = { df, NULL };
     struct model_calib c;
     struct err err = ERR_INIT;

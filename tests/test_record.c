@@ -279,7 +279,6 @@ static void record__shipped_scenarios_are_valid(void **state)
     static const char *const names[] = {
         "demo", "fleet", "org", "python", "node", "go-multistage", "bad-order",
     };
-    const char *fx = getenv("FIXTURES");
     char path[4096];
     size_t i;
     (void)state;
@@ -287,8 +286,8 @@ static void record__shipped_scenarios_are_valid(void **state)
     for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         struct scenario s;
         struct err err = ERR_INIT;
-        snprintf(path, sizeof(path), "%s/../../scenarios/%s.json",
-                 fx ? fx : "tests/fixtures", names[i]);
+        tu_fixture_path(path, sizeof(path), "../../scenarios/%s.json",
+                        names[i]);
         if (scenario_load(&s, path, &err) < 0 ||
             cli_scenario_check(&s, &err) < 0)
             fail_msg("%s: %s", path, err.msg);

@@ -107,27 +107,10 @@ static int put_build(struct store *s, int64_t run, const char *strategy,
     return store_build_put(s, &b, steps, nsteps, t, 2, NULL, err);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    char *p;
-    long n;
-
-    assert_non_null(fp);
-    fseek(fp, 0, SEEK_END);
-    n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    p = malloc((size_t)n + 1);
-    assert_int_equal(fread(p, 1, (size_t)n, fp), (size_t)n);
-    fclose(fp);
-    *len = (size_t)n;
-    return p;
-}
-
 static void assert_refused_unchanged(const char *path, const char *want)
 {
     size_t n0, n1;
-    char *before = slurp(path, &n0);
+    char *before = tu_slurp(path, &n0);
     struct store *s = NULL;
     struct err err = ERR_INIT;
     char *after;
@@ -136,7 +119,7 @@ static void assert_refused_unchanged(const char *path, const char *want)
     assert_null(s);
     assert_non_null(strstr(err.msg, path));
     assert_non_null(strstr(err.msg, want));
-    after = slurp(path, &n1);
+    after = tu_slurp(path, &n1);
     assert_int_equal(n0, n1);
     assert_memory_equal(before, after, n0);
     free(before);

@@ -1,6 +1,7 @@
 /*
- * testutil.h - shared helpers for the cmocka suites: temporary folders and
- * tiny git repositories made with the git command line.
+ * testutil.h - shared helpers for the cmocka suites: temporary folders,
+ * tiny git repositories made with the git command line, fixture files
+ * (under $FIXTURES, else tests/fixtures) and Dockerfiles parsed from text.
  */
 #ifndef HARNESS_TESTUTIL_H
 #define HARNESS_TESTUTIL_H
@@ -17,6 +18,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "dockerfile.h"
+#include "err.h"
 
 /* mkdtemp a folder under /tmp; caller frees the string. */
 static inline char *tu_tmpdir(void)
@@ -85,6 +89,66 @@ static inline void tu_rmrf(char *dir)
     if (system(cmd) != 0)
         fprintf(stderr, "warning: could not remove %s\n", dir);
     free(dir);
+}
+
+/* The whole of file path, NUL-terminated (caller frees); *len its size.
+ * Asserts that it reads. */
+static inline char *tu_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *data;
+    long n;
+
+    if (!f)
+        fail_msg("cannot read '%s'", path);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    data = malloc((size_t)n + 1);
+    assert_non_null(data);
+    assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
+    data[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return data;
+}
+
+/* The path of a fixture named by fmt (printf) into out. */
+static inline const char *tu_fixture_path(char *out, size_t size,
+                                          const char *fmt, ...)
+{
+    const char *dir = getenv("FIXTURES");
+    int n = snprintf(out, size, "%s/", dir ? dir : "tests/fixtures");
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(out + n, size - (size_t)n, fmt, ap);
+    va_end(ap);
+    return out;
+}
+
+/* tu_slurp() of the fixture named by fmt (printf). */
+static inline char *tu_fixture(size_t *len, const char *fmt, ...)
+{
+    char name[4096], path[4096 + 256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof(name), fmt, ap);
+    va_end(ap);
+    return tu_slurp(tu_fixture_path(path, sizeof(path), "%s", name), len);
+}
+
+/* A Dockerfile parsed from text (named "Dockerfile"); asserts it parses.
+ * Free with df_file_free(). */
+static inline struct df_file *tu_parse_df(const char *text)
+{
+    struct df_file *df = NULL;
+    struct err err = ERR_INIT;
+
+    if (df_parse(&df, "Dockerfile", text, strlen(text), NULL, &err) < 0)
+        fail_msg("%s", err.msg);
+    return df;
 }
 
 #endif
