@@ -51,20 +51,23 @@ static void load(struct pricing *p, const char *billing, const char *incl,
     assert_int_equal(rc, 0);
 }
 
-static void add_builds(struct cost_usage *u, const struct pricing *p, int n,
-                       double seconds, int64_t registry_bytes,
-                       int64_t cache_bytes)
+/* u: strategy's usage of n builds of `seconds` each, leaving
+ * registry_bytes in the registry and cache_bytes in its cache. */
+static void usage(struct cost_usage *u, const struct pricing *p,
+                  const char *strategy, int n, double seconds,
+                  int64_t registry_bytes, int64_t cache_bytes)
 {
     struct cost_build b = {
         0, seconds, 0, 0, 1, 1, registry_bytes, cache_bytes
     };
     int i;
 
+    cost_usage_init(u, strategy);
     for (i = 0; i < n; i++)
         cost_add_build(u, p, &b);
 }
 
-#define near(a, b) assert_true(fabs((a) - (b)) < 1e-9)
+#define near(a, b) assert_near((a), (b), 1e-9)
 
 static void cost__per_job_minute_rounds_each_job_up(void **state)
 {
@@ -116,8 +119,7 @@ static void cost__history_is_list_price_and_month_scales(void **state)
 
     (void)state;
     load(&p, "per-job-minute", "0", "0");
-    cost_usage_init(&u, "none");
-    add_builds(&u, &p, 10, 150, 0, 0); /* 10 jobs of 3 billed minutes */
+    usage(&u, &p, "none", 10, 150, 0, 0); /* 10 jobs of 3 billed minutes */
     cost_finish(&r, &u, &p, 100);
     near(r.billed_minutes, 30);
     near(r.compute_usd, 0.30);
@@ -137,8 +139,7 @@ static void cost__included_minutes_are_apart_from_list_price(void **state)
 
     (void)state;
     load(&p, "per-job-minute", "250", "0");
-    cost_usage_init(&u, "none");
-    add_builds(&u, &p, 10, 150, 0, 0);
+    usage(&u, &p, "none", 10, 150, 0, 0);
     cost_finish(&r, &u, &p, 100);     /* 300 minutes, 250 free */
     near(r.monthly_compute_usd, 3.0); /* list: 300 x $0.01 */
     near(r.monthly_usd, 3.0);
@@ -162,11 +163,9 @@ static void cost__monthly_saving_and_verdict_agree_at_list(void **state)
 
     (void)state;
     load(&p, "per-job-minute", "3000", "0");
-    cost_usage_init(&none, "none");
-    add_builds(&none, &p, 10, 150, 0, 0); /* 3 minutes each */
-    cost_usage_init(&reg, "inline");
+    usage(&none, &p, "none", 10, 150, 0, 0); /* 3 minutes each */
     /* 1 minute each, 2 GB left in the registry after each build */
-    add_builds(&reg, &p, 10, 45, 2000000000, 0);
+    usage(&reg, &p, "inline", 10, 45, 2000000000, 0);
     cost_finish(&rn, &none, &p, 100);
     cost_finish(&rr, &reg, &p, 100);
     cost_compare(&rn, &rn, 1);
@@ -195,10 +194,9 @@ static void cost__storage_is_integrated_in_gb_months(void **state)
 
     (void)state;
     load(&p, "per-job-minute", "0", "0");
-    cost_usage_init(&u, "none");
     /* 2 GB in the registry after each of 10 builds, 10 builds a month: a
      * month of 2 GB, of which 1.5 GB beyond the free 0.5 GB */
-    add_builds(&u, &p, 10, 60, 2000000000, 0);
+    usage(&u, &p, "none", 10, 60, 2000000000, 0);
     cost_finish(&r, &u, &p, 10);
     near(r.storage_gb_months, 2.0);
     near(r.storage_usd, 1.5 * 0.10);
@@ -223,8 +221,7 @@ static void cost__cache_lives_where_the_strategy_keeps_it(void **state)
     assert_int_equal(cost_cache_store("no-cache"), PRICING_DISK);
     assert_int_equal(cost_cache_store("inline"), PRICING_REGISTRY);
     load(&p, "per-job-minute", "0", "0");
-    cost_usage_init(&u, "s3");
-    add_builds(&u, &p, 10, 60, 0, 1000000000); /* 1 GB in S3 */
+    usage(&u, &p, "s3", 10, 60, 0, 1000000000); /* 1 GB in S3 */
     /* 3 GB of cache blobs downloaded in 1000 GETs, 100 PUTs of 0.5 GB,
      * 2 GB of image layers from the registry */
     cost_add_transfers(&u, 0, 1, 1000, 3000000000);
@@ -253,13 +250,10 @@ static void cost__break_even_weighs_saved_compute_against_cache(void **state)
 
     (void)state;
     load(&p, "per-job-minute", "0", "0");
-    cost_usage_init(&none, "none");
-    add_builds(&none, &p, 10, 600, 0, 0); /* 10 x 10 min = $1.00 */
-    cost_usage_init(&cheap, "s3");
-    add_builds(&cheap, &p, 10, 60, 0, 0);             /* 10 x 1 min = $0.10 */
+    usage(&none, &p, "none", 10, 600, 0, 0);          /* 10 x 10 min = $1.00 */
+    usage(&cheap, &p, "s3", 10, 60, 0, 0);            /* 10 x 1 min = $0.10 */
     cost_add_transfers(&cheap, 0, 1, 10, 5000000000); /* $0.45 + GETs */
-    cost_usage_init(&dear, "s3");
-    add_builds(&dear, &p, 10, 60, 0, 0);
+    usage(&dear, &p, "s3", 10, 60, 0, 0);
     cost_add_transfers(&dear, 0, 1, 10, 20000000000); /* $1.80 */
     cost_finish(&rn, &none, &p, 10);
     cost_finish(&rc, &cheap, &p, 10);
@@ -291,8 +285,7 @@ static void cost__parallel_jobs_are_bought_whole(void **state)
 
     (void)state;
     load(&p, "parallel-job", "100", "0");
-    cost_usage_init(&u, "none");
-    add_builds(&u, &p, 10, 600, 0, 0);              /* 100 minutes */
+    usage(&u, &p, "none", 10, 600, 0, 0);           /* 100 minutes */
     cost_finish(&r, &u, &p, 15);                    /* 150 minutes a month */
     near(r.monthly_compute_usd, 150 * 40.0 / 1000); /* list: their share */
     near(r.monthly_after_allowance_usd, 40);        /* one whole job */

@@ -24,21 +24,23 @@ static void model__buildkit_takes_the_critical_path_and_legacy_the_sum(
     const double dur[] = { 0, 10, 0, 10, 0, 0.5, 0.5 };
     const int dep_a[] = { -1, 0, -1, 2, -1, 4, 5 };
     const int dep_b[] = { -1, -1, -1, -1, -1, 1, 3 };
+    static const struct {
+        int builder, cores;
+        double want;
+    } cases[] = {
+        { MODEL_BUILDKIT, 2, 11.0 },
+        { MODEL_BUILDKIT, 0, 11.0 }, /* unbounded */
+        { MODEL_BUILDKIT, 1, 21.0 }, /* one core: the sum again */
+        { MODEL_LEGACY, 8, 21.0 },
+    };
 
     (void)state;
     model_profile(&m, "buildkit");
-    m.cores = 2;
-    assert_true(fabs(model_schedule(&m, MODEL_BUILDKIT, dur, dep_a, dep_b, 7) -
-                     11.0) < 1e-9);
-    m.cores = 0; /* unbounded */
-    assert_true(fabs(model_schedule(&m, MODEL_BUILDKIT, dur, dep_a, dep_b, 7) -
-                     11.0) < 1e-9);
-    m.cores = 1; /* one core: the sum again */
-    assert_true(fabs(model_schedule(&m, MODEL_BUILDKIT, dur, dep_a, dep_b, 7) -
-                     21.0) < 1e-9);
-    m.cores = 8;
-    assert_true(fabs(model_schedule(&m, MODEL_LEGACY, dur, dep_a, dep_b, 7) -
-                     21.0) < 1e-9);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        m.cores = cases[i].cores;
+        assert_near(model_schedule(&m, cases[i].builder, dur, dep_a, dep_b, 7),
+                    cases[i].want, 1e-9);
+    }
 }
 
 static void model__three_stages_on_two_cores_wait_for_a_core(void **state)
@@ -53,8 +55,8 @@ static void model__three_stages_on_two_cores_wait_for_a_core(void **state)
     m.cores = 2;
     /* two run at once, the third after one of them: 8; the last step
      * waits for 0 and 1 (4) and runs beside the third */
-    assert_true(fabs(model_schedule(&m, MODEL_BUILDKIT, dur, dep_a, dep_b, 4) -
-                     8.0) < 1e-9);
+    assert_near(model_schedule(&m, MODEL_BUILDKIT, dur, dep_a, dep_b, 4), 8.0,
+                1e-9);
 }
 
 static void model__apt_and_apk_count_the_packages_named(void **state)
@@ -156,14 +158,16 @@ static void model__calibrated_step_wins_and_says_where_from(void **state)
     model_step_cost(&m, &in, &out);
     assert_int_equal(out.seconds_src, MODEL_SRC_CALIBRATED);
     assert_int_equal(out.bytes_src, MODEL_SRC_CALIBRATED);
-    assert_true(fabs(out.seconds - 42.5) < 1e-9);
+    assert_near(out.seconds, 42.5, 1e-9);
     assert_int_equal(out.bytes, 123456);
     assert_string_equal(out.rule, "ci.log:17");
     /* under the legacy builder: the measured work, legacy's overhead */
     in.builder = MODEL_LEGACY;
     model_step_cost(&m, &in, &out);
-    assert_true(fabs(out.seconds - (42.5 - m.b[MODEL_BUILDKIT].step_overhead +
-                                    m.b[MODEL_LEGACY].step_overhead)) < 1e-9);
+    assert_near(out.seconds,
+                42.5 - m.b[MODEL_BUILDKIT].step_overhead +
+                    m.b[MODEL_LEGACY].step_overhead,
+                1e-9);
     /* another instruction: not calibrated */
     in.text = "RUN npm test";
     in.command = "npm test";
@@ -179,6 +183,22 @@ static const struct model_calib_step *find_step(const struct model_calib *c,
         if (!strncmp(c->steps[i].text, prefix, strlen(prefix)))
             return &c->steps[i];
     return NULL;
+}
+
+/* Calibrate c (initialised here) from the build log text named path, as
+ * a log of df's build (may be NULL); the number of steps it measured. */
+static size_t timed(struct model_calib *c, const char *path, const char *log,
+                    const struct df_file *df)
+{
+    struct calib_ref ref = { df, NULL };
+    struct err err = ERR_INIT;
+    size_t n = 0;
+
+    model_calib_init(c);
+    if (calib_timings(c, path, log, strlen(log), df ? &ref : NULL, &n, &err) <
+        0)
+        fail_msg("%s", err.msg);
+    return n;
 }
 
 /* A GitHub Actions job log: timestamps and colour codes before BuildKit's
@@ -199,27 +219,20 @@ static void calib__ci_timestamps_and_ansi_codes_are_stripped(void **state)
         "2026-01-05T10:00:42.0000000Z #7 DONE 1.0s\n";
     struct df_file *df = tu_parse_df("FROM python:3.12\nRUN pip install -r "
                                      "requirements.txt\nCOPY . /app\n");
-    struct calib_ref ref = { df, NULL };
     struct model_calib c;
-    struct err err = ERR_INIT;
-    size_t n = 0;
     const struct model_calib_step *s;
 
     (void)state;
-    model_calib_init(&c);
-    assert_int_equal(calib_timings(&c, "job.log", log, strlen(log), &ref, &n,
-                                   &err),
-                     0);
-    assert_int_equal(n, 2);
+    assert_int_equal(timed(&c, "job.log", log, df), 2);
     s = find_step(&c, "RUN pip");
     assert_non_null(s);
-    assert_true(fabs(s->seconds - 40.0) < 1e-9);
+    assert_near(s->seconds, 40.0, 1e-9);
     assert_int_equal(s->stage, 0);
     assert_int_equal(s->builder, MODEL_BUILDKIT);
-    assert_true(fabs(c.fixed[MODEL_BUILDKIT].export_total - 1.0) < 1e-9);
-    assert_true(fabs(c.fixed[MODEL_BUILDKIT].start - 0.1) < 1e-9);
+    assert_near(c.fixed[MODEL_BUILDKIT].export_total, 1.0, 1e-9);
+    assert_near(c.fixed[MODEL_BUILDKIT].start, 0.1, 1e-9);
     /* the build's wall time: first stamped line to the last */
-    assert_true(fabs(c.fixed[MODEL_BUILDKIT].wall - 41.9) < 1e-6);
+    assert_near(c.fixed[MODEL_BUILDKIT].wall, 41.9, 1e-6);
     assert_true(c.fixed[MODEL_LEGACY].wall < 0);
     model_calib_free(&c);
     df_file_free(df);
@@ -247,25 +260,20 @@ static void calib__legacy_log_with_timestamps_times_each_step(void **state)
         "2026-01-05T10:00:08.300Z Successfully built 11aa22bb33cc\n";
     struct df_file *df = tu_parse_df("FROM alpine:3.19\nRUN apk add --no-cache "
                                      "git\nCMD [\"git\"]\n");
-    struct calib_ref ref = { df, NULL };
     struct model_calib c;
-    struct err err = ERR_INIT;
     const struct model_calib_step *s;
 
     (void)state;
-    model_calib_init(&c);
-    assert_int_equal(calib_timings(&c, "legacy.log", log, strlen(log), &ref,
-                                   NULL, &err),
-                     0);
+    timed(&c, "legacy.log", log, df);
     s = find_step(&c, "RUN apk");
     assert_non_null(s);
-    assert_true(fabs(s->seconds - 6.25) < 1e-6);
+    assert_near(s->seconds, 6.25, 1e-6);
     assert_int_equal(s->builder, MODEL_LEGACY);
-    assert_true(fabs(c.fixed[MODEL_LEGACY].wall - 8.3) < 1e-6);
+    assert_near(c.fixed[MODEL_LEGACY].wall, 8.3, 1e-6);
     assert_true(c.fixed[MODEL_BUILDKIT].wall < 0);
     s = find_step(&c, "CMD");
     assert_non_null(s);
-    assert_true(fabs(s->seconds - 1.05) < 1e-6);
+    assert_near(s->seconds, 1.05, 1e-6);
     model_calib_free(&c);
     df_file_free(df);
 }
@@ -292,22 +300,15 @@ static void calib__parallel_stages_interleave_and_failures_measure_nothing(
     struct df_file *df = tu_parse_df(
         "FROM golang:1.23 AS api\nRUN go mod download\nRUN go build -o /app "
         "./...\n\nFROM node:22 AS web\nRUN npm ci\nRUN npm run build\n");
-    struct calib_ref ref = { df, NULL };
     struct model_calib c;
-    struct err err = ERR_INIT;
-    size_t n = 0;
     const struct model_calib_step *s;
 
     (void)state;
-    model_calib_init(&c);
-    assert_int_equal(calib_timings(&c, "par.log", log, strlen(log), &ref, &n,
-                                   &err),
-                     0);
-    assert_int_equal(n, 2);
+    assert_int_equal(timed(&c, "par.log", log, df), 2);
     s = find_step(&c, "RUN npm ci");
     assert_non_null(s);
     assert_int_equal(s->stage, 1);
-    assert_true(fabs(s->seconds - 30.2) < 1e-9);
+    assert_near(s->seconds, 30.2, 1e-9);
     s = find_step(&c, "RUN go mod");
     assert_non_null(s);
     assert_int_equal(s->stage, 0);
@@ -330,17 +331,13 @@ static void calib__rawjson_vertexes_give_their_durations(void **state)
         "01.25Z\",\"completed\":\"2026-01-05T10:00:04.75Z\"}],\"logs\":"
         "[{\"vertex\":\"sha256:b\",\"data\":\"T0sK\"}]}\n";
     struct model_calib c;
-    struct err err = ERR_INIT;
     const struct model_calib_step *s;
 
     (void)state;
-    model_calib_init(&c);
-    assert_int_equal(calib_timings(&c, "raw.json", log, strlen(log), NULL,
-                                   NULL, &err),
-                     0);
+    timed(&c, "raw.json", log, NULL);
     s = find_step(&c, "RUN apk add git");
     assert_non_null(s);
-    assert_true(fabs(s->seconds - 3.5) < 1e-6);
+    assert_near(s->seconds, 3.5, 1e-6);
     assert_int_equal(s->stage, -1);
     model_calib_free(&c);
 }
@@ -485,40 +482,35 @@ static void model__machine_factor_scales_the_profile_not_the_logs(
                       "#2 [2/2] RUN make\n"
                       "#2 DONE 3.0s\n";
     struct df_file *df = tu_parse_df("FROM alpine\nRUN make\n");
-    struct calib_ref ref = { df, NULL };
     struct model_calib c;
-    struct err err = ERR_INIT;
     struct model m, m2;
     struct model_step_in in = { 0 };
     struct model_cost cost;
 
     (void)state;
-    model_calib_init(&c);
-    assert_int_equal(calib_timings(&c, "plain.log", log, strlen(log), &ref,
-                                   NULL, &err),
-                     0);
+    timed(&c, "plain.log", log, df);
     assert_true(c.fixed[MODEL_BUILDKIT].wall < 0);
     assert_int_equal(model_profile(&m, "docker-20.10"), 0);
     m2 = m;
     model_scale(&m2, 2);
-    assert_true(fabs(m2.scale - 2) < 1e-12);
-    assert_true(fabs(m2.b[MODEL_BUILDKIT].cached_step -
-                     2 * m.b[MODEL_BUILDKIT].cached_step) < 1e-12);
-    assert_true(fabs(m2.b[MODEL_LEGACY].meta_step -
-                     2 * m.b[MODEL_LEGACY].meta_step) < 1e-12);
-    assert_true(fabs(m2.extract_layer - 2 * m.extract_layer) < 1e-12);
-    assert_true(fabs(m2.pack_mbps - m.pack_mbps / 2) < 1e-12);
-    assert_true(fabs(m2.pull_mbps - m.pull_mbps) < 1e-12);
-    assert_true(fabs(m2.run_seconds - m.run_seconds) < 1e-12);
-    assert_true(fabs(m2.runs[0].seconds - m.runs[0].seconds) < 1e-12);
+    assert_near(m2.scale, 2, 1e-12);
+    assert_near(m2.b[MODEL_BUILDKIT].cached_step,
+                2 * m.b[MODEL_BUILDKIT].cached_step, 1e-12);
+    assert_near(m2.b[MODEL_LEGACY].meta_step, 2 * m.b[MODEL_LEGACY].meta_step,
+                1e-12);
+    assert_near(m2.extract_layer, 2 * m.extract_layer, 1e-12);
+    assert_near(m2.pack_mbps, m.pack_mbps / 2, 1e-12);
+    assert_near(m2.pull_mbps, m.pull_mbps, 1e-12);
+    assert_near(m2.run_seconds, m.run_seconds, 1e-12);
+    assert_near(m2.runs[0].seconds, m.runs[0].seconds, 1e-12);
     /* an uncalibrated RUN: overhead scaled, work not */
     in.kind = MODEL_RUN;
     in.builder = MODEL_BUILDKIT;
     in.text = "RUN ./configure";
     in.command = "./configure";
     model_step_cost(&m2, &in, &cost);
-    assert_true(fabs(cost.seconds - (2 * m.b[MODEL_BUILDKIT].step_overhead +
-                                     m.run_seconds)) < 1e-9);
+    assert_near(cost.seconds,
+                2 * m.b[MODEL_BUILDKIT].step_overhead + m.run_seconds, 1e-9);
     /* the logged step keeps its measured time */
     m2.calib = &c;
     in.stage = 0;
@@ -526,9 +518,9 @@ static void model__machine_factor_scales_the_profile_not_the_logs(
     in.command = "make";
     model_step_cost(&m2, &in, &cost);
     assert_int_equal(cost.seconds_src, MODEL_SRC_CALIBRATED);
-    assert_true(fabs(cost.seconds - 3.0) < 1e-9);
+    assert_near(cost.seconds, 3.0, 1e-9);
     model_scale(&m2, 0); /* ignored */
-    assert_true(fabs(m2.scale - 2) < 1e-12);
+    assert_near(m2.scale, 2, 1e-12);
     model_calib_free(&c);
     df_file_free(df);
 }

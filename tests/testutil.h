@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,14 @@
 
 #include "dockerfile.h"
 #include "err.h"
+
+/* Assert that a and b (doubles) differ by less than eps, naming both. */
+#define assert_near(a, b, eps)                                                 \
+    do {                                                                       \
+        double tu_a_ = (a), tu_b_ = (b);                                       \
+        if (!(fabs(tu_a_ - tu_b_) < (eps)))                                    \
+            fail_msg("%s is %.12g, want %.12g", #a, tu_a_, tu_b_);             \
+    } while (0)
 
 /* mkdtemp a folder under /tmp; caller frees the string. */
 static inline char *tu_tmpdir(void)
