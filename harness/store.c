@@ -267,7 +267,7 @@ static const char *const queries[Q_COUNT] = {
                      " author_time, subject) VALUES (?, ?, ?, ?)",
     [Q_BUILD_DONE] = "SELECT 1 FROM builds WHERE run_id = ? AND strategy = ?"
                      " AND commit_sha = ?",
-    [Q_BUILD_PUT] = "INSERT INTO builds (id, run_id, commit_sha, seq,"
+    [Q_BUILD_PUT] = "INSERT OR FAIL INTO builds (id, run_id, commit_sha, seq,"
                     " strategy, builder, status, seconds, bytes_pulled,"
                     " bytes_pushed, steps_hit, steps_miss, error,"
                     " registry_bytes, cache_bytes, step_list, transfer_list,"
@@ -281,16 +281,18 @@ static const char *const queries[Q_COUNT] = {
                    " (SELECT coalesce(max(list_id), 0) + 1"
                    "  FROM transfer_lists),"
                    " (SELECT coalesce(max(id), 0) + 1 FROM transfer_items)",
-    [Q_STEP_ITEM_PUT] = "INSERT INTO step_items (id, stage, line,"
+    [Q_STEP_ITEM_PUT] = "INSERT OR FAIL INTO step_items (id, stage, line,"
                         " instruction, outcome, seconds, layer_bytes,"
                         " bytes_pulled, reason)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [Q_STEP_LINK_PUT] = "INSERT INTO step_lists (list_id, step_index,"
+    [Q_STEP_LINK_PUT] = "INSERT OR FAIL INTO step_lists (list_id, step_index,"
                         " item_id) VALUES (?, ?, ?)",
-    [Q_XFER_ITEM_PUT] = "INSERT INTO transfer_items (id, direction, digest,"
-                        " bytes, kind) VALUES (?, ?, ?, ?, ?)",
-    [Q_XFER_LINK_PUT] = "INSERT INTO transfer_lists (list_id, seq, item_id)"
-                        " VALUES (?, ?, ?)",
+    [Q_XFER_ITEM_PUT] =
+        "INSERT OR FAIL INTO transfer_items (id, direction, digest,"
+        " bytes, kind) VALUES (?, ?, ?, ?, ?)",
+    [Q_XFER_LINK_PUT] =
+        "INSERT OR FAIL INTO transfer_lists (list_id, seq, item_id)"
+        " VALUES (?, ?, ?)",
     [Q_SUMMARY] = "SELECT strategy, count(*), sum(status = 'ok'),"
                   " sum(steps_hit), sum(steps_miss), total(seconds),"
                   " sum(bytes_pulled), sum(bytes_pushed),"
@@ -329,7 +331,10 @@ static const char *const queries[Q_COUNT] = {
  * dominated a replay's writes.  An inserter repeats a one-row INSERT's
  * value tuple; st[k] inserts 1 << k rows and is prepared when first used,
  * so n rows take n / 64 statements of 64 rows and one per bit set in
- * n % 64.
+ * n % 64.  Their INSERTs say OR FAIL: a statement of many rows that may
+ * abort keeps a journal of every page it changes, to undo its own rows
+ * (a seventh of a long replay's time), while the caller already rolls
+ * back the whole savepoint or batch on any error.
  */
 #define ROW_SIZES 7 /* 1 to 64 rows per statement */
 
