@@ -23,7 +23,11 @@ void *arena_alloc(struct arena *a, size_t size)
     if (!need)
         need = align;
     if (!c || c->cap - c->used < need) {
-        size_t cap = need > CHUNK ? need : CHUNK;
+        size_t cap = !c                   ? (a->first ? a->first : CHUNK)
+                     : c->cap < CHUNK / 2 ? 2 * c->cap
+                                          : CHUNK;
+        if (cap < need)
+            cap = need;
         c = xmalloc(sizeof(*c) + cap);
         c->used = 0;
         c->cap = cap;

@@ -3,7 +3,9 @@
  *
  * A replay makes hundreds of short strings per commit (key parts, reasons,
  * digests); one malloc and free each dominated the profile.  An arena
- * hands out memory from 64 KiB chunks and frees them all at once.
+ * hands out memory from 64 KiB chunks and frees them all at once.  An
+ * arena that usually holds a few short strings can start smaller: its
+ * chunks then double from `first` bytes up to 64 KiB.
  */
 #ifndef HARNESS_ARENA_H
 #define HARNESS_ARENA_H
@@ -14,9 +16,13 @@ struct arena_chunk;
 
 struct arena {
     struct arena_chunk *chunks; /* newest first */
+    size_t first;               /* the first chunk's size; 0: 64 KiB */
 };
 
-#define ARENA_INIT {NULL}
+#define ARENA_INIT                                                             \
+    {                                                                          \
+        NULL, 0                                                                \
+    }
 
 /* size bytes, zeroed, aligned for any type; never NULL (dies on OOM). */
 void *arena_alloc(struct arena *a, size_t size);

@@ -402,11 +402,14 @@ void explain_build(struct sim_result *out, const struct sim_config *cfg,
     sim_execute(cfg, &sb, &v, 0, out);
     for (i = 0; i < kb->nsteps; i++) {
         struct sim_step *o = &out->steps[i];
-        if (o->outcome == OUTCOME_MISS && !o->reason[0] &&
-            !explain_miss(o->reason, sizeof(o->reason),
-                          okb ? &before : NULL, &after, out->steps, i))
-            snprintf(o->reason, sizeof(o->reason),
-                     "not in the runner's cache");
+        char why[SIM_REASON_MAX];
+        if (o->outcome != OUTCOME_MISS || o->reason[0])
+            continue;
+        if (explain_miss(why, sizeof(why), okb ? &before : NULL, &after,
+                         out->steps, i))
+            sim_step_reason_copy(out, i, why);
+        else
+            sim_step_reason_static(out, i, "not in the runner's cache");
     }
     sim_result_count(out);
     dmap_release(&rv.keys);

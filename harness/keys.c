@@ -1173,6 +1173,41 @@ static void mark_final(struct kctx *k)
     }
 }
 
+/* The slot a key starts probing at: keys are SHA-256, so any 8 of their
+ * bytes are as good as a hash. */
+static size_t index_slot(const struct key_build *kb, const unsigned char *key)
+{
+    uint64_t h;
+
+    memcpy(&h, key, sizeof(h));
+    return (size_t)h & kb->index_mask;
+}
+
+/* Index the vertices by key; the first step of a key keeps the slot, as
+ * the scan of key_build_find() would find it first. */
+static void index_steps(struct key_build *kb)
+{
+    size_t cap = 16;
+
+    if (kb->nsteps > UINT32_MAX / 4)
+        return; /* key_build_find() scans */
+    while (cap < 2 * kb->nsteps)
+        cap *= 2;
+    kb->index = arena_alloc(&kb->arena, cap * sizeof(*kb->index));
+    kb->index_mask = cap - 1;
+    for (size_t i = 0; i < kb->nsteps; i++) {
+        const unsigned char *key = kb->steps[i].key;
+        size_t at = index_slot(kb, key);
+        if (!kb->steps[i].vertex)
+            continue;
+        while (kb->index[at] &&
+               memcmp(kb->steps[kb->index[at] - 1].key, key, SHA256_LEN))
+            at = (at + 1) & kb->index_mask;
+        if (!kb->index[at])
+            kb->index[at] = (uint32_t)i + 1;
+    }
+}
+
 int keys_compute(struct key_build **out, const struct df_file *df,
                  struct ctx *ctx, const struct keys_options *opts,
                  struct err *err)
@@ -1235,6 +1270,7 @@ int keys_compute(struct key_build **out, const struct df_file *df,
     }
     kb->nsteps = n;
     mark_final(&k);
+    index_steps(kb);
 out:
     free(k.stage_last);
     free(k.stage_built);
@@ -1260,6 +1296,13 @@ int key_build_find(const struct key_build *kb, const unsigned char *key)
 {
     size_t i;
 
+    if (kb->index) {
+        for (i = index_slot(kb, key); kb->index[i];
+             i = (i + 1) & kb->index_mask)
+            if (!memcmp(kb->steps[kb->index[i] - 1].key, key, SHA256_LEN))
+                return (int)kb->index[i] - 1;
+        return -1;
+    }
     for (i = 0; i < kb->nsteps; i++)
         if (kb->steps[i].vertex && !memcmp(kb->steps[i].key, key, SHA256_LEN))
             return (int)i;

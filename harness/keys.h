@@ -121,6 +121,11 @@ struct key_build {
     int failed;             /* the build would fail at failed_step */
     int failed_step;
     char error[512];
+    /* key_build_find()'s index: open addressing over index_mask + 1
+     * slots (at least twice the steps), each a step's index + 1 or 0; in
+     * the arena.  NULL: scan the steps. */
+    uint32_t *index;
+    size_t index_mask;
 };
 
 /*
@@ -135,7 +140,8 @@ int keys_compute(struct key_build **out, const struct df_file *df,
 
 void key_build_free(struct key_build *kb);
 
-/* The step whose key equals `key`, or -1. */
+/* The first step (a vertex) whose key equals `key`, or -1.  Constant
+ * time: a replay asks this of every step that missed. */
 int key_build_find(const struct key_build *kb, const unsigned char *key);
 
 /* The value of the part named `name` of a step, or NULL. */

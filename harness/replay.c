@@ -53,17 +53,21 @@ static void explain_misses(struct replay *rp, const struct plan *p,
     now.df = p->df;
     now.ctx = p->ctx;
     for (i = 0; i < r->nsteps; i++) {
-        struct sim_step *s = &r->steps[i];
+        const struct sim_step *s = &r->steps[i];
+        char why[SIM_REASON_MAX];
         if (s->outcome != OUTCOME_MISS || s->reason[0])
             continue;
-        if (!explain_miss_memo(s->reason, sizeof(s->reason),
-                               before.kb ? &before : NULL, &now, r->steps, i,
-                               i < rp->nmemo[b] ? &rp->memo[b][i] : NULL))
-            snprintf(s->reason, sizeof(s->reason), "%s",
-                     now.kb->steps[i].kind == DF_FROM
-                         ? "the base image is not on the runner: it is pulled"
-                     : r->fallback[0] ? r->fallback
-                                      : "not in the cache");
+        if (explain_miss_memo(why, sizeof(why), before.kb ? &before : NULL,
+                              &now, r->steps, i,
+                              i < rp->nmemo[b] ? &rp->memo[b][i] : NULL))
+            sim_step_reason_copy(r, i, why);
+        else if (now.kb->steps[i].kind == DF_FROM)
+            sim_step_reason_static(
+                r, i, "the base image is not on the runner: it is pulled");
+        else if (r->fallback[0])
+            sim_step_reason_copy(r, i, r->fallback);
+        else
+            sim_step_reason_static(r, i, "not in the cache");
     }
 }
 

@@ -18,6 +18,7 @@
  */
 #include "strategy.h"
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,22 +71,49 @@ const char *xfer_kind_name(enum xfer_kind k)
 void sim_result_init(struct sim_result *r, size_t nsteps)
 {
     memset(r, 0, sizeof(*r));
-    /* Zero each step but its reason buffer (most of a step's size, and
-     * most steps never get a reason): a replay makes a hundred of these
-     * per commit. */
     r->steps = xmalloc((nsteps + 1) * sizeof(*r->steps));
-    for (size_t i = 0; i <= nsteps; i++) {
-        memset(&r->steps[i], 0, offsetof(struct sim_step, reason));
-        r->steps[i].reason[0] = '\0';
-    }
+    memset(r->steps, 0, (nsteps + 1) * sizeof(*r->steps));
+    for (size_t i = 0; i <= nsteps; i++)
+        r->steps[i].reason = "";
     r->nsteps = nsteps;
+    /* the reasons of a hundred steps that follow a miss fit in 4 KiB */
+    r->reasons.first = 1024;
 }
 
 void sim_result_release(struct sim_result *r)
 {
     free(r->steps);
     free(r->xfers);
+    arena_release(&r->reasons);
     memset(r, 0, sizeof(*r));
+}
+
+void sim_step_reason(struct sim_result *r, size_t i, const char *fmt, ...)
+{
+    char text[SIM_REASON_MAX];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    r->steps[i].reason =
+        arena_memdup(&r->reasons, text,
+                     (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
+}
+
+void sim_step_reason_copy(struct sim_result *r, size_t i, const char *text)
+{
+    size_t n = strnlen(text, SIM_REASON_MAX - 1);
+
+    r->steps[i].reason = arena_memdup(&r->reasons, text, n);
+}
+
+void sim_step_reason_static(struct sim_result *r, size_t i, const char *text)
+{
+    r->steps[i].reason = text;
 }
 
 void sim_result_xfer(struct sim_result *r, enum xfer_dir dir,
@@ -201,16 +229,15 @@ static void tentative(const struct sim_build *b, const struct sim_view *v,
 
         if (kb->failed && (int)i > kb->failed_step) {
             o->outcome = OUTCOME_SKIPPED;
-            snprintf(o->reason, sizeof(o->reason),
-                     "the build failed at line %d",
-                     kb->steps[kb->failed_step].line);
+            sim_step_reason(out, i, "the build failed at line %d",
+                            kb->steps[kb->failed_step].line);
         } else if (kb->failed && (int)i == kb->failed_step) {
             o->outcome = OUTCOME_MISS;
-            snprintf(o->reason, sizeof(o->reason), "%s", kb->error);
+            sim_step_reason_copy(out, i, kb->error);
         } else if (!s->built) {
             o->outcome = OUTCOME_SKIPPED;
-            snprintf(o->reason, sizeof(o->reason),
-                     "stage %d is not needed for the target", s->stage);
+            sim_step_reason(out, i, "stage %d is not needed for the target",
+                            s->stage);
         } else if (!s->vertex) {
             o->outcome = OUTCOME_NONE;
         } else if (is_external_from(s)) {
@@ -228,8 +255,7 @@ static void tentative(const struct sim_build *b, const struct sim_view *v,
         } else {
             o->outcome = OUTCOME_MISS;
             if (v->miss_reason)
-                snprintf(o->reason, sizeof(o->reason), "%s",
-                         v->miss_reason);
+                sim_step_reason_copy(out, i, v->miss_reason);
         }
     }
 }
@@ -276,9 +302,10 @@ static void needs(const struct sim_config *cfg, const struct key_build *kb,
         }
         if (exec[i] && !recs[i].has_layer) {
             o->outcome = OUTCOME_MISS;
-            snprintf(o->reason, sizeof(o->reason),
-                     "its cache record has no layer (only final-image "
-                     "layers are cached) and a later step needs its files");
+            sim_step_reason_static(
+                out, i,
+                "its cache record has no layer (only final-image layers are "
+                "cached) and a later step needs its files");
             if (parent >= 0)
                 exec[parent] = 1;
             if (s->source >= 0)

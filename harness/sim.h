@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "sha256.h"
 
 enum outcome {
@@ -36,14 +37,22 @@ struct sim_transfer {
     uint64_t bytes;
 };
 
+/* A step's reason is cut to this many bytes, its terminator included. */
+#define SIM_REASON_MAX 512
+
+/* A replay holds a hundred builds of a hundred steps each at a time: a
+ * step keeps its reason, which most steps do not have, as a pointer. */
 struct sim_step {
     enum outcome outcome;
+    int from_layer; /* a hit whose record carried its layer */
     double seconds;
     uint64_t layer_bytes; /* size of the layer it produced or reused */
     uint64_t bytes_pulled;
     unsigned char layer[SHA256_LEN]; /* layer digest, zero if none */
-    int from_layer; /* a hit whose record carried its layer */
-    char reason[512];                /* why it missed (or "") */
+    /* Why it missed, "" if not said: set with sim_step_reason*(), never
+     * NULL; the result's (or a string literal), valid until
+     * sim_result_release(). */
+    const char *reason;
 };
 
 struct sim_result {
@@ -63,6 +72,7 @@ struct sim_result {
     /* Why a step missed when its key did not change since the previous
      * build (set by the strategy, e.g. "runner 2 of 4 had not built it"). */
     char fallback[192];
+    struct arena reasons; /* the steps' reasons */
 };
 
 void sim_result_init(struct sim_result *r, size_t nsteps);
@@ -71,6 +81,15 @@ void sim_result_release(struct sim_result *r);
 void sim_result_xfer(struct sim_result *r, enum xfer_dir dir,
                      enum xfer_kind kind, const unsigned char *digest,
                      uint64_t bytes);
+/* Set step i's reason, printf-style, cut to SIM_REASON_MAX - 1 bytes, in
+ * r's storage. */
+void sim_step_reason(struct sim_result *r, size_t i, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Set step i's reason to a copy of text (cut as above). */
+void sim_step_reason_copy(struct sim_result *r, size_t i, const char *text);
+/* Set step i's reason to text itself, which must outlive r (a string
+ * literal shorter than SIM_REASON_MAX). */
+void sim_step_reason_static(struct sim_result *r, size_t i, const char *text);
 /* Sum hits/misses over the steps. */
 void sim_result_count(struct sim_result *r);
 

@@ -203,11 +203,13 @@ static void local_build(struct strategy *s, const struct sim_build *b,
         if (out->steps[i].outcome == OUTCOME_MISS &&
             !out->steps[i].reason[0] && kb->steps[i].vertex &&
             dset_has(&p->evicted, kb->steps[i].key))
-            snprintf(out->steps[i].reason, sizeof(out->steps[i].reason),
-                     "its cache entry was removed by garbage collection "
-                     "(%s)",
-                     s->cfg->cache_limit ? "--cache-limit"
-                                         : "BuildKit's default GC policy");
+            sim_step_reason_static(
+                out, i,
+                s->cfg->cache_limit ? "its cache entry was removed by garbage "
+                                      "collection (--cache-limit)"
+                                    : "its cache entry was removed by garbage "
+                                      "collection (BuildKit's default GC "
+                                      "policy)");
     for (i = 0; i < kb->nsteps; i++) {
         const struct key_step *st = &kb->steps[i];
         const struct sim_step *o = &out->steps[i];

@@ -138,10 +138,10 @@ static void nc_build(struct strategy *s, const struct sim_build *b,
             continue;
         }
         if (o->outcome == OUTCOME_MISS && !o->reason[0] && st->vertex)
-            snprintf(o->reason, sizeof(o->reason), "%s",
-                     reused_under_no_cache(s, kb, i)
-                         ? "not built before on this runner"
-                         : "--no-cache: the step runs again");
+            sim_step_reason_static(out, i,
+                                   reused_under_no_cache(s, kb, i)
+                                       ? "not built before on this runner"
+                                       : "--no-cache: the step runs again");
         if (kb->failed && (int)i >= kb->failed_step)
             continue;
         if (reused_under_no_cache(s, kb, i)) {

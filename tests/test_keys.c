@@ -11,6 +11,7 @@
  */
 #include "testutil.h"
 
+#include "buf.h"
 #include "explain.h"
 #include "plan.h"
 #include "repo.h"
@@ -1190,6 +1191,81 @@ static void keys__dockerfile_removed_fails_the_plan(void **state)
          .plan_fails = "no such file");
 }
 
+/* ---- finding a step by its key ---- */
+
+/* A legacy chain of n LABELs after FROM (one inserted after label `extra`
+ * when extra >= 0), keyed. */
+static struct key_build *label_chain(size_t n, int extra,
+                                     struct df_file **df_out)
+{
+    struct keys_options o = { .builder = BUILDER_LEGACY };
+    struct key_build *kb = NULL;
+    struct df_file *df = NULL;
+    struct err err = ERR_INIT;
+    struct buf b = BUF_INIT;
+
+    buf_adds(&b, "FROM alpine:3.19\n");
+    for (size_t i = 0; i < n; i++) {
+        buf_printf(&b, "LABEL step%zu=\"%zu\"\n", i, i);
+        if ((int)i == extra)
+            buf_adds(&b, "LABEL inserted=yes\n");
+    }
+    assert_int_equal(
+        df_parse(&df, "Dockerfile", buf_cstr(&b), b.len, NULL, &err), 0);
+    assert_int_equal(keys_compute(&kb, df, NULL, &o, &err), 0);
+    buf_release(&b);
+    *df_out = df;
+    return kb;
+}
+
+static void keys__find_on_a_200_step_legacy_chain_gives_each_step(void **state)
+{
+    struct df_file *df, *df2;
+    struct key_build *kb = label_chain(200, -1, &df);
+    struct key_build *now = label_chain(200, 99, &df2);
+    size_t i;
+
+    (void)state;
+    assert_int_equal(kb->nsteps, 201);
+    assert_non_null(kb->index);
+    for (i = 0; i < kb->nsteps; i++)
+        assert_int_equal(key_build_find(kb, kb->steps[i].key), (int)i);
+    /* a LABEL inserted after the 100th: the steps before it are found
+     * where they were, every legacy step from it on has a new key */
+    for (i = 0; i < now->nsteps; i++)
+        assert_int_equal(key_build_find(kb, now->steps[i].key),
+                         i <= 100 ? (int)i : -1);
+    key_build_free(kb);
+    key_build_free(now);
+    df_file_free(df);
+    df_file_free(df2);
+}
+
+static void
+keys__find_gives_the_first_of_two_stages_with_the_same_steps(void **state)
+{
+    const char *text = "FROM alpine:3.19 AS a\nRUN make\n"
+                       "FROM alpine:3.19 AS b\nRUN make\n"
+                       "FROM alpine:3.19\nCOPY --from=a /x /x\n"
+                       "COPY --from=b /x /y\n";
+    struct keys_options o = { .builder = BUILDER_BUILDKIT };
+    struct key_build *kb = NULL;
+    struct df_file *df = NULL;
+    struct err err = ERR_INIT;
+    unsigned char none[SHA256_LEN];
+
+    (void)state;
+    assert_int_equal(
+        df_parse(&df, "Dockerfile", text, strlen(text), NULL, &err), 0);
+    assert_int_equal(keys_compute(&kb, df, NULL, &o, &err), 0);
+    assert_memory_equal(kb->steps[1].key, kb->steps[3].key, SHA256_LEN);
+    assert_int_equal(key_build_find(kb, kb->steps[3].key), 1);
+    memset(none, 0x5a, sizeof(none));
+    assert_int_equal(key_build_find(kb, none), -1);
+    key_build_free(kb);
+    df_file_free(df);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1295,6 +1371,9 @@ int main(void)
             keys__build_fixed_after_a_failure_reuses_steps_before_it),
         cmocka_unit_test(keys__dockerfile_that_does_not_parse_fails_the_plan),
         cmocka_unit_test(keys__dockerfile_removed_fails_the_plan),
+        cmocka_unit_test(keys__find_on_a_200_step_legacy_chain_gives_each_step),
+        cmocka_unit_test(
+            keys__find_gives_the_first_of_two_stages_with_the_same_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
