@@ -406,52 +406,77 @@ static int read_report(struct reader *r, struct scenario *s, json_t *v)
     return 0;
 }
 
-/* The replay keys, which a repository of a fleet inherits. */
-static const struct {
-    const char *name;
-    size_t off;
-} str_keys[] = {
-    { "range", offsetof(struct scenario, range) },
-    { "dockerfile", offsetof(struct scenario, dockerfile) },
-    { "context", offsetof(struct scenario, context) },
-    { "target", offsetof(struct scenario, target) },
-    { "engine", offsetof(struct scenario, engine) },
-    { "assign", offsetof(struct scenario, assign) },
-    { "cache_limit", offsetof(struct scenario, cache_limit) },
-    { "strategies", offsetof(struct scenario, strategies) },
-    { "model", offsetof(struct scenario, model) },
+/* The replay keys, which a repository of a fleet inherits (in this
+ * order), by the kind of their field in struct scenario. */
+enum key_kind {
+    KEY_STR,        /* char * */
+    KEY_STRATEGIES, /* char *: a name list, or "all" */
+    KEY_INT,        /* long, -1 unset */
+    KEY_BOOL,       /* int, -1 unset */
+    KEY_PAIRS,      /* char ** of "K=V", its count at noff */
+    KEY_PATHS,      /* char ** of file names, its count at noff */
 };
-/* Lists of paths: calibration files. */
-static const struct {
+#define OFF(field) offsetof(struct scenario, field)
+static const struct replay_key {
     const char *name;
+    enum key_kind kind;
     size_t off, noff;
-} path_keys[] = {
-    { "timings", offsetof(struct scenario, timings),
-      offsetof(struct scenario, ntimings) },
-    { "layers", offsetof(struct scenario, layers),
-      offsetof(struct scenario, nlayers) },
-    { "manifest", offsetof(struct scenario, manifests),
-      offsetof(struct scenario, nmanifests) },
+} replay_keys[] = {
+    { "range", KEY_STR, OFF(range), 0 },
+    { "dockerfile", KEY_STR, OFF(dockerfile), 0 },
+    { "context", KEY_STR, OFF(context), 0 },
+    { "target", KEY_STR, OFF(target), 0 },
+    { "engine", KEY_STR, OFF(engine), 0 },
+    { "assign", KEY_STR, OFF(assign), 0 },
+    { "cache_limit", KEY_STR, OFF(cache_limit), 0 },
+    { "strategies", KEY_STRATEGIES, OFF(strategies), 0 },
+    { "model", KEY_STR, OFF(model), 0 },
+    { "runners", KEY_INT, OFF(runners), 0 },
+    { "seed", KEY_INT, OFF(seed), 0 },
+    { "keep_tags", KEY_INT, OFF(keep_tags), 0 },
+    { "cores", KEY_INT, OFF(cores), 0 },
+    { "first_parent", KEY_BOOL, OFF(first_parent), 0 },
+    { "reproducible", KEY_BOOL, OFF(reproducible), 0 },
+    { "no_git_dir", KEY_BOOL, OFF(no_git_dir), 0 },
+    { "build_args", KEY_PAIRS, OFF(build_args), OFF(nbuild_args) },
+    { "timings", KEY_PATHS, OFF(timings), OFF(ntimings) },
+    { "layers", KEY_PATHS, OFF(layers), OFF(nlayers) },
+    { "manifest", KEY_PATHS, OFF(manifests), OFF(nmanifests) },
+    { "bases", KEY_PAIRS, OFF(bases), OFF(nbases) },
 };
-static const struct {
-    const char *name;
-    size_t off;
-} int_keys[] = {
-    { "runners", offsetof(struct scenario, runners) },
-    { "seed", offsetof(struct scenario, seed) },
-    { "keep_tags", offsetof(struct scenario, keep_tags) },
-    { "cores", offsetof(struct scenario, cores) },
-};
-static const struct {
-    const char *name;
-    size_t off;
-} bool_keys[] = {
-    { "first_parent", offsetof(struct scenario, first_parent) },
-    { "reproducible", offsetof(struct scenario, reproducible) },
-    { "no_git_dir", offsetof(struct scenario, no_git_dir) },
-};
+#undef OFF
 #define NKEYS(t)            (sizeof(t) / sizeof((t)[0]))
 #define FIELD(s, type, off) ((type *)(void *)((char *)(s) + (off)))
+
+static int is_list(enum key_kind kind)
+{
+    return kind == KEY_PAIRS || kind == KEY_PATHS;
+}
+
+/* Read replay key rk into s. */
+static int read_replay_key(struct reader *r, struct scenario *s,
+                           const struct replay_key *rk, json_t *v)
+{
+    const char *k = rk->name;
+
+    switch (rk->kind) {
+    case KEY_STR:
+        return get_str(r, v, k, FIELD(s, char *, rk->off));
+    case KEY_STRATEGIES:
+        return get_strategies(r, v, FIELD(s, char *, rk->off));
+    case KEY_INT:
+        return get_int(r, v, k, FIELD(s, long, rk->off));
+    case KEY_BOOL:
+        return get_bool(r, v, k, FIELD(s, int, rk->off));
+    case KEY_PAIRS:
+        return get_pairs(r, v, k, FIELD(s, char **, rk->off),
+                         FIELD(s, size_t, rk->noff));
+    case KEY_PATHS:
+        return get_paths(r, v, k, FIELD(s, char **, rk->off),
+                         FIELD(s, size_t, rk->noff));
+    }
+    return 0;
+}
 
 static int read_entries(struct reader *r, struct scenario *top, json_t *v);
 
@@ -462,29 +487,13 @@ static int read_key(struct reader *r, struct scenario *s, const char *k,
     size_t i;
     int rc;
 
-    for (i = 0; i < NKEYS(str_keys); i++)
-        if (!strcmp(k, str_keys[i].name))
-            return !strcmp(k, "strategies")
-                       ? get_strategies(r, v, &s->strategies)
-                       : get_str(r, v, k, FIELD(s, char *, str_keys[i].off));
-    for (i = 0; i < NKEYS(int_keys); i++)
-        if (!strcmp(k, int_keys[i].name))
-            return get_int(r, v, k, FIELD(s, long, int_keys[i].off));
-    for (i = 0; i < NKEYS(bool_keys); i++)
-        if (!strcmp(k, bool_keys[i].name))
-            return get_bool(r, v, k, FIELD(s, int, bool_keys[i].off));
-    for (i = 0; i < NKEYS(path_keys); i++)
-        if (!strcmp(k, path_keys[i].name))
-            return get_paths(r, v, k, FIELD(s, char **, path_keys[i].off),
-                             FIELD(s, size_t, path_keys[i].noff));
+    for (i = 0; i < NKEYS(replay_keys); i++)
+        if (!strcmp(k, replay_keys[i].name))
+            return read_replay_key(r, s, &replay_keys[i], v);
     if (!strcmp(k, "repo"))
         return get_str(r, v, k, &s->repo);
     if (!strcmp(k, "db"))
         return get_str(r, v, k, &s->db);
-    if (!strcmp(k, "build_args"))
-        return get_pairs(r, v, k, &s->build_args, &s->nbuild_args);
-    if (!strcmp(k, "bases"))
-        return get_pairs(r, v, k, &s->bases, &s->nbases);
     if (!strcmp(k, "synth"))
         return read_synth(r, s, v);
     if (!strcmp(k, "name")) {
@@ -553,65 +562,63 @@ static void take_lines(struct reader *r, struct scenario *s, const char *prefix)
     }
 }
 
-/* A repository entry takes the replay keys it left unset from top. */
-static void inherit(struct scenario *e, const struct scenario *top)
+/* Copy replay key rk from top into e if e left it unset and top has it;
+ * 1 copied, 0 not. */
+static int inherit_key(struct scenario *e, const struct scenario *top,
+                       const struct replay_key *rk)
 {
-    size_t i;
-
-#define LINE_OF(key) add_key(e, key, scenario_line(top, key))
-    for (i = 0; i < NKEYS(str_keys); i++) {
-        char **to = FIELD(e, char *, str_keys[i].off);
-        char *const *from = FIELD(top, char *, str_keys[i].off);
-        if (!*to && *from) {
-            *to = xstrdup(*from);
-            LINE_OF(str_keys[i].name);
-        }
+    switch (rk->kind) {
+    case KEY_STR:
+    case KEY_STRATEGIES: {
+        char **to = FIELD(e, char *, rk->off);
+        char *const *from = FIELD(top, char *, rk->off);
+        if (*to || !*from)
+            return 0;
+        *to = xstrdup(*from);
+        return 1;
     }
-    for (i = 0; i < NKEYS(int_keys); i++) {
-        long *to = FIELD(e, long, int_keys[i].off);
-        const long *from = FIELD(top, long, int_keys[i].off);
-        if (*to < 0 && *from >= 0) {
-            *to = *from;
-            LINE_OF(int_keys[i].name);
-        }
+    case KEY_INT: {
+        long *to = FIELD(e, long, rk->off);
+        const long *from = FIELD(top, long, rk->off);
+        if (*to >= 0 || *from < 0)
+            return 0;
+        *to = *from;
+        return 1;
     }
-    for (i = 0; i < NKEYS(bool_keys); i++) {
-        int *to = FIELD(e, int, bool_keys[i].off);
-        const int *from = FIELD(top, int, bool_keys[i].off);
-        if (*to < 0 && *from >= 0) {
-            *to = *from;
-            LINE_OF(bool_keys[i].name);
-        }
+    case KEY_BOOL: {
+        int *to = FIELD(e, int, rk->off);
+        const int *from = FIELD(top, int, rk->off);
+        if (*to >= 0 || *from < 0)
+            return 0;
+        *to = *from;
+        return 1;
     }
-    if (!e->nbuild_args && top->nbuild_args) {
-        e->build_args = xcalloc(top->nbuild_args, sizeof(char *));
-        for (i = 0; i < top->nbuild_args; i++)
-            e->build_args[i] = xstrdup(top->build_args[i]);
-        e->nbuild_args = top->nbuild_args;
-        LINE_OF("build_args");
-    }
-    for (i = 0; i < NKEYS(path_keys); i++) {
-        char ***to = FIELD(e, char **, path_keys[i].off);
-        size_t *nto = FIELD(e, size_t, path_keys[i].noff);
-        char **const *from = FIELD(top, char **, path_keys[i].off);
-        const size_t *nfrom = FIELD(top, size_t, path_keys[i].noff);
-        size_t j;
+    case KEY_PAIRS:
+    case KEY_PATHS: {
+        char ***to = FIELD(e, char **, rk->off);
+        size_t *nto = FIELD(e, size_t, rk->noff);
+        char **const *from = FIELD(top, char **, rk->off);
+        const size_t *nfrom = FIELD(top, size_t, rk->noff);
         if (*nto || !*nfrom)
-            continue;
+            return 0;
         *to = xcalloc(*nfrom, sizeof(char *));
-        for (j = 0; j < *nfrom; j++)
+        for (size_t j = 0; j < *nfrom; j++)
             (*to)[j] = xstrdup((*from)[j]);
         *nto = *nfrom;
-        LINE_OF(path_keys[i].name);
+        return 1;
     }
-    if (!e->nbases && top->nbases) {
-        e->bases = xcalloc(top->nbases, sizeof(char *));
-        for (i = 0; i < top->nbases; i++)
-            e->bases[i] = xstrdup(top->bases[i]);
-        e->nbases = top->nbases;
-        LINE_OF("bases");
     }
-#undef LINE_OF
+    return 0;
+}
+
+/* A repository entry takes the replay keys it left unset from top, and
+ * their lines. */
+static void inherit(struct scenario *e, const struct scenario *top)
+{
+    for (size_t i = 0; i < NKEYS(replay_keys); i++)
+        if (inherit_key(e, top, &replay_keys[i]))
+            add_key(e, replay_keys[i].name,
+                    scenario_line(top, replay_keys[i].name));
 }
 
 /* "repo": "../x/api/" -> "api", with other characters made '-'. */
@@ -816,17 +823,11 @@ void scenario_release(struct scenario *s)
         free(*strs[i]);
         *strs[i] = NULL;
     }
-    for (i = 0; i < s->nbuild_args; i++)
-        free(s->build_args[i]);
-    for (i = 0; i < s->nbases; i++)
-        free(s->bases[i]);
-    free(s->build_args);
-    free(s->bases);
-    s->build_args = s->bases = NULL;
-    s->nbuild_args = s->nbases = 0;
-    for (i = 0; i < NKEYS(path_keys); i++) {
-        char ***l = FIELD(s, char **, path_keys[i].off);
-        size_t *n = FIELD(s, size_t, path_keys[i].noff), j;
+    for (i = 0; i < NKEYS(replay_keys); i++) {
+        if (!is_list(replay_keys[i].kind))
+            continue;
+        char ***l = FIELD(s, char **, replay_keys[i].off);
+        size_t *n = FIELD(s, size_t, replay_keys[i].noff), j;
         for (j = 0; j < *n; j++)
             free((*l)[j]);
         free(*l);
