@@ -29,6 +29,20 @@ const char *doctor_setup_title(const char *setup)
     return "builder";
 }
 
+/* The setup that needs no change to the image: a cache ref of its own,
+ * mode=max (message: why, here). */
+static void registry_cache(struct doctor_advice *out, size_t *n, int hits,
+                           const char *message, const char *ref)
+{
+    struct doctor_advice *a = add(out, n, "registry-cache", hits);
+
+    snprintf(a->message, sizeof(a->message), "%s", message);
+    snprintf(a->fix, sizeof(a->fix),
+             "docker buildx build --cache-to type=registry,ref=%s-cache,"
+             "mode=max --cache-from type=registry,ref=%s-cache",
+             ref, ref);
+}
+
 static void buildkit_with_inline(struct doctor_advice *out, size_t *n,
                                  const struct image_facts *f, const char *ref)
 {
@@ -49,15 +63,12 @@ static void buildkit_with_inline(struct doctor_advice *out, size_t *n,
              "keep --build-arg BUILDKIT_INLINE_CACHE=1 on the build that "
              "pushes %s (with buildx: --cache-to type=inline)",
              ref);
-    a = add(out, n, "registry-cache", -1);
-    snprintf(a->message, sizeof(a->message),
-             "inline cache is mode=min: it records the final stage only, so "
-             "the builder stages of a multi-stage Dockerfile run again on a "
-             "fresh runner; a separate cache ref with mode=max keeps them");
-    snprintf(a->fix, sizeof(a->fix),
-             "docker buildx build --cache-to type=registry,ref=%s-cache,"
-             "mode=max --cache-from type=registry,ref=%s-cache",
-             ref, ref);
+    registry_cache(out, n, -1,
+                   "inline cache is mode=min: it records the final stage "
+                   "only, so the builder stages of a multi-stage Dockerfile "
+                   "run again on a fresh runner; a separate cache ref with "
+                   "mode=max keeps them",
+                   ref);
 }
 
 static void buildkit_without_inline(struct doctor_advice *out, size_t *n,
@@ -74,15 +85,11 @@ static void buildkit_without_inline(struct doctor_advice *out, size_t *n,
              "add --build-arg BUILDKIT_INLINE_CACHE=1 to the build that "
              "pushes %s (with buildx: --cache-to type=inline)",
              ref);
-    a = add(out, n, "registry-cache", 1);
-    snprintf(a->message, sizeof(a->message),
-             "without changing the image: export the cache to a ref of "
-             "its own (mode=max also keeps the builder stages of a "
-             "multi-stage build)");
-    snprintf(a->fix, sizeof(a->fix),
-             "docker buildx build --cache-to type=registry,ref=%s-cache,"
-             "mode=max --cache-from type=registry,ref=%s-cache",
-             ref, ref);
+    registry_cache(out, n, 1,
+                   "without changing the image: export the cache to a ref "
+                   "of its own (mode=max also keeps the builder stages of a "
+                   "multi-stage build)",
+                   ref);
 }
 
 static void buildkit_unknown_inline(struct doctor_advice *out, size_t *n,
