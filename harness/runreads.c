@@ -452,6 +452,18 @@ void run_reads_describe(struct buf *b, const struct run_reads *rr)
         buf_adds(b, ", the environment");
 }
 
+/* Whether the first len bytes of a path component (as far as the 255 that
+ * a pattern keeps) hold a glob metacharacter.  Without one a component is
+ * compared as it is, with no copy: keys ask this of every WORKDIR and COPY
+ * destination against every system folder. */
+static int has_glob(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len && i < 255; i++)
+        if (s[i] == '*' || s[i] == '?' || s[i] == '[' || s[i] == '\\')
+            return 1;
+    return 0;
+}
+
 /* Compare the components of a and b up to the shorter one. */
 int rr_paths_overlap(const char *a, const char *b)
 {
@@ -461,18 +473,17 @@ int rr_paths_overlap(const char *a, const char *b)
         b++;
     while (*a && *b) {
         size_t la = strcspn(a, "/"), lb = strcspn(b, "/");
-        char ca[256], cb[256];
-        int m;
-        snprintf(ca, sizeof(ca), "%.*s", (int)la, a);
-        snprintf(cb, sizeof(cb), "%.*s", (int)lb, b);
-        int ga = strpbrk(ca, "*?[\\") != NULL;
-        int gb = strpbrk(cb, "*?[\\") != NULL;
-        if (ga && gb)
+        int m, ga = has_glob(a, la), gb = has_glob(b, lb);
+        if (ga && gb) {
             m = 1; /* two patterns: assume they meet */
-        else if (ga || gb)
+        } else if (ga || gb) {
+            char ca[256], cb[256];
+            snprintf(ca, sizeof(ca), "%.*s", (int)la, a);
+            snprintf(cb, sizeof(cb), "%.*s", (int)lb, b);
             m = ignore_glob_match(ga ? ca : cb, ga ? cb : ca) != 0;
-        else
+        } else {
             m = la == lb && !memcmp(a, b, la);
+        }
         if (!m)
             return 0;
         a += la;

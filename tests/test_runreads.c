@@ -285,6 +285,13 @@ static void runreads__paths_overlap(void **state)
     assert_false(rr_paths_overlap("/src/*.c", "/src/a.txt"));
     assert_false(rr_paths_overlap("/out/a.sum", "/src"));
     assert_false(rr_paths_overlap("/srcs", "/src"));
+    assert_true(rr_paths_overlap("//usr//lib/", "/usr/lib/x"));
+    assert_true(rr_paths_overlap("/src/ma?n.c", "/src/main.c"));
+    assert_false(rr_paths_overlap("/src/[ab].c", "/src/c.c"));
+    assert_true(rr_paths_overlap("/src/[ab].c", "/src/b.c"));
+    assert_true(rr_paths_overlap("/a\\*b", "/a*b"));
+    assert_false(rr_paths_overlap("/a\\*b", "/axb"));
+    assert_true(rr_paths_overlap("/x/*", "/x/[y]"));
     assert_true(rr_system_path("/usr/local/bin/tool"));
     assert_true(rr_system_path("/"));
     assert_true(rr_system_path("/usr"));
