@@ -201,6 +201,18 @@ void ctx_cache_free(struct ctx_cache *cc)
     free(cc);
 }
 
+/* The last answer of ctx_diff() against this context: each builder
+ * explains its misses, and theirs ask the same question of the same two
+ * contexts. */
+struct diff_memo {
+    const struct ctx *a; /* the context compared with; NULL: none yet */
+    struct oid a_commit;
+    uint64_t a_checkout;
+    struct buf args; /* sources, excludes and --parents, spelled out */
+    int rc;          /* 0: out holds the change; ERR_NOTFOUND: equal */
+    struct ctx_change out;
+};
+
 struct ctx {
     struct ctx_cache *cc;
     struct oid commit;
@@ -212,6 +224,7 @@ struct ctx {
     char *ignore_file;
     int has_git;
     uint64_t checkout;
+    struct diff_memo diff;
 };
 
 int ctx_memo_get(struct ctx *c, const unsigned char key[SHA256_LEN],
@@ -251,6 +264,7 @@ void ctx_free(struct ctx *c)
         return;
     ignore_unref(c->igref);
     free(c->ignore_file);
+    buf_release(&c->diff.args);
     free(c);
 }
 
@@ -1552,15 +1566,78 @@ static int diff_source(struct differ *d, const struct scope *ba,
     return rc;
 }
 
+/* The arguments of a ctx_diff() call as one string: each source and
+ * exclude with its terminator, lists told apart by their counts. */
+static void diff_args(struct buf *b, const char *const *srcs, size_t nsrcs,
+                      const char *const *excludes, size_t nexcludes,
+                      int parents)
+{
+    buf_reset(b);
+    buf_printf(b, "%zu %zu %d:", nsrcs, nexcludes, parents != 0);
+    for (size_t i = 0; i < nsrcs; i++)
+        buf_add(b, srcs[i], strlen(srcs[i]) + 1);
+    for (size_t i = 0; i < nexcludes; i++)
+        buf_add(b, excludes[i], strlen(excludes[i]) + 1);
+}
+
+/* Whether b's last diff answered this very question. */
+static int diff_memo_hit(const struct ctx *a, const struct ctx *b,
+                         const struct buf *args)
+{
+    const struct diff_memo *m = &b->diff;
+    return m->a == a && oid_equal(&m->a_commit, &a->commit) &&
+           m->a_checkout == a->checkout && m->args.len == args->len &&
+           !memcmp(m->args.ptr, args->ptr, args->len);
+}
+
+static int ctx_diff_walk(struct ctx *a, struct ctx *b,
+                         const char *const *srcs, size_t nsrcs,
+                         const char *const *excludes, size_t nexcludes,
+                         struct ctx_change *out, struct err *err);
+
 int ctx_diff(struct ctx *a, struct ctx *b, const char *const *srcs,
              size_t nsrcs, const char *const *excludes, size_t nexcludes,
              int parents, struct ctx_change *out, struct err *err)
+{
+    struct buf args = BUF_INIT;
+    int rc;
+
+    /* the same paths are compared whatever parents says, but it stays in
+     * the memo's key: answers are only reused for the same question */
+    diff_args(&args, srcs, nsrcs, excludes, nexcludes, parents);
+    if (diff_memo_hit(a, b, &args)) {
+        rc = b->diff.rc;
+        *out = b->diff.out;
+        buf_release(&args);
+        if (rc == ERR_NOTFOUND)
+            return err_set(err, ERR_NOTFOUND, "the selections are equal");
+        return 0;
+    }
+    rc = ctx_diff_walk(a, b, srcs, nsrcs, excludes, nexcludes, out, err);
+    if (rc == 0 || rc == ERR_NOTFOUND) {
+        struct diff_memo *m = &b->diff;
+        m->a = a;
+        m->a_commit = a->commit;
+        m->a_checkout = a->checkout;
+        buf_release(&m->args);
+        m->args = args;
+        m->rc = rc;
+        m->out = *out;
+    } else {
+        buf_release(&args);
+    }
+    return rc;
+}
+
+static int ctx_diff_walk(struct ctx *a, struct ctx *b,
+                         const char *const *srcs, size_t nsrcs,
+                         const char *const *excludes, size_t nexcludes,
+                         struct ctx_change *out, struct err *err)
 {
     struct differ d;
     struct scope ba, bb;
     int rc = 0;
 
-    (void)parents; /* the same paths are compared either way */
     memset(&d, 0, sizeof(d));
     memset(out, 0, sizeof(*out));
     d.out = out;

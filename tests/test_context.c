@@ -619,12 +619,58 @@ static void context__missing_context_folder_fails_the_build(void **state)
     assert_non_null(strstr(err.msg, "'nowhere'"));
 }
 
+/* Each builder explains its misses against the same two contexts: every
+ * question gets its own answer, asked once or again, in any order. */
+static void context__diff_answers_each_question_of_the_same_contexts(
+    void **state)
+{
+    struct fx *f = *state;
+    struct oid a, b;
+    struct ctx *ca = NULL, *cb = NULL;
+    struct ctx_change ch;
+    struct err err = ERR_INIT;
+    const char *app[1] = { "app" }, *lib[1] = { "lib" }, *all[1] = { "." };
+    const char *keep[1] = { "keep.txt" }, *no_app[1] = { "app" };
+    tu_write(f->dir, "app/main.c", "int main;\n");
+    tu_write(f->dir, "lib/keep.txt", "same\n");
+    tu_commit(f->dir, "one");
+    tu_write(f->dir, "app/main.c", "int main(void);\n");
+    tu_commit(f->dir, "two");
+    fx_open(f);
+    assert_int_equal(repo_resolve(f->r, "HEAD~1", &a, &err), 0);
+    assert_int_equal(repo_resolve(f->r, "HEAD", &b, &err), 0);
+    assert_int_equal(ctx_open(&ca, f->cc, &a, &plain, &err), 0);
+    assert_int_equal(ctx_open(&cb, f->cc, &b, &plain, &err), 0);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(
+            ctx_diff(ca, cb, app, 1, NULL, 0, 0, &ch, &err), 0);
+        assert_int_equal(ch.kind, CTX_CONTENT);
+        assert_string_equal(ch.path, "app/main.c");
+        assert_int_equal(ctx_diff(ca, cb, lib, 1, NULL, 0, 0, &ch, &err),
+                         ERR_NOTFOUND);
+        assert_string_equal(err.msg, "the selections are equal");
+        assert_int_equal(
+            ctx_diff(ca, cb, all, 1, no_app, 1, 0, &ch, &err),
+            ERR_NOTFOUND);
+        assert_int_equal(ctx_diff(ca, cb, all, 1, keep, 1, 0, &ch, &err), 0);
+        assert_string_equal(ch.path, "app/main.c");
+        /* the other way round is another question */
+        assert_int_equal(ctx_diff(cb, ca, app, 1, NULL, 0, 0, &ch, &err), 0);
+        assert_int_equal(ch.kind, CTX_CONTENT);
+        assert_int_equal(ctx_diff(cb, cb, app, 1, NULL, 0, 0, &ch, &err),
+                         ERR_NOTFOUND);
+    }
+    ctx_free(ca);
+    ctx_free(cb);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(context__mode_change_changes_the_digest),
+        T(context__diff_answers_each_question_of_the_same_contexts),
         T(context__touching_a_file_keeps_the_digest),
         T(context__content_change_is_reported_with_its_path),
         T(context__rename_changes_the_digest_and_shows_removal),
