@@ -201,9 +201,11 @@ void ctx_cache_free(struct ctx_cache *cc)
     free(cc);
 }
 
-/* The last answer of ctx_diff() against this context: each builder
- * explains its misses, and theirs ask the same question of the same two
- * contexts. */
+/* The last answers of ctx_diff() against this context: each builder
+ * explains its misses, and theirs ask the same questions (one a changed
+ * COPY) of the same two contexts, in the same order. */
+#define DIFF_MEMO 8
+
 struct diff_memo {
     const struct ctx *a; /* the context compared with; NULL: none yet */
     struct oid a_commit;
@@ -224,7 +226,8 @@ struct ctx {
     char *ignore_file;
     int has_git;
     uint64_t checkout;
-    struct diff_memo diff;
+    struct diff_memo diff[DIFF_MEMO];
+    size_t ndiff; /* answers given: the next goes to diff[ndiff % DIFF_MEMO] */
 };
 
 int ctx_memo_get(struct ctx *c, const unsigned char key[SHA256_LEN],
@@ -264,7 +267,8 @@ void ctx_free(struct ctx *c)
         return;
     ignore_unref(c->igref);
     free(c->ignore_file);
-    buf_release(&c->diff.args);
+    for (size_t i = 0; i < DIFF_MEMO; i++)
+        buf_release(&c->diff[i].args);
     free(c);
 }
 
@@ -1580,14 +1584,19 @@ static void diff_args(struct buf *b, const char *const *srcs, size_t nsrcs,
         buf_add(b, excludes[i], strlen(excludes[i]) + 1);
 }
 
-/* Whether b's last diff answered this very question. */
-static int diff_memo_hit(const struct ctx *a, const struct ctx *b,
-                         const struct buf *args)
+/* The answer b's memo holds to this very question, or NULL. */
+static const struct diff_memo *diff_memo_find(const struct ctx *a,
+                                              const struct ctx *b,
+                                              const struct buf *args)
 {
-    const struct diff_memo *m = &b->diff;
-    return m->a == a && oid_equal(&m->a_commit, &a->commit) &&
-           m->a_checkout == a->checkout && m->args.len == args->len &&
-           !memcmp(m->args.ptr, args->ptr, args->len);
+    for (size_t i = 0; i < DIFF_MEMO; i++) {
+        const struct diff_memo *m = &b->diff[i];
+        if (m->a == a && oid_equal(&m->a_commit, &a->commit) &&
+            m->a_checkout == a->checkout && m->args.len == args->len &&
+            !memcmp(m->args.ptr, args->ptr, args->len))
+            return m;
+    }
+    return NULL;
 }
 
 static int ctx_diff_walk(struct ctx *a, struct ctx *b,
@@ -1605,9 +1614,10 @@ int ctx_diff(struct ctx *a, struct ctx *b, const char *const *srcs,
     /* the same paths are compared whatever parents says, but it stays in
      * the memo's key: answers are only reused for the same question */
     diff_args(&args, srcs, nsrcs, excludes, nexcludes, parents);
-    if (diff_memo_hit(a, b, &args)) {
-        rc = b->diff.rc;
-        *out = b->diff.out;
+    const struct diff_memo *known = diff_memo_find(a, b, &args);
+    if (known) {
+        rc = known->rc;
+        *out = known->out;
         buf_release(&args);
         if (rc == ERR_NOTFOUND)
             return err_set(err, ERR_NOTFOUND, "the selections are equal");
@@ -1615,7 +1625,7 @@ int ctx_diff(struct ctx *a, struct ctx *b, const char *const *srcs,
     }
     rc = ctx_diff_walk(a, b, srcs, nsrcs, excludes, nexcludes, out, err);
     if (rc == 0 || rc == ERR_NOTFOUND) {
-        struct diff_memo *m = &b->diff;
+        struct diff_memo *m = &b->diff[b->ndiff++ % DIFF_MEMO];
         m->a = a;
         m->a_commit = a->commit;
         m->a_checkout = a->checkout;

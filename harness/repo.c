@@ -18,7 +18,11 @@
 
 #include "buf.h"
 
-#define TREE_SLOTS 512
+/* Slots of the recent-tree cache.  A replay explains a commit's misses
+ * while the next batch of commits is planned: with 512 slots a tenth of
+ * the trees the bench history's replay reads were read twice, with 2048
+ * (a few MB) 2% are. */
+#define TREE_SLOTS 2048
 
 struct repo {
     git_repository *git;
