@@ -19,9 +19,9 @@
 #include "buf.h"
 
 /* Slots of the recent-tree cache.  A replay explains a commit's misses
- * while the next batch of commits is planned: with 512 slots a tenth of
- * the trees the bench history's replay reads were read twice, with 2048
- * (a few MB) 2% are. */
+ * while the next batch of commits is planned: on the bench history, 512
+ * slots read 17% more trees than there are to read, 2048 (2.5 MB more
+ * peak memory) 4% more. */
 #define TREE_SLOTS 2048
 
 struct repo {
