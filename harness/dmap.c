@@ -280,3 +280,15 @@ int dset_add(struct dset *s, const unsigned char *key)
     s->n++;
     return 1;
 }
+
+int dset_next(const struct dset *s, size_t *pos, unsigned char key[DSET_KEY])
+{
+    for (; *pos < s->cap; (*pos)++)
+        if (s->words[*pos]) {
+            memcpy(key, &s->words[*pos], sizeof(s->words[0]));
+            memcpy(key + 8, &s->tails[*pos], sizeof(s->tails[0]));
+            (*pos)++;
+            return 1;
+        }
+    return 0;
+}

@@ -62,5 +62,11 @@ int dset_has(const struct dset *s, const unsigned char *key);
 void dset_prefetch(const struct dset *s, const unsigned char *key);
 /* Add key; returns 1 if it was new, 0 if it was there. */
 int dset_add(struct dset *s, const unsigned char *key);
+/* Iterate: start with *pos = 0; fills key with DSET_KEY bytes that
+ * dset_has and dset_add take as the key they came from (the low bit of its
+ * first byte is always set), or returns 0 at the end.  Do not modify the
+ * set while iterating. */
+#define DSET_KEY 12
+int dset_next(const struct dset *s, size_t *pos, unsigned char key[DSET_KEY]);
 
 #endif

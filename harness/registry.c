@@ -30,10 +30,28 @@ struct tagged {
  * see struct dset), its byte total and its newest image, so that keeping
  * every tag of a long replay costs about 18 bytes a blob.  With retention
  * of K tags it keeps each blob's size and references, and the K images.
+ *
+ * A registry that forgets (registry_set_forgetting) keeps in that set only
+ * the digests a later push can name again; see registry_forget_begin().
+ * An image's config and manifest digests hash its layers, so they can
+ * come back only with every one of those layers: each image's pair is
+ * remembered with one of its layers (struct witness, the top one that is
+ * not pinned) and forgotten with it.  A pair with no such layer is pinned.
  */
+#define WITNESS_KEY DSET_KEY
+
+struct witness {
+    unsigned char config[WITNESS_KEY], manifest[WITNESS_KEY];
+    unsigned char layer[WITNESS_KEY];
+};
+
+/* Forgetting runs when the set has doubled since the last time, and not
+ * below this many digests. */
+#define FORGET_MIN 256
+
 struct registry {
     struct dmap blobs; /* digest -> struct blob_info (retention only) */
-    struct dset all;   /* digests stored (no retention) */
+    struct dset all;   /* digests stored, or (forgetting) still nameable */
     unsigned char recent[RECENT][SHA256_LEN];
     unsigned char recent_used[RECENT];
     struct dmap tagset; /* sha256(tag) of every tag: a new tag is found
@@ -42,6 +60,15 @@ struct registry {
     size_t ntags, cap;
     size_t keep;
     uint64_t bytes;
+    size_t nstored; /* blobs stored (no retention), forgotten ones too */
+    int forgets;
+    struct dset pinned;  /* never forgotten: base layers, and the config
+                            and manifest of an image of only those */
+    struct dset live;    /* the set being rebuilt (forgetting) */
+    struct witness *wit; /* images pushed since forgetting last ran,
+                            and those whose layer it kept */
+    size_t nwit, wcap;
+    size_t forget_at; /* all.n that makes forgetting due */
 };
 
 void image_release(struct image *img)
@@ -58,7 +85,10 @@ struct registry *registry_new(size_t keep_tags)
     dmap_init(&r->blobs, sizeof(struct blob_info));
     dset_init(&r->all);
     dmap_init(&r->tagset, 1);
+    dset_init(&r->pinned);
+    dset_init(&r->live);
     r->keep = keep_tags;
+    r->forget_at = FORGET_MIN;
     return r;
 }
 
@@ -76,6 +106,9 @@ void registry_free(struct registry *r)
     dmap_release(&r->blobs);
     dset_release(&r->all);
     dmap_release(&r->tagset);
+    dset_release(&r->pinned);
+    dset_release(&r->live);
+    free(r->wit);
     free(r);
 }
 
@@ -108,6 +141,7 @@ uint64_t registry_put(struct registry *r, const unsigned char *digest,
         r->recent_used[k] = 1;
         if (!dset_add(&r->all, digest))
             return 0;
+        r->nstored++;
         r->bytes += bytes;
         return bytes;
     }
@@ -194,6 +228,27 @@ static void tag_digest(const char *tag, unsigned char out[SHA256_LEN])
     sha256_final(&h, out);
 }
 
+/* Remember img's config and manifest with a layer that must stay
+ * nameable for them to come back, or pin them when it has none. */
+static void witness_add(struct registry *r, const struct image *img)
+{
+    struct witness *w;
+    size_t i = img->nlayers;
+
+    while (i > 0 && dset_has(&r->pinned, img->layers[i - 1].digest))
+        i--;
+    if (!i) {
+        dset_add(&r->pinned, img->config.digest);
+        dset_add(&r->pinned, img->manifest.digest);
+        return;
+    }
+    XGROW(r->wit, r->wcap, r->nwit + 1);
+    w = &r->wit[r->nwit++];
+    memcpy(w->config, img->config.digest, WITNESS_KEY);
+    memcpy(w->manifest, img->manifest.digest, WITNESS_KEY);
+    memcpy(w->layer, img->layers[i - 1].digest, WITNESS_KEY);
+}
+
 void registry_tag(struct registry *r, const char *tag, struct image *img)
 {
     unsigned char td[SHA256_LEN];
@@ -215,6 +270,8 @@ void registry_tag(struct registry *r, const char *tag, struct image *img)
         r->tags[0].img = *img;
         r->ntags = 1;
         memset(img, 0, sizeof(*img));
+        if (r->forgets)
+            witness_add(r, &r->tags[0].img);
         return;
     }
     tag_digest(tag, td);
@@ -272,14 +329,81 @@ uint64_t registry_bytes(const struct registry *r)
 
 size_t registry_blobs(const struct registry *r)
 {
-    return r->keep ? r->blobs.n : r->all.n;
+    return r->keep ? r->blobs.n : r->nstored;
 }
 
 size_t registry_entries(const struct registry *r)
 {
-    size_t n = r->blobs.n + r->all.n + r->tagset.n + r->ntags, i;
+    size_t n = r->blobs.n + r->all.n + r->tagset.n + r->ntags + r->pinned.n +
+               r->nwit,
+           i;
 
     for (i = 0; i < r->ntags; i++)
         n += r->tags[i].img.nlayers + r->tags[i].img.nrecords;
     return n;
+}
+
+/* ---- forgetting (no retention) ---- */
+
+void registry_set_forgetting(struct registry *r, int on)
+{
+    r->forgets = on && !r->keep;
+}
+
+void registry_pin(struct registry *r, const unsigned char *digest)
+{
+    if (r->forgets)
+        dset_add(&r->pinned, digest);
+}
+
+int registry_forget_due(const struct registry *r)
+{
+    return r->forgets && r->all.n >= r->forget_at;
+}
+
+void registry_forget_keep(struct registry *r, const unsigned char *digest)
+{
+    if (dset_has(&r->all, digest))
+        dset_add(&r->live, digest);
+}
+
+void registry_forget_begin(struct registry *r)
+{
+    const struct image *img = r->ntags ? &r->tags[0].img : NULL;
+    size_t i;
+
+    dset_release(&r->live);
+    if (!img)
+        return;
+    for (i = 0; i < img->nlayers; i++)
+        registry_forget_keep(r, img->layers[i].digest);
+    for (i = 0; i < img->nrecords; i++)
+        registry_forget_keep(r, img->records[i].layer.digest);
+    registry_forget_keep(r, img->config.digest);
+    registry_forget_keep(r, img->manifest.digest);
+}
+
+void registry_forget_end(struct registry *r)
+{
+    unsigned char key[DSET_KEY];
+    size_t pos = 0, i, n = 0;
+
+    while (dset_next(&r->pinned, &pos, key))
+        registry_forget_keep(r, key);
+    /* a pair stays while its layer does (the layer is never a pair's
+     * digest, so the order of this loop does not matter) */
+    for (i = 0; i < r->nwit; i++) {
+        const struct witness *w = &r->wit[i];
+        if (!dset_has(&r->live, w->layer))
+            continue;
+        registry_forget_keep(r, w->config);
+        registry_forget_keep(r, w->manifest);
+        r->wit[n++] = *w;
+    }
+    r->nwit = n;
+    dset_release(&r->all);
+    r->all = r->live;
+    dset_init(&r->live);
+    memset(r->recent_used, 0, sizeof(r->recent_used));
+    r->forget_at = r->all.n * 2 > FORGET_MIN ? r->all.n * 2 : FORGET_MIN;
 }

@@ -70,8 +70,37 @@ const struct image *registry_image(const struct registry *r, const char *tag);
 /* What it holds for later pushes: blobs (or digests) known, tags, and the
  * layers and records of the images it keeps. */
 size_t registry_entries(const struct registry *r);
-/* Bytes stored, and number of blobs. */
+/* Bytes stored, and number of blobs (forgotten digests included). */
 uint64_t registry_bytes(const struct registry *r);
 size_t registry_blobs(const struct registry *r);
+
+/*
+ * Forgetting digests no later push can name.  A registry that keeps every
+ * tag holds every blob of the replay, but whether a push uploads a blob
+ * only matters for blobs a later build can name again: a base image's
+ * layers, and what the strategy's world still refers to (its newest image,
+ * the records it imports, the layers a runner reuses).  Any other layer
+ * was made by a step that ran in an earlier build and named after that
+ * build (sim_layer_digest), so no later step makes it again, and a config
+ * or manifest hashes its layers.  Without --reproducible and retention,
+ * a strategy whose world can list what it refers to turns forgetting on,
+ * and from time to time (registry_forget_due) keeps only those digests:
+ * the answers of registry_put and registry_has for every digest a later
+ * build can name, registry_bytes and registry_blobs stay what they were.
+ */
+/* Turn forgetting on (ignored with retention). */
+void registry_set_forgetting(struct registry *r, int on);
+/* digest (put before) may be named by any later push: never forget it. */
+void registry_pin(struct registry *r, const unsigned char *digest);
+/* 1 when the set of digests has doubled since it was last rebuilt. */
+int registry_forget_due(const struct registry *r);
+/* Rebuild the set: begin (keeps the newest image's blobs and the layers
+ * its records name), keep each digest the strategy's world can still name
+ * (a digest never stored stays unknown), end (keeps the pinned digests
+ * and the config and manifest of each image whose layer is kept, and
+ * drops the rest). */
+void registry_forget_begin(struct registry *r);
+void registry_forget_keep(struct registry *r, const unsigned char *digest);
+void registry_forget_end(struct registry *r);
 
 #endif

@@ -578,6 +578,7 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
 
         if (is_external_from(s) && s->in_final) {
             sim_base_layer(cfg, s, &l); /* the root of the target's chain */
+            registry_pin(reg, l.digest); /* any later build may name it */
             if (same_registry(cfg, s))
                 mounted = img->nlayers;
         } else if (s->in_final && o->layer_bytes &&

@@ -95,6 +95,9 @@ struct strategy *strategy_new(const struct strategy_ops *ops,
     s->ops = ops;
     s->cfg = cfg;
     s->reg = registry_new(cfg->keep_tags);
+    /* with --reproducible a step that runs again makes the same layer as
+     * any earlier run of its key: every digest stays nameable */
+    registry_set_forgetting(s->reg, ops->nameable && !cfg->reproducible);
     if (ops->init)
         ops->init(s);
     return s;
@@ -116,6 +119,16 @@ void strategy_build(struct strategy *s, const struct sim_build *b,
     s->ops->build(s, b, out);
     sim_result_count(out);
     strategy_measure(s, out);
+    if (registry_forget_due(s->reg)) {
+        registry_forget_begin(s->reg);
+        s->ops->nameable(s);
+        registry_forget_end(s->reg);
+    }
+}
+
+void strategy_names_nothing(const struct strategy *s)
+{
+    (void)s;
 }
 
 size_t strategy_entries(const struct strategy *s)

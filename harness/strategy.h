@@ -93,7 +93,16 @@ struct strategy_ops {
     uint64_t (*cache_bytes)(const struct strategy *s);
     /* Records, blobs and keys s->priv holds for later builds; NULL: none. */
     size_t (*entries)(const struct strategy *s);
+    /* Pass to registry_forget_keep(s->reg, ...) every digest s->priv can
+     * still name in a later push beyond the newest image (the records it
+     * imports, the layers its runners reuse); strategy_names_nothing when
+     * there are none.  NULL: it cannot tell, so its registry remembers
+     * every digest (registry.h, forgetting). */
+    void (*nameable)(const struct strategy *s);
 };
+
+/* A nameable op for a world that refers to nothing but its newest image. */
+void strategy_names_nothing(const struct strategy *s);
 
 struct strategy {
     const struct strategy_ops *ops;
@@ -118,7 +127,8 @@ void strategy_free(struct strategy *s);
 
 /* Simulate a build, then (if it succeeded) remember its image as the
  * previous one.  A failed build (kb->failed) is recorded with no steps
- * run past the failure. */
+ * run past the failure.  Then, when it is due, the registry forgets the
+ * digests no later push can name. */
 void strategy_build(struct strategy *s, const struct sim_build *b,
                     struct sim_result *out);
 

@@ -319,6 +319,17 @@ static void backend_build(struct strategy *s, const struct sim_build *b,
     dmap_release(&va.recs);
 }
 
+/* The layers the last export's records name (key-only records too: a
+ * step they match that no later step needs keeps its layer in the image). */
+static void backend_nameable(const struct strategy *s)
+{
+    const struct backend *be = s->priv;
+    size_t i;
+
+    for (i = 0; i < be->nrecords; i++)
+        registry_forget_keep(s->reg, be->records[i].layer.digest);
+}
+
 /* A registry cache ref is counted in the registry; the others here. */
 static uint64_t backend_bytes(const struct strategy *s)
 {
@@ -339,6 +350,7 @@ static uint64_t backend_bytes(const struct strategy *s)
         .build = backend_build,                                                \
         .release = backend_release,                                            \
         .cache_bytes = backend_bytes,                                          \
+        .nameable = backend_nameable,                                          \
     }
 
 BACKEND(registry_min, "registry-min", kind_registry_min,

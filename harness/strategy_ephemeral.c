@@ -162,6 +162,7 @@ const struct strategy_ops strategy_none = {
     .builder = BUILDER_BUILDKIT,
     .summary = "BuildKit --no-cache on a fresh runner, push the image",
     .build = none_build,
+    .nameable = strategy_names_nothing,
 };
 
 const struct strategy_ops strategy_cache_from_legacy = {
@@ -170,6 +171,7 @@ const struct strategy_ops strategy_cache_from_legacy = {
     .summary = "fresh runner; docker pull the previous image, legacy "
                "--cache-from it",
     .build = cfl_build,
+    .nameable = strategy_names_nothing,
 };
 
 const struct strategy_ops strategy_cache_from_buildkit = {
@@ -178,6 +180,7 @@ const struct strategy_ops strategy_cache_from_buildkit = {
     .summary = "fresh runner; BuildKit --cache-from an image built without "
                "inline cache",
     .build = cfb_build,
+    .nameable = strategy_names_nothing,
 };
 
 const struct strategy_ops strategy_inline = {
@@ -186,4 +189,5 @@ const struct strategy_ops strategy_inline = {
     .summary = "fresh runner; BuildKit --cache-from the previous image "
                "built with BUILDKIT_INLINE_CACHE=1",
     .build = inline_build,
+    .nameable = strategy_names_nothing,
 };

@@ -155,6 +155,21 @@ static void nc_build(struct strategy *s, const struct sim_build *b,
     strategy_push(s, b, 0, out);
 }
 
+/* The layers a runner reuses (the only ones a later push names again,
+ * beyond the newest image's). */
+static void nc_nameable(const struct strategy *s)
+{
+    const struct nc_pool *p = s->priv;
+    size_t i;
+
+    for (i = 0; i < p->n; i++) {
+        size_t pos = 0;
+        const struct image_layer *l;
+        while ((l = dmap_next(&p->runners[i].kept, &pos, NULL)))
+            registry_forget_keep(s->reg, l->digest);
+    }
+}
+
 const struct strategy_ops strategy_no_cache = {
     .name = "no-cache",
     .builder = BUILDER_BUILDKIT,
@@ -163,6 +178,7 @@ const struct strategy_ops strategy_no_cache = {
     .init = nc_init,
     .build = nc_build,
     .release = nc_release,
+    .nameable = nc_nameable,
 };
 
 const struct strategy_ops strategy_no_cache_legacy = {
@@ -173,4 +189,5 @@ const struct strategy_ops strategy_no_cache_legacy = {
     .init = nc_init,
     .build = nc_build,
     .release = nc_release,
+    .nameable = nc_nameable,
 };

@@ -104,12 +104,42 @@ static void dset__adds_and_finds_what_was_added(void **state)
     assert_int_equal(s.n, 0);
 }
 
+/* dset_next gives each key once, as a key the set (and another set)
+ * takes for the one that was added. */
+static void dset__next_lists_every_key_once(void **state)
+{
+    struct dset s, copy;
+    unsigned char k[DMAP_KEY], got[DSET_KEY];
+    size_t pos = 0, seen = 0;
+    (void)state;
+
+    dset_init(&s);
+    dset_init(&copy);
+    for (unsigned n = 0; n < 3000; n++) {
+        key_of(k, n);
+        dset_add(&s, k);
+    }
+    while (dset_next(&s, &pos, got)) {
+        assert_true(dset_has(&s, got));
+        assert_int_equal(dset_add(&copy, got), 1);
+        seen++;
+    }
+    assert_int_equal(seen, 3000);
+    for (unsigned n = 0; n < 4000; n++) {
+        key_of(k, n);
+        assert_int_equal(dset_has(&copy, k), n < 3000);
+    }
+    dset_release(&s);
+    dset_release(&copy);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dmap__random_puts_and_deletes_match_a_model),
         cmocka_unit_test(dmap__values_are_aligned),
         cmocka_unit_test(dset__adds_and_finds_what_was_added),
+        cmocka_unit_test(dset__next_lists_every_key_once),
     };
     return cmocka_run_group_tests_name("dmap", tests, NULL, NULL);
 }
