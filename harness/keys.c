@@ -1096,9 +1096,12 @@ static void key_meta_legacy(struct kctx *k, struct key_step *s,
     add_parent(k, s);
     if (in->kind == DF_ENV || in->kind == DF_LABEL) {
         buf_adds(&text, df_kind_name(in->kind));
-        for (i = 0; i < in->nvars; i++)
-            buf_printf(&text, " %s=%s", in->vars[i].name,
-                       in->vars[i].value ? in->vars[i].value : "");
+        for (i = 0; i < in->nvars; i++) { /* " %s=%s", without printf */
+            buf_addch(&text, ' ');
+            buf_adds(&text, in->vars[i].name);
+            buf_addch(&text, '=');
+            buf_adds(&text, in->vars[i].value ? in->vars[i].value : "");
+        }
     } else {
         buf_adds(&text, in->original);
     }

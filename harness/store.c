@@ -1295,6 +1295,11 @@ static void slot_set(struct step_slot *sl, const struct store_step *p, size_t n,
     }
     for (j = 0; j < n; j++) {
         struct store_step *q = &sl->steps[j];
+        /* an item id names one content: the slot's step is that already */
+        if (j < sl->n && sl->items[j] == items[j]) {
+            q->step_index = p[j].step_index;
+            continue;
+        }
         if (j >= sl->n) {
             *q = p[j];
             q->instruction = text_dup(p[j].instruction);
