@@ -189,6 +189,7 @@ void cli_replay_options(struct replay_options *o, struct cli_build *c,
     o->repo_label = c->repo ? c->repo : ".";
     o->range = range;
     o->first_parent = c->first_parent;
+    c->plan.frontend_2010 = o->cfg.engine == ENGINE_DOCKER_2010;
     o->plan = &c->plan;
     o->on_commit = bases_at;
     o->on_commit_arg = c;

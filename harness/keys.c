@@ -8,6 +8,7 @@
  */
 #include "keys.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1211,6 +1212,129 @@ static void index_steps(struct key_build *kb)
     }
 }
 
+/*
+ * dockerd 20.10 embeds BuildKit with a Dockerfile frontend older than the
+ * current one.  It parses every instruction of the file before it builds
+ * anything, so a flag it does not know stops the build before any step
+ * runs, whichever stage the flag is in ("Unknown flag: link").  Measured
+ * on Docker 20.10.24 (doc/cache-rules.md section 6); flags it accepts,
+ * such as COPY --chmod and RUN --mount, are not listed.
+ */
+static const struct {
+    enum df_kind kind;
+    const char *flag;
+} frontend_2010_unknown[] = {
+    { DF_COPY, "parents" },     { DF_COPY, "link" },   { DF_COPY, "exclude" },
+    { DF_ADD, "link" },         { DF_ADD, "exclude" }, { DF_ADD, "checksum" },
+    { DF_ADD, "keep-git-dir" }, { DF_RUN, "network" }, { DF_RUN, "security" },
+};
+
+/* The message with which dockerd 20.10's frontend refuses in, or NULL. */
+static const char *frontend_2010_refusal(const struct df_instr *in)
+{
+    size_t i, j;
+
+    for (i = 0; i < in->nflags; i++)
+        for (j = 0; j < sizeof(frontend_2010_unknown) /
+                            sizeof(frontend_2010_unknown[0]);
+             j++)
+            if (frontend_2010_unknown[j].kind == in->kind &&
+                !strcmp(frontend_2010_unknown[j].flag, in->flags[i].name))
+                return in->flags[i].name;
+    return NULL;
+}
+
+/*
+ * The old frontend has no heredocs: it reads `RUN <<EOF` as a shell
+ * command and each line of the body, and the delimiter, as an instruction
+ * of its own, so the first of them that does not start with an instruction
+ * keyword stops the build ("unknown instruction: TRUE"; empty and comment
+ * lines are skipped).  Its line and word go into line and word (upper
+ * case, as the engine prints it); 0 if every line reads as an instruction.
+ */
+static int heredoc_2010_refusal(const struct df_instr *in, int *line,
+                                char *word, size_t wordsz)
+{
+    int nlines = 0, at;
+    size_t h;
+
+    for (h = 0; h < in->nheredocs; h++) {
+        const char *c;
+        for (c = in->heredocs[h].content; *c; c++)
+            nlines += *c == '\n';
+        nlines++; /* the delimiter */
+    }
+    at = in->end_line - nlines + 1;
+    for (h = 0; h < in->nheredocs; h++) {
+        const char *c = in->heredocs[h].content, *end;
+        for (;;) {
+            const char *l;
+            enum df_kind kind;
+            size_t n = 0;
+            int last = !*c;
+            if (last)
+                c = in->heredocs[h].name;
+            end = last ? c + strlen(c) : strchr(c, '\n');
+            if (!end)
+                end = c + strlen(c);
+            for (l = c; l < end && (*l == ' ' || *l == '\t'); l++)
+                ;
+            while (l + n < end && l[n] != ' ' && l[n] != '\t' && n + 1 < wordsz)
+                n++;
+            if (n && *l != '#') {
+                memcpy(word, l, n);
+                word[n] = '\0';
+                if (df_kind_parse(&kind, word) < 0) {
+                    for (size_t i = 0; i < n; i++)
+                        word[i] = (char)toupper((unsigned char)word[i]);
+                    *line = at;
+                    return 1;
+                }
+            }
+            at++;
+            if (last)
+                break;
+            c = *end ? end + 1 : end;
+        }
+    }
+    return 0;
+}
+
+/* Under frontend_2010, fail the build at its first step (the engine parses
+ * the whole file before it runs anything, stages it does not build
+ * included) with the first thing the old frontend refuses, in file
+ * order. */
+static void frontend_2010_check(struct kctx *k)
+{
+    size_t i;
+
+    if (!k->o->frontend_2010 || k->o->builder != BUILDER_BUILDKIT ||
+        !k->kb->nsteps)
+        return;
+    for (i = 0; i < k->df->ninstrs; i++) {
+        const struct df_instr *in = &k->df->instrs[i];
+        const char *flag = frontend_2010_refusal(in);
+        char word[64];
+        int line;
+        if (flag) {
+            snprintf(k->kb->error, sizeof(k->kb->error),
+                     "%s:%d: Unknown flag: %s (dockerd 20.10's Dockerfile "
+                     "frontend)",
+                     k->df->path, in->line, flag);
+        } else if (heredoc_2010_refusal(in, &line, word, sizeof(word))) {
+            snprintf(k->kb->error, sizeof(k->kb->error),
+                     "%s:%d: unknown instruction: %s (dockerd 20.10's "
+                     "Dockerfile frontend has no heredocs)",
+                     k->df->path, line, word);
+        } else {
+            continue;
+        }
+        k->kb->failed = 1;
+        k->kb->failed_step = 0;
+        return;
+    }
+}
+
 int keys_compute(struct key_build **out, const struct df_file *df,
                  struct ctx *ctx, const struct keys_options *opts,
                  struct err *err)
@@ -1272,6 +1396,7 @@ int keys_compute(struct key_build **out, const struct df_file *df,
         n++;
     }
     kb->nsteps = n;
+    frontend_2010_check(&k);
     mark_final(&k);
     index_steps(kb);
 out:

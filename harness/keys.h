@@ -62,6 +62,10 @@ struct keys_options {
      * between builds (default), 1 = assume it changes on every build. */
     int remote_changes;
     uint64_t build_nonce; /* distinguishes builds when remote_changes */
+    /* BuildKit as dockerd 20.10 embeds it, with its built-in Dockerfile
+     * frontend: the flags and heredocs that frontend does not know stop
+     * the build before any step runs, with the engine's message. */
+    int frontend_2010;
 };
 
 /* One named input of a key, for explanations. */

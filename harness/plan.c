@@ -147,6 +147,7 @@ int plan_make(struct plan *p, struct repo *r, struct ctx_cache *cc,
         ko.nbases = o->nbases;
         ko.remote_changes = o->remote_changes;
         ko.build_nonce = nonce;
+        ko.frontend_2010 = o->frontend_2010;
         rc = keys_compute(&p->kb[b], p->df, p->ctx, &ko, err);
         if (rc < 0)
             goto fail;

@@ -41,6 +41,7 @@ struct plan_options {
     const struct key_base *bases;
     size_t nbases;
     int remote_changes;
+    int frontend_2010; /* see keys_options: replay --engine docker-20.10 */
     struct plan_cache *cache; /* may be NULL */
     /* Rewrite each commit's Dockerfile text before it is parsed (may be
      * NULL; `harness whatif`): append the new text to out and return 0,

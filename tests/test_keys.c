@@ -1191,6 +1191,146 @@ static void keys__dockerfile_removed_fails_the_plan(void **state)
          .plan_fails = "no such file");
 }
 
+/* ==== dockerd 20.10's Dockerfile frontend (doc/cache-rules.md section 6):
+ * each Dockerfile below was built on Docker 20.10.24 with
+ * DOCKER_BUILDKIT=1; the engine's message is the expected one. */
+
+/* The BuildKit keys of `df` (a.txt and d/e/f.txt beside it) with or without the old
+ * frontend; the caller frees the plan. */
+static void frontend_plan(struct plan *p, char **dir, const char *df,
+                          int frontend_2010)
+{
+    struct repo *repo = NULL;
+    struct ctx_cache *cc = NULL;
+    struct err err = ERR_INIT;
+    struct plan_options o;
+    struct oid id;
+
+    *dir = tu_repo();
+    tu_write(*dir, "Dockerfile", df);
+    tu_write(*dir, "a.txt", "hello\n");
+    tu_sh(*dir, "mkdir -p d/e && echo x > d/e/f.txt");
+    tu_commit(*dir, "one");
+    memset(&o, 0, sizeof(o));
+    o.frontend_2010 = frontend_2010;
+    assert_int_equal(repo_open(&repo, *dir, &err), 0);
+    assert_int_equal(ctx_cache_new(&cc, repo), 0);
+    assert_int_equal(repo_resolve(repo, "HEAD", &id, &err), 0);
+    assert_int_equal(plan_make(p, repo, cc, &id, 1, &o, PLAN_BUILDKIT, 1, &err),
+                     0);
+    if (p->failed)
+        fail_msg("%s: the plan fails: %s", df, p->error);
+    ctx_cache_free(cc);
+    repo_free(repo);
+}
+
+/* Fails under the old frontend with `why`, at its first step (nothing
+ * runs), and builds under the current one. */
+static void refused_by_2010(const char *df, const char *why)
+{
+    for (int old = 0; old < 2; old++) {
+        struct plan p;
+        char *dir;
+        frontend_plan(&p, &dir, df, old);
+        const struct key_build *kb = p.kb[BUILDER_BUILDKIT];
+        if (old) {
+            if (!kb->failed || !strstr(kb->error, why))
+                fail_msg("%s: failed=%d '%s', expected '%s'", df, kb->failed,
+                         kb->error, why);
+            assert_int_equal(kb->failed_step, 0);
+        } else if (kb->failed) {
+            fail_msg("%s: the current frontend fails: %s", df, kb->error);
+        }
+        plan_release(&p);
+        tu_rmrf(dir);
+    }
+}
+
+static void keys__frontend_2010_refuses_the_flags_it_does_not_know(
+    void **state)
+{
+    static const char *const cases[][2] = {
+        { "FROM alpine\nCOPY --parents d/e/f.txt /out/\n",
+          "Dockerfile:2: Unknown flag: parents" },
+        { "FROM alpine\nCOPY --link a.txt /a.txt\n",
+          "Dockerfile:2: Unknown flag: link" },
+        { "FROM alpine\nCOPY --link --chmod=644 a.txt /a.txt\n",
+          "Dockerfile:2: Unknown flag: link" },
+        { "FROM alpine\nCOPY --exclude=*.md . /src/\n",
+          "Dockerfile:2: Unknown flag: exclude" },
+        { "FROM alpine\nADD --link a.txt /a.txt\n",
+          "Dockerfile:2: Unknown flag: link" },
+        { "FROM alpine\nADD --exclude=*.md . /src/\n",
+          "Dockerfile:2: Unknown flag: exclude" },
+        { "FROM alpine\nADD --checksum=sha256:5891b5b522d5df086d0ff0b110fbd9d2"
+          "1bb4fc7163af34d08286a2e846f6be03 a.txt /a.txt\n",
+          "Dockerfile:2: Unknown flag: checksum" },
+        { "FROM alpine\nADD --keep-git-dir=true a.txt /a.txt\n",
+          "Dockerfile:2: Unknown flag: keep-git-dir" },
+        { "FROM alpine\nRUN --network=none true\n",
+          "Dockerfile:2: Unknown flag: network" },
+        { "FROM alpine\nRUN --security=insecure true\n",
+          "Dockerfile:2: Unknown flag: security" },
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        refused_by_2010(cases[i][0], cases[i][1]);
+}
+
+static void keys__frontend_2010_refuses_a_flag_before_anything_runs(
+    void **state)
+{
+    (void)state;
+    /* the engine printed no step: not even the RUN before the COPY ran */
+    refused_by_2010("FROM alpine\nRUN echo first-step-runs\n"
+                    "COPY --link a.txt /a.txt\n",
+                    "Dockerfile:3: Unknown flag: link");
+}
+
+static void keys__frontend_2010_refuses_a_flag_in_a_stage_it_does_not_build(
+    void **state)
+{
+    (void)state;
+    refused_by_2010("FROM alpine AS unused\nCOPY --link a.txt /a.txt\n"
+                    "FROM alpine\nCOPY a.txt /b.txt\n",
+                    "Dockerfile:2: Unknown flag: link");
+}
+
+static void keys__frontend_2010_reads_heredoc_bodies_as_instructions(
+    void **state)
+{
+    (void)state;
+    refused_by_2010("FROM alpine\nRUN <<EOF\ntrue\nEOF\n",
+                    "Dockerfile:3: unknown instruction: TRUE");
+    refused_by_2010("FROM alpine\nCOPY <<EOF /x.txt\nhi\nEOF\n",
+                    "Dockerfile:3: unknown instruction: HI");
+    /* empty and comment lines are skipped, a keyword line is read as an
+     * instruction; the delimiter is the first line that is not one */
+    refused_by_2010("FROM alpine\nRUN \\\n  <<EOF\n\n# note\nenv\nEOF\n",
+                    "Dockerfile:7: unknown instruction: EOF");
+}
+
+static void keys__frontend_2010_builds_the_flags_it_knows(void **state)
+{
+    static const char *const ok[] = {
+        "FROM alpine\nCOPY --chmod=644 a.txt /a.txt\n",
+        "FROM alpine\nRUN --mount=type=cache,target=/c true\n",
+        "FROM alpine\nRUN --mount=type=bind,source=a.txt,target=/a.txt "
+        "cat /a.txt\n",
+        "FROM alpine\nRUN --mount=type=secret,id=x true\n",
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        struct plan p;
+        char *dir;
+        frontend_plan(&p, &dir, ok[i], 1);
+        if (p.kb[BUILDER_BUILDKIT]->failed)
+            fail_msg("%s: %s", ok[i], p.kb[BUILDER_BUILDKIT]->error);
+        plan_release(&p);
+        tu_rmrf(dir);
+    }
+}
+
 /* ---- finding a step by its key ---- */
 
 /* A legacy chain of n LABELs after FROM (one inserted after label `extra`
@@ -1371,6 +1511,14 @@ int main(void)
             keys__build_fixed_after_a_failure_reuses_steps_before_it),
         cmocka_unit_test(keys__dockerfile_that_does_not_parse_fails_the_plan),
         cmocka_unit_test(keys__dockerfile_removed_fails_the_plan),
+        cmocka_unit_test(keys__frontend_2010_refuses_the_flags_it_does_not_know),
+        cmocka_unit_test(
+            keys__frontend_2010_refuses_a_flag_before_anything_runs),
+        cmocka_unit_test(
+            keys__frontend_2010_refuses_a_flag_in_a_stage_it_does_not_build),
+        cmocka_unit_test(
+            keys__frontend_2010_reads_heredoc_bodies_as_instructions),
+        cmocka_unit_test(keys__frontend_2010_builds_the_flags_it_knows),
         cmocka_unit_test(keys__find_on_a_200_step_legacy_chain_gives_each_step),
         cmocka_unit_test(
             keys__find_gives_the_first_of_two_stages_with_the_same_steps),
