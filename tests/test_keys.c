@@ -1195,8 +1195,8 @@ static void keys__dockerfile_removed_fails_the_plan(void **state)
  * each Dockerfile below was built on Docker 20.10.24 with
  * DOCKER_BUILDKIT=1; the engine's message is the expected one. */
 
-/* The BuildKit keys of `df` (a.txt and d/e/f.txt beside it) with or without the old
- * frontend; the caller frees the plan. */
+/* The BuildKit keys of `df` (a.txt and d/e/f.txt beside it) with or without the
+ * old frontend; the caller frees the plan. */
 static void frontend_plan(struct plan *p, char **dir, const char *df,
                           int frontend_2010)
 {
@@ -1246,8 +1246,7 @@ static void refused_by_2010(const char *df, const char *why)
     }
 }
 
-static void keys__frontend_2010_refuses_the_flags_it_does_not_know(
-    void **state)
+static void keys__frontend_2010_refuses_the_flags_it_does_not_know(void **state)
 {
     static const char *const cases[][2] = {
         { "FROM alpine\nCOPY --parents d/e/f.txt /out/\n",
@@ -1277,8 +1276,8 @@ static void keys__frontend_2010_refuses_the_flags_it_does_not_know(
         refused_by_2010(cases[i][0], cases[i][1]);
 }
 
-static void keys__frontend_2010_refuses_a_flag_before_anything_runs(
-    void **state)
+static void
+keys__frontend_2010_refuses_a_flag_before_anything_runs(void **state)
 {
     (void)state;
     /* the engine printed no step: not even the RUN before the COPY ran */
@@ -1287,8 +1286,8 @@ static void keys__frontend_2010_refuses_a_flag_before_anything_runs(
                     "Dockerfile:3: Unknown flag: link");
 }
 
-static void keys__frontend_2010_refuses_a_flag_in_a_stage_it_does_not_build(
-    void **state)
+static void
+keys__frontend_2010_refuses_a_flag_in_a_stage_it_does_not_build(void **state)
 {
     (void)state;
     refused_by_2010("FROM alpine AS unused\nCOPY --link a.txt /a.txt\n"
@@ -1296,8 +1295,8 @@ static void keys__frontend_2010_refuses_a_flag_in_a_stage_it_does_not_build(
                     "Dockerfile:2: Unknown flag: link");
 }
 
-static void keys__frontend_2010_reads_heredoc_bodies_as_instructions(
-    void **state)
+static void
+keys__frontend_2010_reads_heredoc_bodies_as_instructions(void **state)
 {
     (void)state;
     refused_by_2010("FROM alpine\nRUN <<EOF\ntrue\nEOF\n",
