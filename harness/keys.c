@@ -1311,6 +1311,8 @@ static void frontend_2010_check(struct kctx *k)
     if (!k->o->frontend_2010 || k->o->builder != BUILDER_BUILDKIT ||
         !k->kb->nsteps)
         return;
+    if (k->df->syntax && *k->df->syntax)
+        return; /* `# syntax=`: the engine runs that frontend image instead */
     for (i = 0; i < k->df->ninstrs; i++) {
         const struct df_instr *in = &k->df->instrs[i];
         const char *flag = frontend_2010_refusal(in);

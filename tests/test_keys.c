@@ -1317,6 +1317,9 @@ static void keys__frontend_2010_builds_the_flags_it_knows(void **state)
         "FROM alpine\nRUN --mount=type=bind,source=a.txt,target=/a.txt "
         "cat /a.txt\n",
         "FROM alpine\nRUN --mount=type=secret,id=x true\n",
+        /* a syntax directive makes the engine pull that frontend image */
+        "# syntax=docker/dockerfile:1.7\nFROM alpine\nRUN <<EOF\ntrue\nEOF\n"
+        "COPY --link a.txt /a.txt\n",
     };
     (void)state;
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
