@@ -476,6 +476,19 @@ static void same_result(const struct sim_result *a, const struct sim_result *b)
     assert_int_equal(a->misses, b->misses);
 }
 
+/* A synthetic history of BOUNDED_COMMITS commits over 40 files in dir. */
+static struct synth_options bounded_options(const char *dir, unsigned seed)
+{
+    struct synth_options o;
+
+    synth_options_init(&o);
+    o.out = dir;
+    o.commits = BOUNDED_COMMITS;
+    o.files = 40;
+    o.seed = seed;
+    return o;
+}
+
 static void entries_at(const char *dir, const struct sim_config *cfg,
                        size_t half[], size_t full[])
 {
@@ -549,11 +562,7 @@ strategy__state_does_not_grow_with_history_it_cannot_use(void **state)
 
     (void)state;
     snprintf(dir, sizeof(dir), "%s/repo", base);
-    synth_options_init(&o);
-    o.out = dir;
-    o.commits = BOUNDED_COMMITS;
-    o.files = 40;
-    o.seed = 3;
+    o = bounded_options(dir, 3);
     o.mix.weight[SYNTH_DEPS] = 25; /* the big layer changes often */
     assert_int_equal(synth_run(&o, &res, &err), 0);
 
@@ -635,11 +644,7 @@ strategy__registry_forgets_only_what_no_later_build_names(void **state)
 
     (void)state;
     snprintf(dir, sizeof(dir), "%s/repo", base);
-    synth_options_init(&o);
-    o.out = dir;
-    o.commits = BOUNDED_COMMITS;
-    o.files = 40;
-    o.seed = 5;
+    o = bounded_options(dir, 5);
     o.template_id = SYNTH_GO_MULTISTAGE;
     o.label_every = 9;
     assert_int_equal(synth_run(&o, &res, &err), 0);
