@@ -40,6 +40,18 @@ static int prepare(struct store_report *r, const char *sql, sqlite3_stmt **st,
     return 0;
 }
 
+/* After a statement's rows: finalize it (*st = NULL) and return 0 when
+ * its last step (rc) finished it, else the database's error. */
+static int step_done(struct store_report *r, sqlite3_stmt **st, int rc,
+                     struct err *err)
+{
+    int out = rc == SQLITE_DONE ? 0 : db_error(r, err);
+
+    sqlite3_finalize(*st);
+    *st = NULL;
+    return out;
+}
+
 static int query_int(struct store_report *r, const char *sql, int64_t *out,
                      struct err *err)
 {
@@ -277,17 +289,20 @@ static int list_range(struct store_report *r, const char *sql, int64_t run_id,
     return none || *lo < 0 || *hi > LIST_MAX_ID ? 1 : 0;
 }
 
-/* Read the entries of the lists in [ls->lo, ls->hi] whose item is wanted
+/* Read into ls the entries of the lists in [lo, hi] whose item is wanted
  * (want[item], items up to max_item). */
 static int list_read(struct store_report *r, const char *sql,
-                     struct list_set *ls, const unsigned char *want,
-                     int64_t max_item, struct err *err)
+                     struct list_set *ls, int64_t lo, int64_t hi,
+                     const unsigned char *want, int64_t max_item,
+                     struct err *err)
 {
     sqlite3_stmt *st = NULL;
-    size_t span = (size_t)(ls->hi - ls->lo + 1);
+    size_t span = (size_t)(hi - lo + 1);
     int64_t cur = -1;
     int rc;
 
+    ls->lo = lo;
+    ls->hi = hi;
     ls->off = xcalloc(span, sizeof(*ls->off));
     ls->cnt = xcalloc(span, sizeof(*ls->cnt));
     if (prepare(r, sql, &st, err))
@@ -309,8 +324,7 @@ static int list_read(struct store_report *r, const char *sql,
         ls->ent[ls->n++].item = item;
         ls->cnt[list - ls->lo]++;
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : db_error(r, err);
+    return step_done(r, &st, rc, err);
 }
 
 static const char steps_in_range[] =
@@ -379,12 +393,8 @@ static int transfers_lists(struct store_report *r, int64_t run_id,
         p->count = sqlite3_column_int64(st, 3);
         p->bytes = sqlite3_column_int64(st, 4);
     }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc != SQLITE_DONE) {
-        rc = db_error(r, err);
+    if ((rc = step_done(r, &st, rc, err)))
         goto out;
-    }
     rc = prepare(r,
                  "SELECT strategy, transfer_list, count(*) FROM builds"
                  " WHERE run_id = ? AND transfer_list IS NOT NULL"
@@ -408,12 +418,8 @@ static int transfers_lists(struct store_report *r, int64_t run_id,
             acc[si * 4 + b].bytes += k * per_list[(list - lo) * 4 + b].bytes;
         }
     }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc != SQLITE_DONE) {
-        rc = db_error(r, err);
+    if ((rc = step_done(r, &st, rc, err)))
         goto out;
-    }
     rc = 0;
     /* GROUP BY strategy, push, cache: in that order */
     taken = xcalloc(nnames + 1, 1);
@@ -592,15 +598,10 @@ static int misses_lists(struct store_report *r, int64_t run_id, size_t limit,
         item_group[id] = slots[h] - 1;
         item_secs[id] = sqlite3_column_double(st, 4);
     }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc != SQLITE_DONE) {
-        rc = db_error(r, err);
+    if ((rc = step_done(r, &st, rc, err)))
         goto out;
-    }
-    ls.lo = lo;
-    ls.hi = hi;
-    if ((rc = list_read(r, steps_in_range, &ls, want, max_item, err)))
+    if ((rc = list_read(r, steps_in_range, &ls, lo, hi, want, max_item,
+                        err)))
         goto out;
     /* the builds in the order the view query reads them (the run's
      * (run_id, commit_sha, strategy) index), each list's steps in order:
@@ -631,12 +632,8 @@ static int misses_lists(struct store_report *r, int64_t run_id, size_t limit,
             a->seconds += item_secs[item];
         }
     }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc != SQLITE_DONE) {
-        rc = db_error(r, err);
+    if ((rc = step_done(r, &st, rc, err)))
         goto out;
-    }
     rc = 0;
     for (i = 0; i < nnames; i++)
         for (j = 0; j < ngroups; j++)
@@ -726,15 +723,10 @@ static int run_steps_lists(
         items[id].line = sqlite3_column_int64(st, 2);
         items[id].hit = sqlite3_column_int(st, 3);
     }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc != SQLITE_DONE) {
-        rc = db_error(r, err);
+    if ((rc = step_done(r, &st, rc, err)))
         goto out;
-    }
-    ls.lo = lo;
-    ls.hi = hi;
-    if ((rc = list_read(r, steps_in_range, &ls, want, max_item, err)))
+    if ((rc = list_read(r, steps_in_range, &ls, lo, hi, want, max_item,
+                        err)))
         goto out;
     rc = prepare(r,
                  "SELECT b.strategy, b.commit_sha, b.seq,"
@@ -821,10 +813,7 @@ int store_report_builds(struct store_report *r, int64_t run_id,
             return rc;
         }
     }
-    if (rc != SQLITE_DONE)
-        db_error(r, err);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : err->code;
+    return step_done(r, &st, rc, err);
 }
 
 int store_report_transfers(struct store_report *r, int64_t run_id,
@@ -866,10 +855,7 @@ int store_report_transfers(struct store_report *r, int64_t run_id,
         x->count = sqlite3_column_int64(st, 3);
         x->bytes = sqlite3_column_int64(st, 4);
     }
-    if (rc != SQLITE_DONE)
-        db_error(r, err);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : err->code;
+    return step_done(r, &st, rc, err);
 }
 
 int store_report_misses(struct store_report *r, int64_t run_id, size_t limit,
@@ -1033,7 +1019,5 @@ int store_report_run_steps(
             return rc;
         }
     }
-    rc = rc == SQLITE_DONE ? 0 : db_error(r, err);
-    sqlite3_finalize(st);
-    return rc;
+    return step_done(r, &st, rc, err);
 }
