@@ -374,6 +374,7 @@ static void fail_step(struct kctx *k, int idx, const char *fmt, ...)
         return; /* an error in a stage that is not built fails nothing */
     k->kb->failed = 1;
     k->kb->failed_step = idx;
+    k->kb->failed_line = k->kb->steps[idx].line;
     va_start(ap, fmt);
     vsnprintf(k->kb->error, sizeof(k->kb->error), fmt, ap);
     va_end(ap);
@@ -1317,7 +1318,7 @@ static void frontend_2010_check(struct kctx *k)
         const struct df_instr *in = &k->df->instrs[i];
         const char *flag = frontend_2010_refusal(in);
         char word[64];
-        int line;
+        int line = in->line;
         if (flag) {
             snprintf(k->kb->error, sizeof(k->kb->error),
                      "%s:%d: Unknown flag: %s (dockerd 20.10's Dockerfile "
@@ -1333,6 +1334,7 @@ static void frontend_2010_check(struct kctx *k)
         }
         k->kb->failed = 1;
         k->kb->failed_step = 0;
+        k->kb->failed_line = line;
         return;
     }
 }

@@ -124,6 +124,7 @@ struct key_build {
     int target;             /* stage index */
     int failed;             /* the build would fail at failed_step */
     int failed_step;
+    int failed_line;        /* the Dockerfile line it fails on */
     char error[512];
     /* key_build_find()'s index: open addressing over index_mask + 1
      * slots (at least twice the steps), each a step's index + 1 or 0; in

@@ -230,7 +230,7 @@ static void tentative(const struct sim_build *b, const struct sim_view *v,
         if (kb->failed && (int)i > kb->failed_step) {
             o->outcome = OUTCOME_SKIPPED;
             sim_step_reason(out, i, "the build failed at line %d",
-                            kb->steps[kb->failed_step].line);
+                            kb->failed_line);
         } else if (kb->failed && (int)i == kb->failed_step) {
             o->outcome = OUTCOME_MISS;
             sim_step_reason_copy(out, i, kb->error);

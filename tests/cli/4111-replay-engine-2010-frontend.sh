@@ -30,6 +30,9 @@ $got"
 # nothing ran in the refused build: not even the RUN before the COPY
 ran=$(sqlite3 old.db "select count(*) from steps join builds on builds.id = steps.build_id where builds.seq = 0 and steps.outcome in ('hit', 'miss') and steps.step_index > 0")
 [ "$ran" -eq 0 ] || die "$ran steps of the refused build ran"
+# the steps it skipped name the line the engine refused, not the FROM
+why=$(sqlite3 old.db "select distinct reason from steps join builds on builds.id = steps.build_id where builds.seq = 0 and builds.strategy = 'local' and steps.outcome = 'skipped'")
+[ "$why" = "the build failed at line 3" ] || die "skipped steps of the refused build say: $why"
 "$HARNESS" replay --repo repo --range main --db new.db -q --strategy local ||
     die "replay on the buildkit engine failed"
 got=$(sqlite3 new.db "select group_concat(status, ' ') from (select status from builds where strategy = 'local' order by seq)")
