@@ -225,6 +225,56 @@ static const char *const migrations[] = {
     "ALTER TABLE real_builds ADD COLUMN pull_seconds REAL;"
     "ALTER TABLE real_builds ADD COLUMN push_seconds REAL;"
     "PRAGMA user_version = 6;",
+    /* 6 -> 7: a list was a row per position, millions of B-tree inserts
+     * for a long replay (110 steps a list on a long Dockerfile); it
+     * becomes one row holding its item ids as a JSON array, in position
+     * order, and its positions when they are not 0, 1, 2, ...  The
+     * tables step_lists and transfer_lists become views with their
+     * columns and rows.  GROUP BY list_id reads the old tables in key
+     * order (list_id, position), so each array is in position order. */
+    "CREATE TABLE step_packs ("
+    " id INTEGER PRIMARY KEY,"
+    " items TEXT NOT NULL,"
+    " positions TEXT);"
+    "CREATE TABLE transfer_packs ("
+    " id INTEGER PRIMARY KEY,"
+    " items TEXT NOT NULL,"
+    " positions TEXT);"
+    "INSERT INTO step_packs SELECT list_id, json_group_array(item_id),"
+    " CASE WHEN min(step_index) = 0 AND max(step_index) = count(*) - 1"
+    "  THEN NULL ELSE json_group_array(step_index) END"
+    " FROM step_lists GROUP BY list_id;"
+    "INSERT INTO transfer_packs SELECT list_id, json_group_array(item_id),"
+    " CASE WHEN min(seq) = 0 AND max(seq) = count(*) - 1"
+    "  THEN NULL ELSE json_group_array(seq) END"
+    " FROM transfer_lists GROUP BY list_id;"
+    "DROP VIEW steps;"
+    "DROP VIEW transfers;"
+    "DROP TABLE step_lists;"
+    "DROP TABLE transfer_lists;"
+    "CREATE VIEW step_lists (list_id, step_index, item_id) AS"
+    " SELECT p.id, CASE WHEN p.positions IS NULL THEN j.key"
+    "  ELSE json_extract(p.positions, '$[' || j.key || ']') END, j.value"
+    " FROM step_packs p JOIN json_each(p.items) j;"
+    "CREATE VIEW transfer_lists (list_id, seq, item_id) AS"
+    " SELECT p.id, CASE WHEN p.positions IS NULL THEN j.key"
+    "  ELSE json_extract(p.positions, '$[' || j.key || ']') END, j.value"
+    " FROM transfer_packs p JOIN json_each(p.items) j;"
+    "CREATE VIEW steps (build_id, step_index, stage, line, instruction,"
+    " outcome, seconds, layer_bytes, bytes_pulled, reason) AS"
+    " SELECT b.id, CASE WHEN p.positions IS NULL THEN j.key"
+    "  ELSE json_extract(p.positions, '$[' || j.key || ']') END,"
+    " i.stage, i.line, i.instruction, i.outcome, i.seconds, i.layer_bytes,"
+    " i.bytes_pulled, i.reason"
+    " FROM builds b JOIN step_packs p ON p.id = b.step_list"
+    " JOIN json_each(p.items) j JOIN step_items i ON i.id = j.value;"
+    "CREATE VIEW transfers (build_id, seq, direction, digest, bytes, kind) AS"
+    " SELECT b.id, CASE WHEN p.positions IS NULL THEN j.key"
+    "  ELSE json_extract(p.positions, '$[' || j.key || ']') END,"
+    " i.direction, i.digest, i.bytes, i.kind"
+    " FROM builds b JOIN transfer_packs p ON p.id = b.transfer_list"
+    " JOIN json_each(p.items) j JOIN transfer_items i ON i.id = j.value;"
+    "PRAGMA user_version = 7;",
 };
 
 _Static_assert(STORE_APPLICATION_ID == 1213353555, "migrations[0] sets it");
@@ -241,9 +291,9 @@ enum {
     Q_BUILD_PUT,
     Q_NEXT_IDS,
     Q_STEP_ITEM_PUT,
-    Q_STEP_LINK_PUT,
+    Q_STEP_PACK_PUT,
     Q_XFER_ITEM_PUT,
-    Q_XFER_LINK_PUT,
+    Q_XFER_PACK_PUT,
     Q_SUMMARY,
     Q_BEGIN,
     Q_COMMIT,
@@ -276,22 +326,21 @@ static const char *const queries[Q_COUNT] = {
                     " ?, ?, ?, ?)",
     /* Inside the write transaction, so no other writer takes these. */
     [Q_NEXT_IDS] = "SELECT (SELECT coalesce(max(id), 0) + 1 FROM builds),"
-                   " (SELECT coalesce(max(list_id), 0) + 1 FROM step_lists),"
+                   " (SELECT coalesce(max(id), 0) + 1 FROM step_packs),"
                    " (SELECT coalesce(max(id), 0) + 1 FROM step_items),"
-                   " (SELECT coalesce(max(list_id), 0) + 1"
-                   "  FROM transfer_lists),"
+                   " (SELECT coalesce(max(id), 0) + 1 FROM transfer_packs),"
                    " (SELECT coalesce(max(id), 0) + 1 FROM transfer_items)",
     [Q_STEP_ITEM_PUT] = "INSERT OR FAIL INTO step_items (id, stage, line,"
                         " instruction, outcome, seconds, layer_bytes,"
                         " bytes_pulled, reason)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [Q_STEP_LINK_PUT] = "INSERT OR FAIL INTO step_lists (list_id, step_index,"
-                        " item_id) VALUES (?, ?, ?)",
+    [Q_STEP_PACK_PUT] = "INSERT OR FAIL INTO step_packs (id, items, positions)"
+                        " VALUES (?, ?, ?)",
     [Q_XFER_ITEM_PUT] =
         "INSERT OR FAIL INTO transfer_items (id, direction, digest,"
         " bytes, kind) VALUES (?, ?, ?, ?, ?)",
-    [Q_XFER_LINK_PUT] =
-        "INSERT OR FAIL INTO transfer_lists (list_id, seq, item_id)"
+    [Q_XFER_PACK_PUT] =
+        "INSERT OR FAIL INTO transfer_packs (id, items, positions)"
         " VALUES (?, ?, ?)",
     [Q_SUMMARY] = "SELECT strategy, count(*), sum(status = 'ok'),"
                   " sum(steps_hit), sum(steps_miss), total(seconds),"
@@ -347,9 +396,9 @@ struct inserter {
 enum {
     INS_BUILDS,
     INS_STEP_ITEMS,
-    INS_STEP_LINKS,
+    INS_STEP_PACKS,
     INS_XFER_ITEMS,
-    INS_XFER_LINKS,
+    INS_XFER_PACKS,
     INS_COUNT
 };
 
@@ -714,9 +763,9 @@ int store_open(struct store **out, const char *path, struct err *err)
         }
     s->ins[INS_BUILDS] = (struct inserter){ Q_BUILD_PUT, 19, { NULL } };
     s->ins[INS_STEP_ITEMS] = (struct inserter){ Q_STEP_ITEM_PUT, 9, { NULL } };
-    s->ins[INS_STEP_LINKS] = (struct inserter){ Q_STEP_LINK_PUT, 3, { NULL } };
+    s->ins[INS_STEP_PACKS] = (struct inserter){ Q_STEP_PACK_PUT, 3, { NULL } };
     s->ins[INS_XFER_ITEMS] = (struct inserter){ Q_XFER_ITEM_PUT, 5, { NULL } };
-    s->ins[INS_XFER_LINKS] = (struct inserter){ Q_XFER_LINK_PUT, 3, { NULL } };
+    s->ins[INS_XFER_PACKS] = (struct inserter){ Q_XFER_PACK_PUT, 3, { NULL } };
     *out = s;
     return 0;
 fail:
@@ -859,7 +908,7 @@ void store_batch_interval(struct store *s, double seconds)
 
 /*
  * Sharing (schema 5).  Each distinct step and transfer is stored once as
- * an item, each distinct list of them once as rows of item ids, and every
+ * an item, each distinct list of them once as a row of item ids, and every
  * build that has the same list points at it.  Items are known by the
  * SHA-256 of their contents (a transfer of a sha256 digest by the digest's
  * own bytes, see xfer_item_key), step lists by their items' ids and
@@ -1067,13 +1116,13 @@ static void xfer_list_key(const struct store_transfer *t, size_t n,
     sha256_final(&c, key);
 }
 
-/* One row to insert: its id (a build's, a list's or an item's), its
- * position in a list, the item, and the ids it points at. */
+/* One row to insert: its id (a build's, a list's or an item's), the
+ * item, and the ids it points at (a list's row: see bind_pack). */
 struct row_ref {
     int64_t id;
     int64_t seq;
     const void *item;
-    int64_t a, b; /* builds: step and transfer list; links: the item */
+    int64_t a, b; /* builds: step and transfer list */
 };
 
 typedef void bind_row_fn(sqlite3_stmt *st, int base, const struct row_ref *r);
@@ -1145,12 +1194,59 @@ static void bind_xfer_item(sqlite3_stmt *st, int base, const struct row_ref *r)
     bind_text(st, base + 5, store_kind_name(t->kind));
 }
 
-/* A row of step_lists or transfer_lists: list, position, item. */
-static void bind_link(sqlite3_stmt *st, int base, const struct row_ref *r)
+/*
+ * A row of step_packs or transfer_packs (schema 7): the list's id, its
+ * item ids as a JSON array, and its positions as one when they are not
+ * 0, 1, 2, ...  The texts are NUL-terminated in one buffer of the caller's
+ * (r->item, set once the buffer no longer moves) at offsets r->seq and
+ * r->a (-1: no positions, NULL).
+ */
+static void bind_pack(sqlite3_stmt *st, int base, const struct row_ref *r)
 {
+    const char *texts = r->item;
+
     sqlite3_bind_int64(st, base + 1, r->id);
-    sqlite3_bind_int64(st, base + 2, r->seq);
-    sqlite3_bind_int64(st, base + 3, r->a);
+    sqlite3_bind_text(st, base + 2, texts + r->seq, -1, SQLITE_STATIC);
+    if (r->a >= 0)
+        sqlite3_bind_text(st, base + 3, texts + r->a, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, base + 3);
+}
+
+/* Start a JSON array of integers in b; returns its offset. */
+static int64_t pack_open(struct buf *b)
+{
+    int64_t at = (int64_t)b->len;
+
+    buf_addch(b, '[');
+    return at;
+}
+
+/* Append v and a comma to the array (pack_close takes the last back). */
+static void pack_int(struct buf *b, int64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof(tmp);
+    uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+    tmp[--i] = ',';
+    do {
+        tmp[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--i] = '-';
+    buf_add(b, tmp + i, sizeof(tmp) - i);
+}
+
+/* End the array, and its text with a NUL. */
+static void pack_close(struct buf *b)
+{
+    if (b->ptr[b->len - 1] == ',')
+        b->ptr[b->len - 1] = ']';
+    else
+        buf_addch(b, ']');
+    buf_addch(b, '\0');
 }
 
 /* The statement of an inserter that inserts 1 << k rows: the one-row
@@ -1396,31 +1492,46 @@ static int step_items(struct store *s, const struct step_slot *sl,
     return same;
 }
 
-/* The list id of n steps p whose items are known; a new list's links go
- * to links. */
+/* The list id of n steps p whose items are known; a new list's row goes
+ * to packs, its texts to texts. */
 static int64_t step_list(struct store *s, const struct store_step *p,
                          const int64_t *items, size_t n, struct next_ids *ids,
-                         struct rows *links)
+                         struct rows *packs, struct buf *texts)
 {
     unsigned char key[DMAP_KEY];
     int created;
     int64_t list;
+    size_t j;
 
     step_list_key(p, items, n, key);
     list = share_id(&s->share[SH_STEP_LIST], &s->share_old[SH_STEP_LIST], key,
                     &ids->step_list, &created);
-    if (created)
-        for (size_t j = 0; j < n; j++)
-            rows_add(links, (struct row_ref){ list, p[j].step_index, NULL,
-                                              items[j], 0 });
+    if (!created)
+        return list;
+    struct row_ref pack = { list, pack_open(texts), NULL, -1, 0 };
+    for (j = 0; j < n; j++)
+        pack_int(texts, items[j]);
+    pack_close(texts);
+    for (j = 0; j < n && p[j].step_index == (int64_t)j; j++)
+        ;
+    if (j < n) { /* positions other than 0, 1, 2, ... */
+        pack.a = pack_open(texts);
+        for (j = 0; j < n; j++)
+            pack_int(texts, p[j].step_index);
+        pack_close(texts);
+    }
+    rows_add(packs, pack);
     return list;
 }
 
+/* A new list of n transfers t: its new items go to items, its row to
+ * packs and its text to texts. */
 static void add_xfer_list(struct store *s, int64_t list,
                           const struct store_transfer *t, size_t n,
                           struct next_ids *ids, struct rows *items,
-                          struct rows *links)
+                          struct rows *packs, struct buf *texts)
 {
+    struct row_ref pack = { list, pack_open(texts), NULL, -1, 0 };
     unsigned char key[KEY_CHUNK][DMAP_KEY];
     struct dmap *m = &s->share[SH_XFER_ITEM];
     struct sha256 c;
@@ -1441,10 +1552,11 @@ static void add_xfer_list(struct store *s, int64_t list,
                                     &ids->xfer_item, &created);
             if (created)
                 rows_add(items, (struct row_ref){ item, 0, &t[j0 + k], 0, 0 });
-            rows_add(links, (struct row_ref){ list, (int64_t)(j0 + k), NULL,
-                                              item, 0 });
+            pack_int(texts, item);
         }
     }
+    pack_close(texts);
+    rows_add(packs, pack);
 }
 
 /* Insert the builds with ids from s->next, which they advance. */
@@ -1456,10 +1568,11 @@ static int put_builds(struct store *s, const struct store_build_rows *v,
     static bind_row_fn *const bind[INS_COUNT] = {
         [INS_BUILDS] = bind_build,
         [INS_STEP_ITEMS] = bind_step_item,
-        [INS_STEP_LINKS] = bind_link,
+        [INS_STEP_PACKS] = bind_pack,
         [INS_XFER_ITEMS] = bind_xfer_item,
-        [INS_XFER_LINKS] = bind_link,
+        [INS_XFER_PACKS] = bind_pack,
     };
+    struct buf texts = BUF_INIT; /* of the packs */
     unsigned char key[DMAP_KEY];
     int rc = 0, created;
     size_t i;
@@ -1496,7 +1609,7 @@ static int put_builds(struct store *s, const struct store_build_rows *v,
                     b.a = sl->list;
                 else
                     b.a = step_list(s, v[i].steps, items + at[i], v[i].nsteps,
-                                    ids, &r[INS_STEP_LINKS]);
+                                    ids, &r[INS_STEP_PACKS], &texts);
             }
             slot_set(sl, v[i].steps, v[i].nsteps, items + at[i], b.a);
         }
@@ -1507,12 +1620,16 @@ static int put_builds(struct store *s, const struct store_build_rows *v,
                            &created);
             if (created)
                 add_xfer_list(s, b.b, v[i].xf, v[i].nxf, ids,
-                              &r[INS_XFER_ITEMS], &r[INS_XFER_LINKS]);
+                              &r[INS_XFER_ITEMS], &r[INS_XFER_PACKS], &texts);
         }
         rows_add(&r[INS_BUILDS], b);
     }
     free(items);
     free(at);
+    for (i = 0; i < r[INS_STEP_PACKS].n; i++)
+        r[INS_STEP_PACKS].v[i].item = texts.ptr;
+    for (i = 0; i < r[INS_XFER_PACKS].n; i++)
+        r[INS_XFER_PACKS].v[i].item = texts.ptr;
     for (i = 0; i < INS_COUNT && !rc; i++) {
         rc = insert_rows(s, &s->ins[i], bind[i], r[i].v, r[i].n, err);
         if (i == INS_BUILDS && rc == ERR_DB &&
@@ -1527,6 +1644,7 @@ static int put_builds(struct store *s, const struct store_build_rows *v,
     }
     for (i = 0; i < INS_COUNT; i++)
         free(r[i].v);
+    buf_release(&texts);
     if (rc < 0)
         return rc;
     ids->build += (int64_t)n;

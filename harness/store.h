@@ -39,8 +39,9 @@
 struct store;
 
 /* Schema version written to PRAGMA user_version (doc/schema.md); 2 added
- * real_builds and real_steps, 6 pull_seconds and push_seconds. */
-#define STORE_SCHEMA_VERSION 6
+ * real_builds and real_steps, 6 pull_seconds and push_seconds, 7 a list
+ * of steps or transfers as one row. */
+#define STORE_SCHEMA_VERSION 7
 /* PRAGMA application_id of harness databases ("HRNS"). */
 #define STORE_APPLICATION_ID 0x48524e53
 

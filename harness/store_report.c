@@ -244,18 +244,38 @@ void store_report_run_release(struct store_report_run *run)
  * often as builds use it.  Their results are the view queries' row for
  * row: the same rows in the same order, floating-point sums added in the
  * order SQLite adds them.  Ids beyond LIST_MAX_ID (no replay writes them)
- * fall back to the view queries. */
+ * fall back to the view queries.
+ *
+ * Schema 5 and 6 store a list as a row per position (step_lists,
+ * transfer_lists); schema 7 as one row holding its item ids as a JSON
+ * array (step_packs, transfer_packs), which is parsed here.  A schema 7
+ * list with positions other than 0, 1, 2, ... (no replay writes one) or
+ * a text that is not such an array falls back to the views too. */
 
 #define LIST_MAX_ID ((int64_t)1 << 27)
 
 struct list_set {
     int64_t lo, hi;      /* list ids read */
     uint32_t *off, *cnt; /* [id - lo]: its entries */
-    struct list_ent {
-        int64_t index; /* step_index or seq */
-        int64_t item;
-    } *ent;
+    int64_t *ent;        /* item ids, each list's in position order */
     size_t n, cap;
+};
+
+enum list_kind { LIST_STEPS, LIST_TRANSFERS };
+
+/* The lists of ids in [?1, ?2] in key order: as rows (list, position,
+ * item) before schema 7, as rows (list, items, positions) from it on. */
+static const char *const list_sql[2][2] = {
+    [LIST_STEPS] = { "SELECT list_id, step_index, item_id FROM step_lists"
+                     " WHERE list_id BETWEEN ? AND ?"
+                     " ORDER BY list_id, step_index",
+                     "SELECT id, items, positions FROM step_packs"
+                     " WHERE id BETWEEN ? AND ? ORDER BY id" },
+    [LIST_TRANSFERS] = { "SELECT list_id, seq, item_id FROM transfer_lists"
+                         " WHERE list_id BETWEEN ? AND ?"
+                         " ORDER BY list_id, seq",
+                         "SELECT id, items, positions FROM transfer_packs"
+                         " WHERE id BETWEEN ? AND ? ORDER BY id" },
 };
 
 static void list_set_free(struct list_set *ls)
@@ -289,47 +309,105 @@ static int list_range(struct store_report *r, const char *sql, int64_t run_id,
     return none || *lo < 0 || *hi > LIST_MAX_ID ? 1 : 0;
 }
 
-/* Read into ls the entries of the lists in [lo, hi] whose item is wanted
- * (want[item], items up to max_item). */
-static int list_read(struct store_report *r, const char *sql,
+/* Add item to list in ls when it is wanted (want[item], items up to
+ * max_item); the entries of a list come one after the other. */
+static void list_add(struct list_set *ls, int64_t list, int64_t item,
+                     const unsigned char *want, int64_t max_item)
+{
+    if (item < 0 || item > max_item || !want[item] || list < ls->lo ||
+        list > ls->hi)
+        return;
+    if (!ls->cnt[list - ls->lo])
+        ls->off[list - ls->lo] = (uint32_t)ls->n;
+    XGROW(ls->ent, ls->cap, ls->n + 1);
+    ls->ent[ls->n++] = item;
+    ls->cnt[list - ls->lo]++;
+}
+
+/*
+ * Add the item ids of a JSON array of integers t (schema 7's items, "[3,
+ * 17,18]") to list in ls.  Returns 0, or 1 when t is not such an array of
+ * integers below 2^62 (the caller falls back to the views, where SQLite
+ * reads whatever JSON it is).
+ */
+static int list_add_pack(struct list_set *ls, int64_t list, const char *t,
+                         const unsigned char *want, int64_t max_item)
+{
+    const char *p = t;
+
+#define SKIP_SPACE()                                                           \
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')                \
+    p++
+    SKIP_SPACE();
+    if (*p++ != '[')
+        return 1;
+    SKIP_SPACE();
+    if (*p == ']')
+        return p[1] ? 1 : 0;
+    for (;;) {
+        int64_t v = 0;
+        int neg = *p == '-', digits = 0;
+        if (neg)
+            p++;
+        if (*p == '0' && p[1] >= '0' && p[1] <= '9')
+            return 1; /* JSON has no leading zeros */
+        for (; *p >= '0' && *p <= '9'; p++, digits++) {
+            if (v >= (int64_t)1 << 58)
+                return 1;
+            v = v * 10 + (*p - '0');
+        }
+        if (!digits)
+            return 1;
+        list_add(ls, list, neg ? -v : v, want, max_item);
+        SKIP_SPACE();
+        if (*p == ']')
+            break;
+        if (*p++ != ',')
+            return 1;
+        SKIP_SPACE();
+    }
+    p++;
+    SKIP_SPACE();
+#undef SKIP_SPACE
+    return *p ? 1 : 0;
+}
+
+/* Read into ls the entries of the lists of a kind in [lo, hi] whose item
+ * is wanted (want[item], items up to max_item).  1: read them with the
+ * views instead (see above). */
+static int list_read(struct store_report *r, enum list_kind kind,
                      struct list_set *ls, int64_t lo, int64_t hi,
                      const unsigned char *want, int64_t max_item,
                      struct err *err)
 {
     sqlite3_stmt *st = NULL;
     size_t span = (size_t)(hi - lo + 1);
-    int64_t cur = -1;
+    int packed = r->schema >= 7;
     int rc;
 
     ls->lo = lo;
     ls->hi = hi;
     ls->off = xcalloc(span, sizeof(*ls->off));
     ls->cnt = xcalloc(span, sizeof(*ls->cnt));
-    if (prepare(r, sql, &st, err))
+    if (prepare(r, list_sql[kind][packed], &st, err))
         return err->code;
     sqlite3_bind_int64(st, 1, ls->lo);
     sqlite3_bind_int64(st, 2, ls->hi);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t list = sqlite3_column_int64(st, 0);
-        int64_t item = sqlite3_column_int64(st, 2);
-        if (item < 0 || item > max_item || !want[item] || list < ls->lo ||
-            list > ls->hi)
+        if (!packed) {
+            list_add(ls, list, sqlite3_column_int64(st, 2), want, max_item);
             continue;
-        if (list != cur) {
-            cur = list;
-            ls->off[list - ls->lo] = (uint32_t)ls->n;
         }
-        XGROW(ls->ent, ls->cap, ls->n + 1);
-        ls->ent[ls->n].index = sqlite3_column_int64(st, 1);
-        ls->ent[ls->n++].item = item;
-        ls->cnt[list - ls->lo]++;
+        const unsigned char *t = sqlite3_column_text(st, 1);
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL || !t ||
+            list_add_pack(ls, list, (const char *)t, want, max_item)) {
+            sqlite3_finalize(st);
+            return 1;
+        }
     }
     return step_done(r, &st, rc, err);
 }
-
-static const char steps_in_range[] =
-    "SELECT list_id, step_index, item_id FROM step_lists"
-    " WHERE list_id BETWEEN ? AND ? ORDER BY list_id, step_index";
 
 /* The index of name in names (added when new). */
 static size_t name_index(char ***names, size_t *n, size_t *cap,
@@ -354,13 +432,97 @@ static void names_free(char **names, size_t n)
 
 /* -- transfers -- */
 
+/* Transfers of one kind: [list * 4 + push * 2 + cache]. */
+struct xfer_bucket {
+    int64_t count, bytes;
+};
+
+/* The buckets of the lists in [lo, hi] from transfer_packs (schema 7):
+ * each item's bucket and size once, then the lists parsed. */
+static int xfer_buckets_packed(struct store_report *r, int64_t lo, int64_t hi,
+                               struct xfer_bucket *per_list, struct err *err)
+{
+    struct list_set ls;
+    sqlite3_stmt *st = NULL;
+    int64_t max_item = 0, list;
+    unsigned char *want = NULL, *bucket = NULL;
+    int64_t *bytes = NULL;
+    int rc;
+
+    memset(&ls, 0, sizeof(ls));
+    if ((rc = query_int(r, "SELECT max(id) FROM transfer_items", &max_item,
+                        err)))
+        return rc;
+    if (max_item < 0 || max_item > LIST_MAX_ID)
+        return 1;
+    want = xcalloc((size_t)max_item + 1, 1);
+    bucket = xcalloc((size_t)max_item + 1, 1);
+    bytes = xcalloc((size_t)max_item + 1, sizeof(*bytes));
+    rc = prepare(r,
+                 "SELECT id, (direction = 'push') * 2 + (kind = 'cache'),"
+                 " bytes FROM transfer_items",
+                 &st, err);
+    if (rc)
+        goto out;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        if (id < 0 || id > max_item)
+            continue;
+        want[id] = 1;
+        bucket[id] = (unsigned char)(sqlite3_column_int(st, 1) & 3);
+        bytes[id] = sqlite3_column_int64(st, 2);
+    }
+    if ((rc = step_done(r, &st, rc, err)))
+        goto out;
+    if ((rc = list_read(r, LIST_TRANSFERS, &ls, lo, hi, want, max_item, err)))
+        goto out;
+    for (list = lo; list <= hi; list++)
+        for (uint32_t k = 0; k < ls.cnt[list - lo]; k++) {
+            int64_t item = ls.ent[ls.off[list - lo] + k];
+            struct xfer_bucket *b = &per_list[(list - lo) * 4 + bucket[item]];
+            b->count++;
+            b->bytes += bytes[item];
+        }
+out:
+    list_set_free(&ls);
+    free(bytes);
+    free(bucket);
+    free(want);
+    return rc;
+}
+
+/* The same from transfer_lists (schema 5 and 6), grouped by SQLite. */
+static int xfer_buckets_rows(struct store_report *r, int64_t lo, int64_t hi,
+                             struct xfer_bucket *per_list, struct err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (prepare(r,
+                "SELECT l.list_id, i.direction = 'push', i.kind = 'cache',"
+                " count(*), sum(i.bytes)"
+                " FROM transfer_lists l JOIN transfer_items i"
+                " ON i.id = l.item_id WHERE l.list_id BETWEEN ? AND ?"
+                " GROUP BY 1, 2, 3",
+                &st, err))
+        return err->code;
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct xfer_bucket *p =
+            &per_list[(sqlite3_column_int64(st, 0) - lo) * 4 +
+                      sqlite3_column_int(st, 1) * 2 + sqlite3_column_int(st, 2)];
+        p->count = sqlite3_column_int64(st, 3);
+        p->bytes = sqlite3_column_int64(st, 4);
+    }
+    return step_done(r, &st, rc, err);
+}
+
 static int transfers_lists(struct store_report *r, int64_t run_id,
                            struct store_report_xfer **out, size_t *n,
                            struct err *err)
 {
-    struct bucket {
-        int64_t count, bytes;
-    } *per_list = NULL, *acc = NULL;
+    struct xfer_bucket *per_list = NULL, *acc = NULL;
     sqlite3_stmt *st = NULL;
     char **names = NULL;
     unsigned char *taken = NULL;
@@ -375,25 +537,9 @@ static int transfers_lists(struct store_report *r, int64_t run_id,
     if (rc)
         return rc;
     per_list = xcalloc((size_t)(hi - lo + 1) * 4, sizeof(*per_list));
-    rc = prepare(r,
-                 "SELECT l.list_id, i.direction = 'push', i.kind = 'cache',"
-                 " count(*), sum(i.bytes)"
-                 " FROM transfer_lists l JOIN transfer_items i"
-                 " ON i.id = l.item_id WHERE l.list_id BETWEEN ? AND ?"
-                 " GROUP BY 1, 2, 3",
-                 &st, err);
+    rc = r->schema >= 7 ? xfer_buckets_packed(r, lo, hi, per_list, err)
+                        : xfer_buckets_rows(r, lo, hi, per_list, err);
     if (rc)
-        goto out;
-    sqlite3_bind_int64(st, 1, lo);
-    sqlite3_bind_int64(st, 2, hi);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct bucket *p =
-            &per_list[(sqlite3_column_int64(st, 0) - lo) * 4 +
-                      sqlite3_column_int(st, 1) * 2 + sqlite3_column_int(st, 2)];
-        p->count = sqlite3_column_int64(st, 3);
-        p->bytes = sqlite3_column_int64(st, 4);
-    }
-    if ((rc = step_done(r, &st, rc, err)))
         goto out;
     rc = prepare(r,
                  "SELECT strategy, transfer_list, count(*) FROM builds"
@@ -600,8 +746,7 @@ static int misses_lists(struct store_report *r, int64_t run_id, size_t limit,
     }
     if ((rc = step_done(r, &st, rc, err)))
         goto out;
-    if ((rc = list_read(r, steps_in_range, &ls, lo, hi, want, max_item,
-                        err)))
+    if ((rc = list_read(r, LIST_STEPS, &ls, lo, hi, want, max_item, err)))
         goto out;
     /* the builds in the order the view query reads them (the run's
      * (run_id, commit_sha, strategy) index), each list's steps in order:
@@ -626,7 +771,7 @@ static int misses_lists(struct store_report *r, int64_t run_id, size_t limit,
             acc[accn++] = xcalloc(ngroups + 1, sizeof(**acc));
         }
         for (k = 0; k < ls.cnt[list - lo]; k++) {
-            int64_t item = ls.ent[ls.off[list - lo] + k].item;
+            int64_t item = ls.ent[ls.off[list - lo] + k];
             struct miss_acc *a = &acc[si][item_group[item]];
             a->count++;
             a->seconds += item_secs[item];
@@ -725,8 +870,7 @@ static int run_steps_lists(
     }
     if ((rc = step_done(r, &st, rc, err)))
         goto out;
-    if ((rc = list_read(r, steps_in_range, &ls, lo, hi, want, max_item,
-                        err)))
+    if ((rc = list_read(r, LIST_STEPS, &ls, lo, hi, want, max_item, err)))
         goto out;
     rc = prepare(r,
                  "SELECT b.strategy, b.commit_sha, b.seq,"
@@ -749,7 +893,7 @@ static int run_steps_lists(
         if (!row.strategy || !row.commit_sha || list < lo || list > hi)
             continue;
         for (k = 0; k < ls.cnt[list - lo]; k++) {
-            const struct item *it = &items[ls.ent[ls.off[list - lo] + k].item];
+            const struct item *it = &items[ls.ent[ls.off[list - lo] + k]];
             row.stage = it->stage;
             row.line = it->line;
             row.hit = it->hit;
