@@ -1674,15 +1674,58 @@ static int next_ids(struct store *s, struct err *err)
     return rc == SQLITE_ROW ? 0 : err->code;
 }
 
-/* Refuse malformed commit ids before anything is written. */
+static int cmp_int64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Whether n steps p repeat a step index (*out); at once when they are
+ * 0, 1, 2, ... */
+static int step_index_repeated(const struct store_step *p, size_t n,
+                               int64_t *out)
+{
+    int64_t *v;
+    size_t j;
+    int found = 0;
+
+    for (j = 0; j < n && p[j].step_index == (int64_t)j; j++)
+        ;
+    if (j == n)
+        return 0;
+    v = xmalloc(n * sizeof(*v));
+    for (j = 0; j < n; j++)
+        v[j] = p[j].step_index;
+    qsort(v, n, sizeof(*v), cmp_int64);
+    for (j = 1; j < n && !found; j++)
+        if (v[j] == v[j - 1]) {
+            *out = v[j];
+            found = 1;
+        }
+    free(v);
+    return found;
+}
+
+/* Refuse malformed commit ids and builds whose steps repeat an index
+ * ((build_id, step_index) is the key of steps) before anything is
+ * written. */
 static int check_builds(struct store *s, const struct store_build_rows *v,
                         size_t n, struct err *err)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!is_sha(v[i].build.commit_sha))
+    for (size_t i = 0; i < n; i++) {
+        const struct store_build *b = &v[i].build;
+        int64_t rep = 0;
+        if (!is_sha(b->commit_sha))
             return err_set(err, ERR_INVALID, "%s: malformed commit id '%s'",
-                           s->path,
-                           v[i].build.commit_sha ? v[i].build.commit_sha : "");
+                           s->path, b->commit_sha ? b->commit_sha : "");
+        if (step_index_repeated(v[i].steps, v[i].nsteps, &rep))
+            return err_set(err, ERR_INVALID,
+                           "%s: step index %lld appears twice in the build "
+                           "of strategy '%s', commit '%s'",
+                           s->path, (long long)rep,
+                           b->strategy ? b->strategy : "", b->commit_sha);
+    }
     return 0;
 }
 

@@ -107,6 +107,20 @@ static int put_build(struct store *s, int64_t run, const char *strategy,
     return store_build_put(s, &b, steps, nsteps, t, 2, NULL, err);
 }
 
+/* Make the schema 7 file at path the schema 6 file of the same rows that
+ * an older harness wrote (tests/fixtures/schema/7-to-6.sql). */
+static void make_schema_6(const char *path)
+{
+    size_t len;
+    char *sql = tu_fixture(&len, "schema/7-to-6.sql");
+    sqlite3 *db;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    free(sql);
+}
+
 static void assert_refused_unchanged(const char *path, const char *want)
 {
     size_t n0, n1;
@@ -221,7 +235,8 @@ static void store__build_is_written_with_its_steps_and_transfers(void **state)
                      1);
 }
 
-/* Read one build's steps or transfers back as text, one row per line. */
+/* Read one build's steps or transfers back as text, one row per line
+ * (the rows of sql; id is its parameter when it has one). */
 static void dump_rows(const char *path, const char *sql, int64_t id,
                       char *out, size_t n)
 {
@@ -233,14 +248,17 @@ static void dump_rows(const char *path, const char *sql, int64_t id,
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_bind_parameter_count(st))
+        sqlite3_bind_int64(st, 1, id);
     while (sqlite3_step(st) == SQLITE_ROW) {
         for (int c = 0; c < sqlite3_column_count(st); c++) {
             const unsigned char *v = sqlite3_column_text(st, c);
             len += (size_t)snprintf(out + len, n - len, "%s|",
                                     v ? (const char *)v : "NULL");
+            assert_true(len < n);
         }
         len += (size_t)snprintf(out + len, n - len, "\n");
+        assert_true(len < n);
     }
     sqlite3_finalize(st);
     sqlite3_close(db);
@@ -421,6 +439,163 @@ store__next_build_of_a_strategy_shares_its_unchanged_steps(void **state)
     assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"), 11);
 }
 
+/* The steps view shows a build's steps as given, whatever their indexes:
+ * a list is one row of item ids in its order (schema 7), with its indexes
+ * kept beside when they are not 0, 1, 2, ... */
+static void store__steps_view_shows_each_step_at_the_index_given(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f->path);
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}"), id0 = 0, id1 = 0;
+    struct store_step a[3] = {
+        { 0, 0, 1, "FROM", STORE_OUTCOME_NONE, 0.5, 0, 0, NULL },
+        { 1, 1, 4, "COPY", STORE_OUTCOME_MISS, 2.0, 300, 0, "files changed" },
+        { 2, 1, 5, "RUN", STORE_OUTCOME_HIT, 0.1, 90, 7, NULL },
+    };
+    struct store_step b[3] = { a[0], a[1], a[2] };
+    struct store_build base = {
+        run,  sha_a, 0,  "local", "buildkit", STORE_STATUS_OK, 3.0, 0, 0, 1, 1,
+        NULL, -1,    -1, 0,       0
+    };
+    char got[2048];
+    const char *steps_sql = "SELECT step_index, stage, line, instruction, "
+                            "outcome, seconds, layer_bytes, bytes_pulled, "
+                            "reason FROM steps WHERE build_id = ? ORDER BY "
+                            "step_index";
+
+    b[0].step_index = 7; /* given out of order, with gaps */
+    b[1].step_index = 3;
+    b[2].step_index = 12;
+    assert_int_equal(store_build_put(s, &base, a, 3, NULL, 0, &id0, &err), 0);
+    base.strategy = "gha";
+    assert_int_equal(store_build_put(s, &base, b, 3, NULL, 0, &id1, &err), 0);
+    store_close(s);
+
+    dump_rows(f->path, steps_sql, id0, got, sizeof(got));
+    assert_string_equal(got, "0|0|1|FROM|none|0.5|0|0|NULL|\n"
+                             "1|1|4|COPY|miss|2.0|300|0|files changed|\n"
+                             "2|1|5|RUN|hit|0.1|90|7|NULL|\n");
+    dump_rows(f->path, steps_sql, id1, got, sizeof(got));
+    assert_string_equal(got, "3|1|4|COPY|miss|2.0|300|0|files changed|\n"
+                             "7|0|1|FROM|none|0.5|0|0|NULL|\n"
+                             "12|1|5|RUN|hit|0.1|90|7|NULL|\n");
+    /* one row a list; the items are shared, the indexes kept only where
+     * they are not the positions */
+    dump_rows(f->path,
+              "SELECT items, positions FROM step_packs ORDER BY id", 0, got,
+              sizeof(got));
+    assert_string_equal(got, "[1,2,3]|NULL|\n[1,2,3]|[7,3,12]|\n");
+    dump_rows(f->path,
+              "SELECT list_id, step_index, item_id FROM step_lists"
+              " ORDER BY list_id, step_index",
+              0, got, sizeof(got));
+    assert_string_equal(got, "1|0|1|\n1|1|2|\n1|2|3|\n"
+                             "2|3|2|\n2|7|1|\n2|12|3|\n");
+}
+
+/* The rows of every view of a file, for comparing a file before and after
+ * a migration. */
+static void dump_views(const char *path, char *out, size_t n)
+{
+    static const char *const sql[] = {
+        "SELECT * FROM builds ORDER BY id",
+        "SELECT * FROM steps ORDER BY build_id, step_index",
+        "SELECT * FROM transfers ORDER BY build_id, seq",
+        "SELECT * FROM step_lists ORDER BY list_id, step_index",
+        "SELECT * FROM transfer_lists ORDER BY list_id, seq",
+    };
+    size_t len = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+        dump_rows(path, sql[i], 0, out + len, n - len);
+        len += strlen(out + len);
+    }
+}
+
+/* Migration 6 -> 7 packs each list into one row: every row of builds,
+ * steps, transfers, step_lists and transfer_lists stays as it was, even a
+ * list whose indexes are not its positions; and replays go on in it. */
+static void store__version_6_file_keeps_its_rows_in_one_row_a_list(
+    void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f->path);
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}");
+    static char before[65536], after[65536];
+    char sha[41];
+    sqlite3 *db;
+
+    for (unsigned i = 0; i < 6; i++) {
+        sha_of(i + 1, sha);
+        assert_int_equal(put_build(s, run, "local", sha, i, 3 + i % 3, &err),
+                         0);
+        assert_int_equal(put_build(s, run, "gha", sha, i, 4, &err), 0);
+    }
+    store_close(s);
+    make_schema_6(f->path);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM sqlite_schema"
+                                        " WHERE type = 'table' AND name IN"
+                                        " ('step_lists', 'transfer_lists')"),
+                     2);
+    /* a list as an older writer could leave it: indexes 1 and 5, written
+     * out of order, under a build of its own */
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO step_lists VALUES (90, 5, 2), (90, 1, 3);"
+                     "INSERT INTO transfer_lists VALUES (90, 2, 1), (90, 0, 2);"
+                     "INSERT INTO builds (id, run_id, commit_sha, seq,"
+                     " strategy, builder, status, seconds, bytes_pulled,"
+                     " bytes_pushed, steps_hit, steps_miss, step_list,"
+                     " transfer_list) VALUES (90, 1, '"
+                     "cccccccccccccccccccccccccccccccccccccccc', 9, 'local',"
+                     " 'legacy', 'ok', 1, 0, 0, 1, 1, 90, 90)",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    dump_views(f->path, before, sizeof(before));
+    assert_non_null(strstr(before, "90|1|0|3|RUN|"));
+    assert_non_null(strstr(before, "90|5|0|2|RUN|"));
+
+    s = open_ok(f->path);
+    assert_int_equal(store_schema_version(s), 7);
+    store_close(s);
+    dump_views(f->path, after, sizeof(after));
+    assert_string_equal(after, before);
+    /* the next build takes ids after the migrated lists */
+    s = open_ok(f->path);
+    sha_of(100, sha);
+    assert_int_equal(put_build(s, run, "s3", sha, 10, 2, &err), 0);
+    store_close(s);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps WHERE"
+                                        " build_id = (SELECT id FROM builds"
+                                        " WHERE strategy = 's3')"),
+                     2);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM sqlite_schema"
+                                        " WHERE type = 'view' AND name IN"
+                                        " ('step_lists', 'transfer_lists',"
+                                        " 'steps', 'transfers')"),
+                     4);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM step_packs"
+                                        " WHERE id = 90 AND items = '[3,2]'"
+                                        " AND positions = '[1,5]'"),
+                     1);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM"
+                                        " transfer_packs WHERE id = 90 AND"
+                                        " positions = '[0,2]'"),
+                     1);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM step_packs"
+                                        " WHERE positions IS NOT NULL"),
+                     1);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM "
+                                        "pragma_integrity_check WHERE "
+                                        "integrity_check = 'ok'"),
+                     1);
+}
+
 static void
 store__build_recorded_twice_is_refused_without_duplicate(void **state)
 {
@@ -531,7 +706,8 @@ static void store__failed_build_leaves_the_rest_of_the_batch(void **state)
     assert_int_equal(put_build(s, run, "local", sha_a, 0, 3, &err), 0);
     /* two steps with the same index: the build is rejected whole */
     assert_int_equal(store_build_put(s, &b, dup, 2, NULL, 0, NULL, &err),
-                     ERR_DB);
+                     ERR_INVALID);
+    assert_non_null(strstr(err.msg, "step index 0 appears twice"));
     assert_int_equal(store_batch_commit(s, &err), 0);
     assert_int_equal(store_build_done(s, run, "local", sha_a, &err), 1);
     assert_int_equal(store_build_done(s, run, "local", sha_b, &err), 0);
@@ -801,8 +977,10 @@ static void store__version_1_file_gains_the_real_build_tables(void **state)
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "DROP VIEW steps; DROP VIEW transfers; "
-                                  "DROP TABLE step_lists; DROP TABLE "
-                                  "transfer_lists; DROP TABLE step_items; "
+                                  "DROP VIEW step_lists; DROP VIEW "
+                                  "transfer_lists; DROP TABLE step_packs; "
+                                  "DROP TABLE transfer_packs; "
+                                  "DROP TABLE step_items; "
                                   "DROP TABLE transfer_items; "
                                   "DROP TABLE real_steps; DROP TABLE "
                                   "real_builds; ALTER TABLE builds DROP "
@@ -912,6 +1090,7 @@ static void store__version_5_file_keeps_whole_seconds_and_zero_pull_push(
     assert_int_equal(store_real_build_put(s, &rb, NULL, 0, NULL, &err), 0);
     store_close(s);
     /* as schema 5 wrote it: seconds held the pull and push too */
+    make_schema_6(f->path);
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "ALTER TABLE builds DROP COLUMN "
@@ -1071,6 +1250,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             store__next_build_of_a_strategy_shares_its_unchanged_steps,
             setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(
+            store__steps_view_shows_each_step_at_the_index_given, setup_dir,
+            teardown_dir),
+        cmocka_unit_test_setup_teardown(
+            store__version_6_file_keeps_its_rows_in_one_row_a_list, setup_dir,
+            teardown_dir),
         cmocka_unit_test_setup_teardown(
             store__real_build_is_written_with_nulls_for_unknowns, setup_dir,
             teardown_dir),

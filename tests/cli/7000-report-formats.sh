@@ -57,13 +57,14 @@ jq -e '.pricing.billing == "per-second" and .builds_per_month == 1000 and .run.b
 # a schema 5 file (no pull and push seconds: its seconds include them) is
 # read as it is, never migrated
 cp h.db h5.db
+sqlite3 h5.db < "$FIXTURES/schema/7-to-6.sql" || die "make a schema 6 file"
 sqlite3 h5.db "ALTER TABLE builds DROP COLUMN pull_seconds; ALTER TABLE builds DROP COLUMN push_seconds;
     ALTER TABLE real_builds DROP COLUMN pull_seconds; ALTER TABLE real_builds DROP COLUMN push_seconds;
     PRAGMA user_version = 5; PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null || die "make a schema 5 file"
 sum5=$(md5sum h5.db)
 "$HARNESS" report --db h5.db --format json > r5.json || die "schema 5 report"
 jq -e '.run.schema == 5 and (.run.job_seconds | startswith("seconds (transfers included)"))' r5.json >/dev/null || die "schema 5 run: $(jq -c .run r5.json)"
-jq -e '.run.schema == 6 and (.run.job_seconds | startswith("pull_seconds + seconds"))' r.json >/dev/null || die "schema 6 run: $(jq -c .run r.json)"
+jq -e '.run.schema == 7 and (.run.job_seconds | startswith("pull_seconds + seconds"))' r.json >/dev/null || die "schema 7 run: $(jq -c .run r.json)"
 [ "$(md5sum h5.db)" = "$sum5" ] || die "the report migrated or wrote a schema 5 file"
 [ "$(sqlite3 h5.db 'PRAGMA user_version')" = 5 ] || die "schema 5 file migrated"
 
