@@ -306,6 +306,7 @@ double facts_cold_seconds(const struct model *m, const struct key_build *kb,
     int *db = xcalloc(kb->nsteps + 1, sizeof(int));
     uint64_t raw = 0, ctx = 0;
     size_t nlayers = 0, i;
+    int pulls = 0;
     double t;
 
     for (i = 0; i < kb->nsteps; i++) {
@@ -319,8 +320,10 @@ double facts_cold_seconds(const struct model *m, const struct key_build *kb,
             int first = key_same_base_before(kb, i);
             if (first >= 0)
                 db[i] = first;
-            else if (key_step_part(s, "base"))
+            else if (key_step_part(s, "base")) {
                 dur[i] = model_pull_seconds(m, costs[i].bytes, 1, 1);
+                pulls = 1;
+            }
             continue;
         }
         dur[i] = costs[i].seconds;
@@ -338,6 +341,8 @@ double facts_cold_seconds(const struct model *m, const struct key_build *kb,
     t = model_schedule(m, builder, dur, da, db, kb->nsteps) +
         model_fixed_seconds(m, builder, 0, nlayers, raw) +
         model_context_seconds(m, builder, ctx);
+    if (pulls) /* a runner without the base resolves it first */
+        t += m->b[builder].fresh_start;
     free(dur);
     free(da);
     free(db);

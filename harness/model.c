@@ -152,7 +152,8 @@ static void docker2010(struct model *m)
                                  .image_write = 0.02,
                                  .parallel = 0,
                                  .compress_on_push = 1 };
-    *k = (struct model_builder){ .client = 0.2,
+    *k = (struct model_builder){ .client = 0.15,
+                                 .fresh_start = 0.05,
                                  .start = 0.05,
                                  .context_base = 0.02,
                                  .context_mbps = 50.0,
@@ -236,6 +237,7 @@ void model_scale(struct model *m, double s)
     for (int i = 0; i < 2; i++) {
         struct model_builder *b = &m->b[i];
         b->client *= s;
+        b->fresh_start *= s;
         b->start *= s;
         b->context_base *= s;
         b->context_mbps /= s;

@@ -38,6 +38,10 @@ enum { MODEL_LEGACY = 0, MODEL_BUILDKIT = 1 };
 struct model_builder {
     double client;        /* s per build no log line shows: client start,
                              session, solver, naming the image */
+    double fresh_start;   /* s per build that pulls its base: a runner
+                             without it resolves the base (manifest and
+                             config from the registry) before the FROM
+                             vertex starts; no log line times it */
     double start;         /* s per build: loading the Dockerfile,
                              .dockerignore and base metadata (as logged) */
     double context_base;  /* s per context transfer */

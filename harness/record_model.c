@@ -81,7 +81,7 @@ struct field {
 #define FB(f) { #f, offsetof(struct model_builder, f), 0 }
 #define FBI(f) { #f, offsetof(struct model_builder, f), 1 }
 static const struct field builder_fields[] = {
-    FB(client),        FB(start),        FB(copy_file),        FB(context_base), FB(context_mbps),
+    FB(client),        FB(fresh_start),  FB(start),        FB(copy_file),        FB(context_base), FB(context_mbps),
     FBI(context_full), FB(step_overhead), FB(copy_overhead), FB(workdir_step),
     FB(meta_step),     FB(cached_step),  FB(cache_import), FB(export_base),
     FB(export_layer),  FB(image_write),  FBI(parallel),    FBI(compress_on_push),

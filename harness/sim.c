@@ -334,12 +334,15 @@ static double build_seconds(const struct sim_config *cfg,
     int *dep_b = xmalloc((kb->nsteps + 1) * sizeof(int));
     uint64_t ctx_bytes = 0, new_raw = 0;
     size_t i, nnew = 0;
+    int pulls = 0;
     double t;
 
     for (i = 0; i < kb->nsteps; i++) {
         const struct key_step *s = &kb->steps[i];
         const struct sim_step *o = &out->steps[i];
         dep_a[i] = s->parent;
+        if (is_external_from(s) && o->bytes_pulled)
+            pulls = 1;
         dep_b[i] = s->source;
         if (o->outcome == OUTCOME_SKIPPED)
             continue;
@@ -362,6 +365,8 @@ static double build_seconds(const struct sim_config *cfg,
         model_fixed_seconds(&cfg->model, builder, (size_t)v->imports, nnew,
                             new_raw) +
         model_context_seconds(&cfg->model, builder, ctx_bytes);
+    if (pulls) /* a runner without the base resolves it first */
+        t += cfg->model.b[builder].fresh_start;
     free(dep_a);
     free(dep_b);
     return t;
