@@ -628,6 +628,39 @@ static void strategy__stages_from_one_base_wait_for_its_pull(void **state)
     assert_true(shared >= own - 1e-6);
 }
 
+/* A runner without the base resolves it before the FROM starts: that
+ * start-up (fresh_start) is paid once by every build that pulls its base
+ * (every `none` build, the first `no-cache` one), never by a build on a
+ * runner that keeps it. */
+static void strategy__fresh_start_only_where_the_base_is_pulled(void **state)
+{
+    struct fx *f = *state;
+    struct sim_config c = cfg_default();
+    double none0[16] = { 0 }, warm0[16] = { 0 };
+    size_t n;
+
+    python_repo(f);
+    c.model.b[MODEL_BUILDKIT].fresh_start = 0;
+    replay(f, "none", &c, NULL);
+    n = f->nrows;
+    assert_true(n > 1 && n <= 16);
+    for (size_t i = 0; i < n; i++)
+        none0[i] = f->rows[i].seconds;
+    replay(f, "no-cache", &c, NULL);
+    for (size_t i = 0; i < n; i++)
+        warm0[i] = f->rows[i].seconds;
+    c.model.b[MODEL_BUILDKIT].fresh_start = 0.5;
+    replay(f, "none", &c, NULL);
+    for (size_t i = 0; i < n; i++)
+        assert_float_equal(f->rows[i].seconds, none0[i] + 0.5, 1e-9);
+    replay(f, "no-cache", &c, NULL);
+    assert_float_equal(f->rows[0].seconds, warm0[0] + 0.5, 1e-9);
+    for (size_t i = 1; i < n; i++) {
+        assert_int_equal(f->rows[i].pulled, 0);
+        assert_float_equal(f->rows[i].seconds, warm0[i], 1e-9);
+    }
+}
+
 /* The twins of entries_at on a history with a builder stage (mode=max
  * exports records of layers no image holds; legacy records name a chain
  * through it) and a Dockerfile that grows, on both engines: forgetting
@@ -696,6 +729,9 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(
             strategy__stages_from_one_base_wait_for_its_pull, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            strategy__fresh_start_only_where_the_base_is_pulled, setup,
             teardown),
         cmocka_unit_test_setup_teardown(
             strategy__inline_reruns_builder_when_final_copy_from_misses,
