@@ -262,7 +262,12 @@ static int kind_reason(char *out, size_t n, const struct key_build *before,
 }
 
 /* Why step i's own inputs differ from its counterpart in `before`: this
- * depends only on the two builds, not on the outcomes. */
+ * depends only on the two builds, not on the outcomes.  Not inlined: the
+ * texts are cut to n on purpose (paths can be long), which the compiler
+ * would warn about once it knew n. */
+static void why_changed(char *out, size_t n, const struct explain_side *before,
+                        const struct explain_side *now, size_t i)
+    __attribute__((noipa));
 static void why_changed(char *out, size_t n, const struct explain_side *before,
                         const struct explain_side *now, size_t i)
 {
@@ -278,19 +283,47 @@ static void why_changed(char *out, size_t n, const struct explain_side *before,
         snprintf(out, n, "its cache key changed");
 }
 
-int explain_miss_memo(char *out, size_t n, const struct explain_side *before,
-                      const struct explain_side *now,
-                      const struct sim_step *steps, size_t i, char **memo)
+/* A text per line, kept: strategies mostly name the same line, and the
+ * texts given out stay valid until the memo is released. */
+struct explain_follow {
+    struct explain_follow *next;
+    int line;
+    char text[40];
+};
+
+static const char *follow_text(struct explain_memo *memo, int line)
+{
+    struct explain_follow *f;
+
+    for (f = memo->follow; f; f = f->next)
+        if (f->line == line)
+            return f->text;
+    f = xcalloc(1, sizeof(*f));
+    f->line = line;
+    snprintf(f->text, sizeof(f->text), "follows a miss at line %d", line);
+    f->next = memo->follow;
+    memo->follow = f;
+    return f->text;
+}
+
+const char *explain_miss_memo(const struct explain_side *before,
+                              const struct explain_side *now,
+                              const struct sim_step *steps, size_t i,
+                              struct explain_memo *memo)
 {
     const struct key_step *s = &now->kb->steps[i];
 
-    if (!before || !before->kb) {
-        snprintf(out, n, "first build: nothing cached");
-        return 1;
+    if (!before || !before->kb)
+        return "first build: nothing cached";
+    if (!memo->known) {
+        /* what does not depend on the strategy's outcomes */
+        memo->known = 1;
+        memo->unchanged = key_build_find(before->kb, s->key) >= 0;
+        memo->chained = s->parent >= 0 && key_step_part(s, "parent");
     }
-    if (key_build_find(before->kb, s->key) >= 0)
-        return 0;
-    if (s->parent >= 0 && key_step_part(s, "parent")) {
+    if (memo->unchanged)
+        return NULL;
+    if (memo->chained) {
         int p = s->parent;
         /* A COPY --link that hit still merges onto the state before it,
          * and FROM <stage> is that stage's result: look through both for
@@ -299,27 +332,41 @@ int explain_miss_memo(char *out, size_t n, const struct explain_side *before,
                now->kb->steps[p].parent >= 0 &&
                steps[p].outcome != OUTCOME_MISS)
             p = now->kb->steps[p].parent;
-        if (steps[p].outcome == OUTCOME_MISS) {
-            snprintf(out, n, "follows a miss at line %d",
-                     now->kb->steps[p].line);
-            return 1;
-        }
+        if (steps[p].outcome == OUTCOME_MISS)
+            return follow_text(memo, now->kb->steps[p].line);
     }
-    if (memo && *memo) {
-        snprintf(out, n, "%s", *memo);
-        return 1;
+    if (!memo->why) {
+        char text[SIM_REASON_MAX];
+        why_changed(text, sizeof(text), before, now, i);
+        memo->why = xstrdup(text);
     }
-    why_changed(out, n, before, now, i);
-    if (memo)
-        *memo = xstrdup(out);
-    return 1;
+    return memo->why;
+}
+
+void explain_memo_release(struct explain_memo *memo)
+{
+    if (!memo)
+        return;
+    while (memo->follow) {
+        struct explain_follow *f = memo->follow;
+        memo->follow = f->next;
+        free(f);
+    }
+    free(memo->why);
+    memset(memo, 0, sizeof(*memo));
 }
 
 int explain_miss(char *out, size_t n, const struct explain_side *before,
                  const struct explain_side *now,
                  const struct sim_step *steps, size_t i)
 {
-    return explain_miss_memo(out, n, before, now, steps, i, NULL);
+    struct explain_memo memo = { 0 };
+    const char *why = explain_miss_memo(before, now, steps, i, &memo);
+
+    if (why)
+        snprintf(out, n, "%s", why);
+    explain_memo_release(&memo);
+    return why != NULL;
 }
 
 void explain_label(char *out, size_t n, const struct df_file *df,

@@ -57,13 +57,31 @@ void explain_build(struct sim_result *out, const struct sim_config *cfg,
                    enum builder b);
 
 /*
- * The same, for many strategies building the same pair of commits: the
- * part of the answer that depends only on the two builds is kept in *memo
- * (NULL at first; the caller frees it) and reused.
+ * What explain_miss() finds out about one step of `now` that does not
+ * depend on a strategy's outcomes, kept for the strategies building the
+ * same pair of commits.  Zero it before the first use; release it with
+ * explain_memo_release().
  */
-int explain_miss_memo(char *out, size_t n, const struct explain_side *before,
-                      const struct explain_side *now,
-                      const struct sim_step *steps, size_t i, char **memo);
+struct explain_follow;
+struct explain_memo {
+    int known;       /* unchanged and chained are set */
+    int unchanged;   /* the key is one `before` produced */
+    int chained;     /* keyed on its parent: "follows a miss" applies */
+    struct explain_follow *follow; /* "follows a miss at line N" texts */
+    char *why;       /* the step's own change, once asked */
+};
+
+/*
+ * The same as explain_miss(), for many strategies building the same pair
+ * of commits: returns the reason, or NULL when the key is unchanged.  The
+ * text is static or owned by memo (valid until explain_memo_release()),
+ * at most SIM_REASON_MAX - 1 bytes.
+ */
+const char *explain_miss_memo(const struct explain_side *before,
+                              const struct explain_side *now,
+                              const struct sim_step *steps, size_t i,
+                              struct explain_memo *memo);
+void explain_memo_release(struct explain_memo *memo);
 
 /* "COPY . ." (the instruction as written, shortened to fit n). */
 void explain_label(char *out, size_t n, const struct df_file *df,

@@ -19,9 +19,10 @@ struct replay {
     struct strategy **strats;
     struct plan last_ok; /* the last commit that built, for reasons */
     int have_last_ok;
-    char **memo[2]; /* per builder and step: why its key changed, this
-                       commit (shared by the strategies) */
-    size_t nmemo[2];
+    /* per builder and step: what explains its miss this commit, shared by
+     * the strategies (reasons point into it until the next commit) */
+    struct explain_memo *memo[2];
+    size_t nmemo[2], memocap[2];
     int64_t run_id;
     struct writer *writer; /* owns the store while the replay runs */
     struct workers *workers; /* simulate the strategies */
@@ -54,14 +55,28 @@ static void explain_misses(struct replay *rp, const struct plan *p,
     now.ctx = p->ctx;
     for (i = 0; i < r->nsteps; i++) {
         const struct sim_step *s = &r->steps[i];
-        char why[SIM_REASON_MAX];
+        const char *why;
         if (s->outcome != OUTCOME_MISS || s->reason[0])
             continue;
-        if (explain_miss_memo(why, sizeof(why), before.kb ? &before : NULL,
-                              &now, r->steps, i,
-                              i < rp->nmemo[b] ? &rp->memo[b][i] : NULL))
-            sim_step_reason_copy(r, i, why);
-        else if (now.kb->steps[i].kind == DF_FROM)
+        if (i >= rp->nmemo[b]) { /* not expected: the memo has every step */
+            struct explain_memo m = { 0 };
+            why = explain_miss_memo(before.kb ? &before : NULL, &now,
+                                    r->steps, i, &m);
+            if (why)
+                sim_step_reason_copy(r, i, why);
+            explain_memo_release(&m);
+            if (why)
+                continue;
+        } else {
+            /* the memo outlives the build's rows: no copy */
+            why = explain_miss_memo(before.kb ? &before : NULL, &now,
+                                    r->steps, i, &rp->memo[b][i]);
+            if (why) {
+                sim_step_reason_static(r, i, why);
+                continue;
+            }
+        }
+        if (now.kb->steps[i].kind == DF_FROM)
             sim_step_reason_static(
                 r, i, "the base image is not on the runner: it is pulled");
         else if (r->fallback[0])
@@ -170,10 +185,13 @@ static void memo_reset(struct replay *rp, const struct plan *p)
 
     for (b = 0; b < 2; b++) {
         for (i = 0; i < rp->nmemo[b]; i++)
-            free(rp->memo[b][i]);
-        free(rp->memo[b]);
+            explain_memo_release(&rp->memo[b][i]);
         rp->nmemo[b] = p && p->kb[b] ? p->kb[b]->nsteps : 0;
-        rp->memo[b] = xcalloc(rp->nmemo[b] + 1, sizeof(char *));
+        if (rp->nmemo[b] > rp->memocap[b]) {
+            free(rp->memo[b]);
+            rp->memocap[b] = 2 * rp->nmemo[b];
+            rp->memo[b] = xcalloc(rp->memocap[b], sizeof(*rp->memo[b]));
+        }
     }
 }
 
