@@ -27,7 +27,7 @@ TESTS  := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 BIN    := $(BUILD)/harness
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?= dockerfile buildlog lint scenario pricing image calib \
-                calib-plain calib-rawjson calib-legacy calib-history calib-manifest calib-model real
+                calib-plain calib-rawjson calib-legacy calib-history calib-manifest calib-model real idlist
 
 all: $(BIN)
 

@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "dmap.h"
+#include "idlist.h"
 #include "sha256.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -1213,42 +1214,6 @@ static void bind_pack(sqlite3_stmt *st, int base, const struct row_ref *r)
         sqlite3_bind_null(st, base + 3);
 }
 
-/* Start a JSON array of integers in b; returns its offset. */
-static int64_t pack_open(struct buf *b)
-{
-    int64_t at = (int64_t)b->len;
-
-    buf_addch(b, '[');
-    return at;
-}
-
-/* Append v and a comma to the array (pack_close takes the last back). */
-static void pack_int(struct buf *b, int64_t v)
-{
-    char tmp[24];
-    size_t i = sizeof(tmp);
-    uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-
-    tmp[--i] = ',';
-    do {
-        tmp[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        tmp[--i] = '-';
-    buf_add(b, tmp + i, sizeof(tmp) - i);
-}
-
-/* End the array, and its text with a NUL. */
-static void pack_close(struct buf *b)
-{
-    if (b->ptr[b->len - 1] == ',')
-        b->ptr[b->len - 1] = ']';
-    else
-        buf_addch(b, ']');
-    buf_addch(b, '\0');
-}
-
 /* The statement of an inserter that inserts 1 << k rows: the one-row
  * INSERT with its value tuple repeated, and what follows the tuple (an
  * ON CONFLICT clause) kept at the end. */
@@ -1508,17 +1473,17 @@ static int64_t step_list(struct store *s, const struct store_step *p,
                     &ids->step_list, &created);
     if (!created)
         return list;
-    struct row_ref pack = { list, pack_open(texts), NULL, -1, 0 };
+    struct row_ref pack = { list, (int64_t)idlist_open(texts), NULL, -1, 0 };
     for (j = 0; j < n; j++)
-        pack_int(texts, items[j]);
-    pack_close(texts);
+        idlist_add(texts, items[j]);
+    idlist_close(texts);
     for (j = 0; j < n && p[j].step_index == (int64_t)j; j++)
         ;
     if (j < n) { /* positions other than 0, 1, 2, ... */
-        pack.a = pack_open(texts);
+        pack.a = (int64_t)idlist_open(texts);
         for (j = 0; j < n; j++)
-            pack_int(texts, p[j].step_index);
-        pack_close(texts);
+            idlist_add(texts, p[j].step_index);
+        idlist_close(texts);
     }
     rows_add(packs, pack);
     return list;
@@ -1531,7 +1496,7 @@ static void add_xfer_list(struct store *s, int64_t list,
                           struct next_ids *ids, struct rows *items,
                           struct rows *packs, struct buf *texts)
 {
-    struct row_ref pack = { list, pack_open(texts), NULL, -1, 0 };
+    struct row_ref pack = { list, (int64_t)idlist_open(texts), NULL, -1, 0 };
     unsigned char key[KEY_CHUNK][DMAP_KEY];
     struct dmap *m = &s->share[SH_XFER_ITEM];
     struct sha256 c;
@@ -1552,10 +1517,10 @@ static void add_xfer_list(struct store *s, int64_t list,
                                     &ids->xfer_item, &created);
             if (created)
                 rows_add(items, (struct row_ref){ item, 0, &t[j0 + k], 0, 0 });
-            pack_int(texts, item);
+            idlist_add(texts, item);
         }
     }
-    pack_close(texts);
+    idlist_close(texts);
     rows_add(packs, pack);
 }
 

@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "idlist.h"
 #include "store.h"
 
 struct store_report {
@@ -324,52 +325,20 @@ static void list_add(struct list_set *ls, int64_t list, int64_t item,
     ls->cnt[list - ls->lo]++;
 }
 
-/*
- * Add the item ids of a JSON array of integers t (schema 7's items, "[3,
- * 17,18]") to list in ls.  Returns 0, or 1 when t is not such an array of
- * integers below 2^62 (the caller falls back to the views, where SQLite
- * reads whatever JSON it is).
- */
+/* Add the item ids of a list's JSON array t (schema 7's items) to list
+ * in ls.  Returns 0, or 1 when t is not an array idlist reads (the caller
+ * falls back to the views, where SQLite reads whatever JSON it is). */
 static int list_add_pack(struct list_set *ls, int64_t list, const char *t,
                          const unsigned char *want, int64_t max_item)
 {
-    const char *p = t;
+    struct idlist_iter it;
+    int64_t item;
+    int rc;
 
-#define SKIP_SPACE()                                                           \
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')                \
-    p++
-    SKIP_SPACE();
-    if (*p++ != '[')
-        return 1;
-    SKIP_SPACE();
-    if (*p == ']')
-        return p[1] ? 1 : 0;
-    for (;;) {
-        int64_t v = 0;
-        int neg = *p == '-', digits = 0;
-        if (neg)
-            p++;
-        if (*p == '0' && p[1] >= '0' && p[1] <= '9')
-            return 1; /* JSON has no leading zeros */
-        for (; *p >= '0' && *p <= '9'; p++, digits++) {
-            if (v >= (int64_t)1 << 58)
-                return 1;
-            v = v * 10 + (*p - '0');
-        }
-        if (!digits)
-            return 1;
-        list_add(ls, list, neg ? -v : v, want, max_item);
-        SKIP_SPACE();
-        if (*p == ']')
-            break;
-        if (*p++ != ',')
-            return 1;
-        SKIP_SPACE();
-    }
-    p++;
-    SKIP_SPACE();
-#undef SKIP_SPACE
-    return *p ? 1 : 0;
+    idlist_begin(&it, t);
+    while ((rc = idlist_next(&it, &item)) > 0)
+        list_add(ls, list, item, want, max_item);
+    return rc < 0;
 }
 
 /* Read into ls the entries of the lists of a kind in [lo, hi] whose item

@@ -11,7 +11,8 @@
 # calib-plain (BuildKit plain logs, CI timestamps), calib-rawjson,
 # calib-legacy, calib-history (docker history JSON lines), calib-manifest,
 # calib-model (model files); or real (ci/real-build's recorded builds,
-# harness verify --real).  Builds build-fuzz/fuzz_TARGET with
+# harness verify --real), or idlist (the id lists of the results database,
+# as a report reads them).  Builds build-fuzz/fuzz_TARGET with
 # clang -fsanitize=fuzzer,address,undefined.  The working corpus is
 # build-fuzz/corpus (dockerfile) or build-fuzz/corpus-TARGET, seeded from
 # the committed minimized corpus (tests/fuzz/corpus, or
@@ -91,6 +92,16 @@ real)
     seeds=("$out"/seeds-real/*.jsonl)
     libs=(-ljansson)
     ;;
+idlist)
+    corpus=$out/corpus-idlist committed=$root/tests/fuzz/corpus-idlist
+    artifacts=$out/artifacts-idlist
+    srcs=("$root/harness/idlist.c")
+    mkdir -p "$out/seeds-idlist"
+    printf '[12,40,41]' > "$out/seeds-idlist/packed"
+    printf ' [ 1 ,\n-2 , 0 ]' > "$out/seeds-idlist/spaced"
+    printf '[]' > "$out/seeds-idlist/empty"
+    seeds=("$out"/seeds-idlist/*)
+    ;;
 calib | calib-*)
     corpus=$out/corpus-$target committed=$root/tests/fuzz/corpus-$target
     artifacts=$out/artifacts-$target
@@ -128,7 +139,7 @@ calib | calib-*)
     *) echo "fuzz: unknown target '$target'" >&2; exit 2 ;;
     esac
     ;;
-*) echo "fuzz: unknown target '$target' (dockerfile, buildlog, lint, scenario, pricing, image, calib, calib-plain, calib-rawjson, calib-legacy, calib-history, calib-manifest, calib-model or real)" >&2; exit 2 ;;
+*) echo "fuzz: unknown target '$target' (dockerfile, buildlog, lint, scenario, pricing, image, calib, calib-plain, calib-rawjson, calib-legacy, calib-history, calib-manifest, calib-model, real or idlist)" >&2; exit 2 ;;
 esac
 dict=$root/tests/fuzz/${dictname:-$target}.dict
 [ -n "$main" ] || main=$root/tests/fuzz/fuzz_$target.c
