@@ -333,7 +333,7 @@ static double build_seconds(const struct sim_config *cfg,
     int *dep_a = xmalloc((kb->nsteps + 1) * sizeof(int));
     int *dep_b = xmalloc((kb->nsteps + 1) * sizeof(int));
     uint64_t ctx_bytes = 0, new_raw = 0;
-    size_t i, nnew = 0;
+    size_t i, nnew = 0, nblobs = 0;
     int pulls = 0;
     double t;
 
@@ -343,6 +343,8 @@ static double build_seconds(const struct sim_config *cfg,
         dep_a[i] = s->parent;
         if (is_external_from(s) && o->bytes_pulled)
             pulls = 1;
+        if (o->bytes_pulled)
+            nblobs++;
         dep_b[i] = s->source;
         if (o->outcome == OUTCOME_SKIPPED)
             continue;
@@ -367,6 +369,10 @@ static double build_seconds(const struct sim_config *cfg,
         model_context_seconds(&cfg->model, builder, ctx_bytes);
     if (pulls) /* a runner without the base resolves it first */
         t += cfg->model.b[builder].fresh_start;
+    /* the layers a build pulls are fetched `pull_concurrency` at a time
+     * (one vertex's "pulling sha256:..." lines end together), then
+     * extracted one by one (each step's own time) */
+    t += model_pull_seconds(&cfg->model, 0, nblobs, 0);
     free(dep_a);
     free(dep_b);
     return t;
@@ -409,8 +415,10 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
                 dmap_put(&pulled, recs[i].layer.digest, &created);
                 if (created) {
                     o->bytes_pulled = recs[i].layer.bytes;
+                    /* its request is the build's (build_seconds);
+                     * the download and extraction are the step's */
                     o->seconds += model_pull_seconds(
-                        &cfg->model, recs[i].layer.bytes, 1, 1);
+                        &cfg->model, recs[i].layer.bytes, 0, 1);
                     sim_result_xfer(out, XFER_PULL,
                                     is_external_from(s) ? XFER_LAYER
                                                         : v->pull_kind,

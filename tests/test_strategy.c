@@ -285,6 +285,33 @@ static void strategy__inline_pulls_only_layers_of_matched_steps(void **state)
     assert_true(f->rows[1].pulled_layers < BASE_BYTES + pip + 64 * 1024);
 }
 
+/* The layers one build pulls are fetched `pull_concurrency` at a time:
+ * their requests cost rounds of blob_latency, not one each, while each
+ * layer is still extracted on its own. */
+static void strategy__pulled_layers_are_fetched_together(void **state)
+{
+    struct fx *f = *state;
+    struct sim_config c = cfg_default();
+    double one[16] = { 0 };
+    size_t n;
+
+    python_repo(f);
+    c.model.pull_concurrency = 1;
+    replay(f, "inline", &c, NULL);
+    n = f->nrows;
+    assert_true(n > 1 && n <= 16);
+    for (size_t i = 0; i < n; i++)
+        one[i] = f->rows[i].seconds;
+    c.model.pull_concurrency = 8;
+    replay(f, "inline", &c, NULL);
+    /* the first build pulls the base alone: one request either way */
+    assert_float_equal(f->rows[0].seconds, one[0], 1e-9);
+    /* the second pulls the base and the layers of its three hits */
+    assert_true(one[1] - f->rows[1].seconds > 2.5 * c.model.blob_latency);
+    for (size_t i = 0; i < n; i++)
+        assert_true(f->rows[i].seconds <= one[i] + 1e-9);
+}
+
 static void strategy__inline_full_hit_pulls_every_layer_only_on_dockerd(
     void **state)
 {
@@ -716,6 +743,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             strategy__inline_full_hit_pulls_every_layer_only_on_dockerd,
             setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            strategy__pulled_layers_are_fetched_together, setup, teardown),
         cmocka_unit_test_setup_teardown(
             strategy__gha_evicts_blobs_beyond_its_size_limit, setup,
             teardown),
