@@ -13,7 +13,8 @@ struct arena_chunk {
     max_align_t data[]; /* cap bytes */
 };
 
-void *arena_alloc(struct arena *a, size_t size)
+/* size bytes, not zeroed. */
+static void *alloc_raw(struct arena *a, size_t size)
 {
     const size_t align = sizeof(max_align_t);
     struct arena_chunk *c = a->chunks;
@@ -36,15 +37,24 @@ void *arena_alloc(struct arena *a, size_t size)
     }
     out = (char *)c->data + c->used;
     c->used += need;
+    return out;
+}
+
+void *arena_alloc(struct arena *a, size_t size)
+{
+    void *out = alloc_raw(a, size);
+
     memset(out, 0, size);
     return out;
 }
 
 char *arena_memdup(struct arena *a, const void *p, size_t len)
 {
-    char *out = arena_alloc(a, len + 1);
+    char *out = alloc_raw(a, len + 1);
+
     memcpy(out, p, len);
-    return out; /* arena_alloc zeroed out[len] */
+    out[len] = '\0';
+    return out;
 }
 
 char *arena_strdup(struct arena *a, const char *s)

@@ -58,6 +58,25 @@ static void digest_hex(const unsigned char *d, char *out)
     sha256_hex(d, out + 7);
 }
 
+/* Append a part: name static or in the build's arena, value in the
+ * build's arena. */
+static void part_put(struct key_step *s, const char *name, int line,
+                     char *value)
+{
+    if (s->nparts == s->partcap) {
+        struct key_part *old = s->parts;
+        s->partcap = s->partcap ? 2 * s->partcap : 8;
+        s->parts = arena_alloc(s->arena, s->partcap * sizeof(*s->parts));
+        if (s->nparts)
+            memcpy(s->parts, old, s->nparts * sizeof(*s->parts));
+    }
+    s->parts[s->nparts].name = name;
+    s->parts[s->nparts].value = value;
+    s->parts[s->nparts].line = line;
+    s->nparts++;
+}
+
+/* name: a string literal (a built name goes through the arena first). */
 static void part_add(struct key_step *s, const char *name, int line,
                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -78,26 +97,16 @@ static void part_add(struct key_step *s, const char *name, int line,
         buf_release(&b);
     }
     va_end(ap);
-    if (s->nparts == s->partcap) {
-        struct key_part *old = s->parts;
-        s->partcap = s->partcap ? 2 * s->partcap : 8;
-        s->parts = arena_alloc(s->arena, s->partcap * sizeof(*s->parts));
-        if (s->nparts)
-            memcpy(s->parts, old, s->nparts * sizeof(*s->parts));
-    }
-    s->parts[s->nparts].name = arena_strdup(s->arena, name);
-    s->parts[s->nparts].value = value;
-    s->parts[s->nparts].line = line;
-    s->nparts++;
+    part_put(s, name, line, value);
 }
 
 static void part_digest(struct key_step *s, const char *name, int line,
                         const unsigned char *d)
 {
-    char hex[7 + SHA256_HEX];
+    char *hex = arena_alloc(s->arena, 7 + SHA256_HEX);
 
     digest_hex(d, hex);
-    part_add(s, name, line, "%s", hex);
+    part_put(s, name, line, hex);
 }
 
 static void step_seal(struct key_step *s, enum builder b)
@@ -446,12 +455,13 @@ static void key_from(struct kctx *k, struct key_step *s,
 
 static void add_parent(struct kctx *k, struct key_step *s)
 {
-    char hex[7 + SHA256_HEX];
+    char *hex;
 
     if (s->parent < 0)
         return;
+    hex = arena_alloc(s->arena, 7 + SHA256_HEX);
     result_key_hex(k, s->parent, hex);
-    part_add(s, "parent", k->kb->steps[s->parent].line, "%s", hex);
+    part_put(s, "parent", k->kb->steps[s->parent].line, hex);
 }
 
 static void parent_content(struct kctx *k, const struct key_step *s,
@@ -749,7 +759,7 @@ static void key_run(struct kctx *k, struct key_step *s,
     for (i = 0; i < n; i++) {
         struct buf name = BUF_INIT;
         buf_printf(&name, "arg:%s", vars[i].name);
-        part_add(s, buf_cstr(&name),
+        part_add(s, arena_memdup(s->arena, name.ptr, name.len),
                  decl_line(k->df, idx, in->stage, DF_ARG, vars[i].name),
                  "%s", vars[i].value);
         buf_release(&name);
@@ -762,7 +772,7 @@ static void key_run(struct kctx *k, struct key_step *s,
             if (arg_after_env(k, idx, in->stage, st->env[i].name))
                 continue; /* a later ARG replaced it (keyed as arg:) */
             buf_printf(&name, "env:%s", st->env[i].name);
-            part_add(s, buf_cstr(&name),
+            part_add(s, arena_memdup(s->arena, name.ptr, name.len),
                      decl_line(k->df, idx, in->stage, DF_ENV,
                                st->env[i].name),
                      "%s", st->env[i].value ? st->env[i].value : "");
@@ -1091,27 +1101,41 @@ static void key_workdir(struct kctx *k, struct key_step *s,
 static void key_meta_legacy(struct kctx *k, struct key_step *s,
                             const struct df_instr *in)
 {
-    struct buf text = BUF_INIT;
+    char *text;
     size_t i;
 
     s->vertex = 1;
     add_parent(k, s);
     if (in->kind == DF_ENV || in->kind == DF_LABEL) {
-        buf_adds(&text, df_kind_name(in->kind));
-        for (i = 0; i < in->nvars; i++) { /* " %s=%s", without printf */
-            buf_addch(&text, ' ');
-            buf_adds(&text, in->vars[i].name);
-            buf_addch(&text, '=');
-            buf_adds(&text, in->vars[i].value ? in->vars[i].value : "");
+        /* "KIND name=value ...", straight into the arena (every legacy
+         * ENV and LABEL of every commit comes here) */
+        const char *kind = df_kind_name(in->kind);
+        size_t len = strlen(kind), at;
+        for (i = 0; i < in->nvars; i++)
+            len += 2 + strlen(in->vars[i].name) +
+                   (in->vars[i].value ? strlen(in->vars[i].value) : 0);
+        text = arena_alloc(s->arena, len + 1);
+        at = strlen(kind);
+        memcpy(text, kind, at);
+        for (i = 0; i < in->nvars; i++) {
+            size_t n = strlen(in->vars[i].name);
+            text[at++] = ' ';
+            memcpy(text + at, in->vars[i].name, n);
+            at += n;
+            text[at++] = '=';
+            if (in->vars[i].value) {
+                n = strlen(in->vars[i].value);
+                memcpy(text + at, in->vars[i].value, n);
+                at += n;
+            }
         }
     } else {
-        buf_adds(&text, in->original);
+        text = arena_strdup(s->arena, in->original);
     }
-    part_add(s, "instruction", in->line, "%s", buf_cstr(&text));
+    part_put(s, "instruction", in->line, text);
     step_seal(s, k->o->builder);
     parent_content(k, s, s->content);
     env_chain(k, s, 0);
-    buf_release(&text);
 }
 
 static int key_step(struct kctx *k, size_t stepi, size_t instr, int parent)

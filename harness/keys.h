@@ -70,7 +70,8 @@ struct keys_options {
 
 /* One named input of a key, for explanations. */
 struct key_part {
-    char *name;       /* "parent", "command", "env:PATH", "source", ... */
+    const char *name; /* "parent", "command", "env:PATH", "source", ...
+                         (static, or in the build's arena) */
     char *value;      /* printable value (digests as hex) */
     int line;         /* Dockerfile line it came from, 0 if none */
 };
