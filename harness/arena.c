@@ -13,8 +13,7 @@ struct arena_chunk {
     max_align_t data[]; /* cap bytes */
 };
 
-/* size bytes, not zeroed. */
-static void *alloc_raw(struct arena *a, size_t size)
+void *arena_alloc_uninit(struct arena *a, size_t size)
 {
     const size_t align = sizeof(max_align_t);
     struct arena_chunk *c = a->chunks;
@@ -42,7 +41,7 @@ static void *alloc_raw(struct arena *a, size_t size)
 
 void *arena_alloc(struct arena *a, size_t size)
 {
-    void *out = alloc_raw(a, size);
+    void *out = arena_alloc_uninit(a, size);
 
     memset(out, 0, size);
     return out;
@@ -50,7 +49,7 @@ void *arena_alloc(struct arena *a, size_t size)
 
 char *arena_memdup(struct arena *a, const void *p, size_t len)
 {
-    char *out = alloc_raw(a, len + 1);
+    char *out = arena_alloc_uninit(a, len + 1);
 
     memcpy(out, p, len);
     out[len] = '\0';

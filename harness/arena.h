@@ -26,6 +26,8 @@ struct arena {
 
 /* size bytes, zeroed, aligned for any type; never NULL (dies on OOM). */
 void *arena_alloc(struct arena *a, size_t size);
+/* The same, not zeroed: for arrays whose every field the caller sets. */
+void *arena_alloc_uninit(struct arena *a, size_t size);
 /* Copies; arena_strdup(NULL) is NULL. */
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_memdup(struct arena *a, const void *p, size_t len);

@@ -54,6 +54,11 @@ void *wpacket_alloc(struct wpacket *p, size_t size)
     return arena_alloc(&p->arena, size);
 }
 
+void *wpacket_alloc_uninit(struct wpacket *p, size_t size)
+{
+    return arena_alloc_uninit(&p->arena, size);
+}
+
 char *wpacket_strdup(struct wpacket *p, const char *s)
 {
     return arena_strdup(&p->arena, s);

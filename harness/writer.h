@@ -32,6 +32,8 @@ int writer_start(struct writer **out, struct store *st, int resumed,
 /* A new, empty packet for one commit. */
 struct wpacket *wpacket_new(void);
 void *wpacket_alloc(struct wpacket *p, size_t size); /* zeroed, aligned */
+/* Not zeroed: for rows whose every field the caller sets. */
+void *wpacket_alloc_uninit(struct wpacket *p, size_t size);
 char *wpacket_strdup(struct wpacket *p, const char *s); /* NULL stays NULL */
 /* The commit row; its strings are copied. */
 void wpacket_commit(struct wpacket *p, const struct store_commit *c);
