@@ -50,10 +50,11 @@ static void print_text(const struct model *m, const struct plan *p,
                model_src_name(c[i].bytes_src), c[i].rule);
     }
     (void)p;
-    printf("fixed: client %.2f s, start %.2f s, context %.2f s + %.0f MB/s, "
-           "cache import %.2f s per ref, export %.2f s + %.2f s per layer, "
-           "image %.2f s\n",
-           b->client, b->start, b->context_base, b->context_mbps,
+    printf("fixed: client %.2f s, fresh runner %.2f s, start %.2f s, context "
+           "%.2f s + %.0f MB/s, cache import %.2f s per ref, export %.2f s + "
+           "%.2f s per layer, image %.2f s\n",
+           b->client, b->fresh_start, b->start, b->context_base,
+           b->context_mbps,
            b->cache_import, b->export_base, b->export_layer, b->image_write);
     printf("transfers: %.3f s per blob, pull %.0f MB/s (%d at a time), push "
            "%.0f MB/s (%d at a time), extract %.0f MB/s, gzip %.0f MB/s, "
