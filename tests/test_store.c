@@ -590,6 +590,8 @@ static void store__version_6_file_keeps_its_rows_in_one_row_a_list(
     assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM step_packs"
                                         " WHERE positions IS NOT NULL"),
                      1);
+    /* and suggests a page cache that holds a view's items to its readers */
+    assert_int_equal(tu_sql_count(f->path, "PRAGMA default_cache_size"), 4096);
     assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM "
                                         "pragma_integrity_check WHERE "
                                         "integrity_check = 'ok'"),
