@@ -343,6 +343,28 @@ const char *explain_miss_memo(const struct explain_side *before,
     return memo->why;
 }
 
+/* Texts kept per step by explain_memo_reset(): a few lines at most. */
+#define FOLLOW_KEEP 4
+
+void explain_memo_reset(struct explain_memo *memo)
+{
+    struct explain_follow *f;
+    size_t n = 0;
+
+    for (f = memo->follow; f; f = f->next)
+        n++;
+    if (n > FOLLOW_KEEP) {
+        while (memo->follow) {
+            f = memo->follow;
+            memo->follow = f->next;
+            free(f);
+        }
+    }
+    free(memo->why);
+    memo->why = NULL;
+    memo->known = memo->unchanged = memo->chained = 0;
+}
+
 void explain_memo_release(struct explain_memo *memo)
 {
     if (!memo)

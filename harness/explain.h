@@ -82,6 +82,10 @@ const char *explain_miss_memo(const struct explain_side *before,
                               const struct sim_step *steps, size_t i,
                               struct explain_memo *memo);
 void explain_memo_release(struct explain_memo *memo);
+/* Ready memo for another pair of commits.  The "follows a miss" texts are
+ * kept (a text names a line and nothing else): the same step of the next
+ * commit mostly gives the same one. */
+void explain_memo_reset(struct explain_memo *memo);
 
 /* "COPY . ." (the instruction as written, shortened to fit n). */
 void explain_label(char *out, size_t n, const struct df_file *df,

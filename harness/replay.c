@@ -183,19 +183,29 @@ static void commit_put(struct wpacket *pk, const struct repo_commit *c,
     buf_release(&parents);
 }
 
+/* Ready the memo for plan p's steps (NULL: free it).  A step's memo is
+ * reset, not released: its "follows a miss" texts serve the next commit. */
 static void memo_reset(struct replay *rp, const struct plan *p)
 {
     size_t b, i;
 
     for (b = 0; b < 2; b++) {
-        for (i = 0; i < rp->nmemo[b]; i++)
-            explain_memo_release(&rp->memo[b][i]);
-        rp->nmemo[b] = p && p->kb[b] ? p->kb[b]->nsteps : 0;
-        if (rp->nmemo[b] > rp->memocap[b]) {
+        size_t n = p && p->kb[b] ? p->kb[b]->nsteps : 0;
+        if (!p || n > rp->memocap[b]) {
+            for (i = 0; i < rp->memocap[b]; i++)
+                explain_memo_release(&rp->memo[b][i]);
             free(rp->memo[b]);
-            rp->memocap[b] = 2 * rp->nmemo[b];
-            rp->memo[b] = xcalloc(rp->memocap[b], sizeof(*rp->memo[b]));
+            rp->memo[b] = NULL;
+            rp->memocap[b] = 0;
+            if (n) {
+                rp->memocap[b] = 2 * n;
+                rp->memo[b] = xcalloc(rp->memocap[b], sizeof(*rp->memo[b]));
+            }
+        } else {
+            for (i = 0; i < rp->nmemo[b]; i++)
+                explain_memo_reset(&rp->memo[b][i]);
         }
+        rp->nmemo[b] = n;
     }
 }
 
@@ -464,8 +474,6 @@ out:
     if (rp.have_last_ok)
         plan_release(&rp.last_ok);
     memo_reset(&rp, NULL);
-    free(rp.memo[0]);
-    free(rp.memo[1]);
     ctx_cache_free(rp.cc);
     facts_cache_free(rp.fc);
     free(commits);
