@@ -71,6 +71,13 @@ void dmap_release(struct dmap *m)
     dmap_init_keyed(m, m->vsize, m->klen);
 }
 
+void dmap_clear(struct dmap *m)
+{
+    if (m->n)
+        memset(m->tags, 0, m->cap * sizeof(*m->tags));
+    m->n = 0;
+}
+
 size_t dmap_pos(const struct dmap *m, const void *value)
 {
     return (size_t)((const unsigned char *)value - m->slots) / slot_size(m);

@@ -30,6 +30,9 @@ void dmap_init_keyed(struct dmap *m, size_t vsize, size_t klen);
 /* The position of a value in the map's table (for ties broken by it). */
 size_t dmap_pos(const struct dmap *m, const void *value);
 void dmap_release(struct dmap *m);
+/* Empty the map and keep its table: for a map refilled to about the same
+ * size over and over, which then neither allocates nor grows. */
+void dmap_clear(struct dmap *m);
 /* The value stored under key, or NULL. */
 void *dmap_get(const struct dmap *m, const unsigned char *key);
 /* Start loading where key would be: lookups of several keys issued after

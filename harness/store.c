@@ -985,13 +985,18 @@ static void share_forget(struct store *s)
     s->next_known = 0;
 }
 
+/* The current generation becomes the older one; the new current one
+ * takes the dropped one's table (emptied), which has the size a
+ * generation grows to: a fresh one grew from 64 slots each time, which
+ * with its page faults cost a long replay's writer 6% of its time. */
 static void share_trim(struct store *s)
 {
     for (int i = 0; i < SH_COUNT; i++)
         if (s->share[i].n >= SHARE_GENERATION) {
-            dmap_release(&s->share_old[i]);
+            struct dmap dropped = s->share_old[i];
             s->share_old[i] = s->share[i];
-            dmap_init(&s->share[i], sizeof(int64_t));
+            dmap_clear(&dropped);
+            s->share[i] = dropped;
         }
 }
 

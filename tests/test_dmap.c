@@ -76,6 +76,43 @@ static void dmap__values_are_aligned(void **state)
     dmap_release(&m);
 }
 
+/* A cleared map keeps its table, knows none of the keys it had, and
+ * takes them again as new ones. */
+static void dmap__clear_forgets_keys_and_keeps_the_table(void **state)
+{
+    struct dmap m;
+    unsigned char k[DMAP_KEY];
+    int created;
+    (void)state;
+
+    dmap_init(&m, sizeof(uint64_t));
+    for (unsigned i = 0; i < 300; i++) {
+        key_of(k, i);
+        *(uint64_t *)dmap_put(&m, k, NULL) = i;
+    }
+    size_t cap = m.cap;
+    dmap_clear(&m);
+    assert_int_equal(m.n, 0);
+    assert_int_equal(m.cap, cap);
+    size_t pos = 0;
+    assert_null(dmap_next(&m, &pos, NULL));
+    for (unsigned i = 0; i < 300; i++) {
+        key_of(k, i);
+        assert_null(dmap_get(&m, k));
+    }
+    for (unsigned i = 0; i < 300; i++) {
+        key_of(k, i);
+        uint64_t *v = dmap_put(&m, k, &created);
+        assert_int_equal(created, 1);
+        assert_int_equal(*v, 0);
+        *v = i + 1;
+    }
+    assert_int_equal(m.cap, cap); /* refilled without growing */
+    key_of(k, 299);
+    assert_int_equal(*(uint64_t *)dmap_get(&m, k), 300);
+    dmap_release(&m);
+}
+
 /* A dset finds every digest added and no other, through many growths;
  * digests that differ only past byte 12 are the same to it. */
 static void dset__adds_and_finds_what_was_added(void **state)
@@ -138,6 +175,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dmap__random_puts_and_deletes_match_a_model),
         cmocka_unit_test(dmap__values_are_aligned),
+        cmocka_unit_test(dmap__clear_forgets_keys_and_keeps_the_table),
         cmocka_unit_test(dset__adds_and_finds_what_was_added),
         cmocka_unit_test(dset__next_lists_every_key_once),
     };
