@@ -116,6 +116,14 @@ void sim_step_reason_static(struct sim_result *r, size_t i, const char *text)
     r->steps[i].reason = text;
 }
 
+void sim_result_fallback(struct sim_result *r, const char *text)
+{
+    size_t n = strnlen(text, sizeof(r->fallback) - 1);
+
+    memcpy(r->fallback, text, n);
+    r->fallback[n] = '\0';
+}
+
 void sim_result_xfer(struct sim_result *r, enum xfer_dir dir,
                      enum xfer_kind kind, const unsigned char *digest,
                      uint64_t bytes)

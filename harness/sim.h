@@ -90,6 +90,8 @@ void sim_step_reason_copy(struct sim_result *r, size_t i, const char *text);
 /* Set step i's reason to text itself, which must outlive r (a string
  * literal shorter than SIM_REASON_MAX). */
 void sim_step_reason_static(struct sim_result *r, size_t i, const char *text);
+/* Set the build's fallback reason to a copy of text (cut to fit). */
+void sim_result_fallback(struct sim_result *r, const char *text);
 /* Sum hits/misses over the steps. */
 void sim_result_count(struct sim_result *r);
 

@@ -143,6 +143,21 @@ void strategy_measure(const struct strategy *s, struct sim_result *out)
     out->cache_bytes = s->ops->cache_bytes ? s->ops->cache_bytes(s) : 0;
 }
 
+/* "app:SEQ" into tag (a build's image; no printf per build) */
+static void tag_name(char tag[32], uint64_t seq)
+{
+    char digits[24];
+    size_t n = 0;
+
+    do
+        digits[n++] = (char)('0' + seq % 10);
+    while ((seq /= 10) != 0);
+    memcpy(tag, "app:", 4);
+    for (size_t i = 0; i < n; i++)
+        tag[4 + i] = digits[n - 1 - i];
+    tag[4 + n] = '\0';
+}
+
 /* Push the build's image and make it the previous one (strategies call
  * this at the end of a successful build). */
 void strategy_push(struct strategy *s, const struct sim_build *b,
@@ -153,8 +168,7 @@ void strategy_push(struct strategy *s, const struct sim_build *b,
     if (out->failed)
         return;
     sim_push_image(s->cfg, s->reg, b, inline_cache, out, &img);
-    snprintf(s->prev_tag, sizeof(s->prev_tag), "app:%llu",
-             (unsigned long long)b->seq);
+    tag_name(s->prev_tag, b->seq);
     registry_tag(s->reg, s->prev_tag, &img);
     s->has_prev = 1;
 }

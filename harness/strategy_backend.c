@@ -306,7 +306,7 @@ static void backend_build(struct strategy *s, const struct sim_build *b,
     else
         v.imports = 1;
     if (be->exported)
-        snprintf(out->fallback, sizeof(out->fallback),
+        sim_result_fallback(out,
                  be->kind->limit == LIMIT_GHA
                      ? "its blob was evicted from the GitHub Actions cache "
                        "(10 GB limit or 7 days unused)"

@@ -113,7 +113,7 @@ static void cfl_build(struct strategy *s, const struct sim_build *b,
         sim_pull_image(s->cfg, prev, &im.local, out);
         imp_records(&im, prev, 0);
         /* the base layers came with the pull */
-        snprintf(out->fallback, sizeof(out->fallback),
+        sim_result_fallback(out,
                  "not in the history of the pulled previous image");
     }
     run(s, b, &im, prev ? NULL : "first build: no previous image to pull",
@@ -148,7 +148,7 @@ static void inline_build(struct strategy *s, const struct sim_build *b,
     if (prev) {
         fetch_config(prev, out);
         imp_records(&im, prev, 1);
-        snprintf(out->fallback, sizeof(out->fallback),
+        sim_result_fallback(out,
                  "not among the inline cache records of the previous "
                  "image (only final-image steps are exported)");
     }

@@ -39,6 +39,7 @@ struct runner {
     uint64_t bytes;
     size_t index;
     const struct sim_config *cfg;
+    char fallback[192]; /* why its misses missed, said once (pool_init) */
 };
 
 struct pool {
@@ -71,6 +72,13 @@ static void pool_init(struct strategy *s)
         dmap_init(&p->runners[i].bases, 1);
         p->runners[i].index = i;
         p->runners[i].cfg = s->cfg;
+        if (p->n > 1)
+            snprintf(p->runners[i].fallback, sizeof(p->runners[i].fallback),
+                     "runner %zu of %zu had not built it (pool assignment)",
+                     i + 1, p->n);
+        else
+            snprintf(p->runners[i].fallback, sizeof(p->runners[i].fallback),
+                     "not in the runner's cache");
     }
     dset_init(&p->evicted);
     p->rng = s->cfg->seed;
@@ -237,13 +245,7 @@ static void local_build(struct strategy *s, const struct sim_build *b,
         e->used = (uint32_t)(b->seq + 1);
     }
     gc(p, r, store_limit(s));
-    if (p->n > 1)
-        snprintf(out->fallback, sizeof(out->fallback),
-                 "runner %zu of %zu had not built it (pool assignment)",
-                 ri + 1, p->n);
-    else
-        snprintf(out->fallback, sizeof(out->fallback),
-                 "not in the runner's cache");
+    sim_result_fallback(out, r->fallback);
     p->last = ri;
     strategy_push(s, b, 0, out);
 }

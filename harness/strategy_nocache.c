@@ -150,7 +150,7 @@ static void nc_build(struct strategy *s, const struct sim_build *b,
             l->bytes = o->layer_bytes;
         }
     }
-    snprintf(out->fallback, sizeof(out->fallback),
+    sim_result_fallback(out,
              "--no-cache: the step runs again");
     strategy_push(s, b, 0, out);
 }
