@@ -155,6 +155,39 @@ void sim_result_count(struct sim_result *r)
     }
 }
 
+void sim_scratch_release(struct sim_scratch *sc)
+{
+    free(sc->recs);
+    free(sc->need);
+    free(sc->exec);
+    free(sc->dep_a);
+    free(sc->dep_b);
+    free(sc->want);
+    free(sc->dur);
+    free(sc->raw);
+    dmap_release(&sc->pulled);
+    memset(sc, 0, sizeof(*sc));
+}
+
+/* Make sc's arrays hold n elements (contents undefined). */
+static void scratch_reserve(struct sim_scratch *sc, size_t n)
+{
+    if (n <= sc->cap)
+        return;
+    if (!sc->cap)
+        dmap_init(&sc->pulled, 1);
+    n = n < 2 * sc->cap ? 2 * sc->cap : n;
+    sc->recs = xrealloc(sc->recs, n * sizeof(*sc->recs));
+    sc->need = xrealloc(sc->need, n * sizeof(*sc->need));
+    sc->exec = xrealloc(sc->exec, n * sizeof(*sc->exec));
+    sc->dep_a = xrealloc(sc->dep_a, n * sizeof(*sc->dep_a));
+    sc->dep_b = xrealloc(sc->dep_b, n * sizeof(*sc->dep_b));
+    sc->want = xrealloc(sc->want, n * sizeof(*sc->want));
+    sc->dur = xrealloc(sc->dur, n * sizeof(*sc->dur));
+    sc->raw = xrealloc(sc->raw, n * sizeof(*sc->raw));
+    sc->cap = n;
+}
+
 static void mix(unsigned char out[SHA256_LEN], const char *tag,
                 const unsigned char *a, uint64_t x, uint64_t y)
 {
@@ -334,12 +367,10 @@ static void needs(const struct sim_config *cfg, const struct key_build *kb,
 static double build_seconds(const struct sim_config *cfg,
                             const struct sim_build *b, const struct sim_view *v,
                             const struct sim_result *out, const double *dur,
-                            const uint64_t *raw)
+                            const uint64_t *raw, int *dep_a, int *dep_b)
 {
     const struct key_build *kb = b->kb;
     int builder = builder_model(kb);
-    int *dep_a = xmalloc((kb->nsteps + 1) * sizeof(int));
-    int *dep_b = xmalloc((kb->nsteps + 1) * sizeof(int));
     uint64_t ctx_bytes = 0, new_raw = 0;
     size_t i, nnew = 0, nblobs = 0;
     int pulls = 0;
@@ -381,8 +412,6 @@ static double build_seconds(const struct sim_config *cfg,
      * (one vertex's "pulling sha256:..." lines end together), then
      * extracted one by one (each step's own time) */
     t += model_pull_seconds(&cfg->model, 0, nblobs, 0);
-    free(dep_a);
-    free(dep_b);
     return t;
 }
 
@@ -392,15 +421,21 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
 {
     const struct key_build *kb = b->kb;
     const struct model_builder *mb = &cfg->model.b[builder_model(kb)];
-    struct sim_rec *recs = xcalloc(kb->nsteps + 1, sizeof(*recs));
-    int *need = xcalloc(kb->nsteps + 1, sizeof(*need));
-    int *exec = xcalloc(kb->nsteps + 1, sizeof(*exec));
-    double *dur = xcalloc(kb->nsteps + 1, sizeof(*dur));
-    uint64_t *raw = xcalloc(kb->nsteps + 1, sizeof(*raw));
-    struct dmap pulled;
-    size_t i;
+    struct sim_scratch own = { 0 }, *sc = v->scratch ? v->scratch : &own;
+    size_t n = kb->nsteps + 1, i;
+    struct sim_rec *recs;
+    int *need, *exec;
+    double *dur;
+    uint64_t *raw;
+    struct dmap *pulled = &sc->pulled;
 
-    dmap_init(&pulled, 1);
+    scratch_reserve(sc, n);
+    recs = memset(sc->recs, 0, n * sizeof(*recs));
+    need = memset(sc->need, 0, n * sizeof(*need));
+    exec = memset(sc->exec, 0, n * sizeof(*exec));
+    dur = memset(sc->dur, 0, n * sizeof(*dur));
+    raw = memset(sc->raw, 0, n * sizeof(*raw));
+    dmap_clear(pulled);
     tentative(b, v, cfg, recs, out);
     needs(cfg, kb, recs, out, exec, need);
     out->failed = kb->failed;
@@ -420,7 +455,7 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
             o->from_layer = recs[i].has_layer;
             if ((need[i] || (v->eager && !is_external_from(s))) &&
                 recs[i].remote && recs[i].layer.bytes) {
-                dmap_put(&pulled, recs[i].layer.digest, &created);
+                dmap_put(pulled, recs[i].layer.digest, &created);
                 if (created) {
                     o->bytes_pulled = recs[i].layer.bytes;
                     /* its request is the build's (build_seconds);
@@ -458,13 +493,10 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
         }
         dur[i] = o->seconds;
     }
-    out->seconds += build_seconds(cfg, b, v, out, dur, raw);
-    dmap_release(&pulled);
-    free(recs);
-    free(need);
-    free(exec);
-    free(dur);
-    free(raw);
+    out->seconds += build_seconds(cfg, b, v, out, dur, raw, sc->dep_a,
+                                  sc->dep_b);
+    if (sc == &own)
+        sim_scratch_release(&own);
 }
 
 /* Whether a FROM's base lives in the registry images are pushed to: the
@@ -551,11 +583,12 @@ static int inline_with_layer(const struct sim_config *cfg,
  * they depend on through COPY --from / FROM <stage>, key only. */
 static void inline_records(const struct sim_config *cfg,
                            const struct key_build *kb,
-                           const struct sim_result *r, struct image *img)
+                           const struct sim_result *r, struct image *img,
+                           int *want)
 {
-    int *want = xcalloc(kb->nsteps + 1, sizeof(int));
     size_t i = kb->nsteps;
 
+    memset(want, 0, (kb->nsteps + 1) * sizeof(*want));
     for (size_t j = 0; j < kb->nsteps; j++)
         if (kb->steps[j].stage == kb->target ||
             kb->steps[j].in_final)
@@ -576,12 +609,12 @@ static void inline_records(const struct sim_config *cfg,
         sim_record_add(&img->records, &img->nrecords, s, &r->steps[i],
                        inline_with_layer(cfg, kb, r, i));
     }
-    free(want);
 }
 
 void sim_push_image(const struct sim_config *cfg, struct registry *reg,
                     const struct sim_build *b, int inline_cache,
-                    struct sim_result *r, struct image *img)
+                    struct sim_result *r, struct image *img,
+                    struct sim_scratch *scratch)
 {
     const struct key_build *kb = b->kb;
     struct sha256 h;
@@ -623,8 +656,13 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
             registry_put(reg, img->layers[i].digest, img->layers[i].bytes);
         else
             put_blob(reg, r, XFER_LAYER, &img->layers[i]);
-    if (inline_cache)
-        inline_records(cfg, kb, r, img);
+    if (inline_cache) {
+        struct sim_scratch own = { 0 }, *sc = scratch ? scratch : &own;
+        scratch_reserve(sc, kb->nsteps + 1);
+        inline_records(cfg, kb, r, img, sc->want);
+        if (sc == &own)
+            sim_scratch_release(&own);
+    }
     else if (kb->builder == BUILDER_LEGACY)
         for (i = 0; i < kb->nsteps; i++)
             if (kb->steps[i].stage == kb->target && kb->steps[i].vertex)

@@ -110,6 +110,7 @@ void strategy_free(struct strategy *s)
     if (s->ops->release)
         s->ops->release(s);
     registry_free(s->reg);
+    sim_scratch_release(&s->scratch);
     free(s);
 }
 
@@ -167,7 +168,7 @@ void strategy_push(struct strategy *s, const struct sim_build *b,
 
     if (out->failed)
         return;
-    sim_push_image(s->cfg, s->reg, b, inline_cache, out, &img);
+    sim_push_image(s->cfg, s->reg, b, inline_cache, out, &img, &s->scratch);
     tag_name(s->prev_tag, b->seq);
     registry_tag(s->reg, s->prev_tag, &img);
     s->has_prev = 1;

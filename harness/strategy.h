@@ -75,6 +75,20 @@ struct sim_build {
     const struct model_facts *facts;
 };
 
+/* Working arrays of sim_execute() and sim_push_image(), sized to the
+ * longest build so far: a strategy keeps one so that its builds do not
+ * allocate them each time.  Zeroed: empty. */
+struct sim_scratch {
+    size_t cap; /* elements of each array */
+    struct sim_rec *recs;
+    int *need, *exec, *dep_a, *dep_b, *want;
+    double *dur;
+    uint64_t *raw;
+    struct dmap pulled; /* layers this build pulled */
+};
+
+void sim_scratch_release(struct sim_scratch *sc);
+
 struct strategy;
 
 struct strategy_ops {
@@ -111,6 +125,7 @@ struct strategy {
     char prev_tag[32];    /* the last successful build's image */
     int has_prev;
     void *priv;
+    struct sim_scratch scratch; /* its builds' working arrays */
 };
 
 /* The strategies, in the order `--strategy all` runs them. */
@@ -171,6 +186,7 @@ struct sim_view {
                     config fetched for each) */
     int no_cache; /* --no-cache: no step is looked up (BuildKit's lookup
                      cost, cached_step, is paid by every other vertex) */
+    struct sim_scratch *scratch; /* the strategy's; NULL: allocate */
 };
 
 /* Decide every step, pull what is needed, run the rest (sim.c). */
@@ -202,7 +218,8 @@ void sim_base_layer(const struct sim_config *cfg, const struct key_step *s,
  */
 void sim_push_image(const struct sim_config *cfg, struct registry *reg,
                     const struct sim_build *b, int inline_cache,
-                    struct sim_result *r, struct image *img);
+                    struct sim_result *r, struct image *img,
+                    struct sim_scratch *scratch /* NULL: allocate */);
 
 /* Append a cache record for step s (result o) to *recs; with_layer: the
  * record can give the step's files, else it is key-only (the layer digest

@@ -40,6 +40,11 @@ struct blob_use {
     int64_t used; /* commit time of last use */
 };
 
+/* The records a build imported, by key (refilled every build). */
+struct view_arg {
+    struct dmap recs;
+};
+
 struct backend {
     const struct backend_kind *kind;
     struct dmap blobs; /* digest -> struct blob_use (not in_registry) */
@@ -48,6 +53,7 @@ struct backend {
     size_t nrecords;
     int exported;
     int64_t oldest; /* no entry was last used before this (lower bound) */
+    struct view_arg va;
 };
 
 static const struct backend_kind kind_registry_min = { 0, 1, 0, LIMIT_NONE, 0 };
@@ -62,6 +68,7 @@ static void backend_init(struct strategy *s, const struct backend_kind *k)
 
     be->kind = k;
     dmap_init(&be->blobs, sizeof(struct blob_use));
+    dmap_init(&be->va.recs, sizeof(struct sim_rec));
     s->priv = be;
 }
 
@@ -70,6 +77,7 @@ static void backend_release(struct strategy *s)
     struct backend *be = s->priv;
 
     dmap_release(&be->blobs);
+    dmap_release(&be->va.recs);
     free(be->records);
     free(be);
 }
@@ -81,10 +89,6 @@ static int blob_present(struct strategy *s, struct backend *be,
         return registry_has(s->reg, digest);
     return dmap_get(&be->blobs, digest) != NULL;
 }
-
-struct view_arg {
-    struct dmap recs;
-};
 
 static int be_lookup(void *arg, const unsigned char *key, struct sim_rec *rec)
 {
@@ -293,14 +297,15 @@ static void backend_build(struct strategy *s, const struct sim_build *b,
                           struct sim_result *out)
 {
     struct backend *be = s->priv;
-    struct view_arg va;
-    struct sim_view v = { be_lookup,       be_has_base, &va, NULL,
-                          be->kind->eager, XFER_CACHE,  0,   0 };
+    struct view_arg *va = &be->va;
+    struct sim_view v = { be_lookup,       be_has_base, va, NULL,
+                          be->kind->eager, XFER_CACHE,  0,   0,
+                          &s->scratch };
 
-    dmap_init(&va.recs, sizeof(struct sim_rec));
+    dmap_clear(&va->recs);
     if (be->kind->expires)
         expire(be, b->time, s->cfg->gha_expiry);
-    import(s, be, b, &va, out);
+    import(s, be, b, va, out);
     if (!be->exported)
         v.miss_reason = "first build: the cache is empty";
     else
@@ -316,7 +321,6 @@ static void backend_build(struct strategy *s, const struct sim_build *b,
     strategy_push(s, b, 0, out);
     if (!out->failed)
         export(s, be, b, out);
-    dmap_release(&va.recs);
 }
 
 /* The layers the last export's records name (key-only records too: a

@@ -44,16 +44,33 @@ static int imp_has_base(void *arg, const unsigned char *digest)
     return dmap_get(&im->local, digest) != NULL;
 }
 
-static void imp_init(struct imported *im)
+/* A strategy's maps, kept from build to build (refilled by each). */
+static void eph_init(struct strategy *s)
 {
+    struct imported *im = xcalloc(1, sizeof(*im));
+
     dmap_init(&im->recs, sizeof(struct sim_rec));
     dmap_init(&im->local, 1);
+    s->priv = im;
 }
 
-static void imp_release(struct imported *im)
+static void eph_release(struct strategy *s)
 {
+    struct imported *im = s->priv;
+
     dmap_release(&im->recs);
     dmap_release(&im->local);
+    free(im);
+}
+
+/* The strategy's maps, emptied for a new build. */
+static struct imported *imp_begin(struct strategy *s)
+{
+    struct imported *im = s->priv;
+
+    dmap_clear(&im->recs);
+    dmap_clear(&im->local);
+    return im;
 }
 
 static void imp_records(struct imported *im, const struct image *img,
@@ -78,7 +95,8 @@ static void run(struct strategy *s, const struct sim_build *b,
                           .arg = im,
                           .miss_reason = reason,
                           .imports = imports < 0 ? 0 : imports,
-                          .no_cache = imports < 0 };
+                          .no_cache = imports < 0,
+                          .scratch = &s->scratch };
 
     sim_execute(s->cfg, b, &v, 0, out);
     strategy_push(s, b, inline_cache, out);
@@ -95,73 +113,67 @@ static void fetch_config(const struct image *prev, struct sim_result *out)
 static void none_build(struct strategy *s, const struct sim_build *b,
                        struct sim_result *out)
 {
-    struct imported im;
+    struct imported *im = imp_begin(s);
 
-    imp_init(&im);
-    run(s, b, &im, "--no-cache: no step is looked up", 0, -1, out);
-    imp_release(&im);
+    run(s, b, im, "--no-cache: no step is looked up", 0, -1, out);
 }
 
 static void cfl_build(struct strategy *s, const struct sim_build *b,
                       struct sim_result *out)
 {
     const struct image *prev = strategy_prev(s);
-    struct imported im;
+    struct imported *im = imp_begin(s);
 
-    imp_init(&im);
     if (prev) {
-        sim_pull_image(s->cfg, prev, &im.local, out);
-        imp_records(&im, prev, 0);
+        sim_pull_image(s->cfg, prev, &im->local, out);
+        imp_records(im, prev, 0);
         /* the base layers came with the pull */
         sim_result_fallback(out,
                  "not in the history of the pulled previous image");
     }
-    run(s, b, &im, prev ? NULL : "first build: no previous image to pull",
+    run(s, b, im, prev ? NULL : "first build: no previous image to pull",
         0, 0, out);
-    imp_release(&im);
 }
 
 static void cfb_build(struct strategy *s, const struct sim_build *b,
                       struct sim_result *out)
 {
     const struct image *prev = strategy_prev(s);
-    struct imported im;
+    struct imported *im = imp_begin(s);
 
-    imp_init(&im);
     if (prev)
         fetch_config(prev, out);
-    run(s, b, &im,
+    run(s, b, im,
         prev ? "the --cache-from image has no inline cache metadata, so "
                "BuildKit imports no records from it"
              : "first build: nothing to import",
         0, prev != NULL, out);
-    imp_release(&im);
 }
 
 static void inline_build(struct strategy *s, const struct sim_build *b,
                          struct sim_result *out)
 {
     const struct image *prev = strategy_prev(s);
-    struct imported im;
+    struct imported *im = imp_begin(s);
 
-    imp_init(&im);
     if (prev) {
         fetch_config(prev, out);
-        imp_records(&im, prev, 1);
+        imp_records(im, prev, 1);
         sim_result_fallback(out,
                  "not among the inline cache records of the previous "
                  "image (only final-image steps are exported)");
     }
-    run(s, b, &im, prev ? NULL : "first build: nothing to import", 1,
+    run(s, b, im, prev ? NULL : "first build: nothing to import", 1,
         prev != NULL, out);
-    imp_release(&im);
 }
 
 const struct strategy_ops strategy_none = {
     .name = "none",
     .builder = BUILDER_BUILDKIT,
     .summary = "BuildKit --no-cache on a fresh runner, push the image",
+    .init = eph_init,
     .build = none_build,
+    .release = eph_release,
     .nameable = strategy_names_nothing,
 };
 
@@ -170,7 +182,9 @@ const struct strategy_ops strategy_cache_from_legacy = {
     .builder = BUILDER_LEGACY,
     .summary = "fresh runner; docker pull the previous image, legacy "
                "--cache-from it",
+    .init = eph_init,
     .build = cfl_build,
+    .release = eph_release,
     .nameable = strategy_names_nothing,
 };
 
@@ -179,7 +193,9 @@ const struct strategy_ops strategy_cache_from_buildkit = {
     .builder = BUILDER_BUILDKIT,
     .summary = "fresh runner; BuildKit --cache-from an image built without "
                "inline cache",
+    .init = eph_init,
     .build = cfb_build,
+    .release = eph_release,
     .nameable = strategy_names_nothing,
 };
 
@@ -188,6 +204,8 @@ const struct strategy_ops strategy_inline = {
     .builder = BUILDER_BUILDKIT,
     .summary = "fresh runner; BuildKit --cache-from the previous image "
                "built with BUILDKIT_INLINE_CACHE=1",
+    .init = eph_init,
     .build = inline_build,
+    .release = eph_release,
     .nameable = strategy_names_nothing,
 };

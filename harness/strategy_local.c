@@ -203,7 +203,8 @@ static void local_build(struct strategy *s, const struct sim_build *b,
     struct runner *r = &p->runners[ri];
     struct sim_view v = { .lookup = local_lookup,
                           .has_base = local_has_base,
-                          .arg = r };
+                          .arg = r,
+                          .scratch = &s->scratch };
     const struct key_build *kb = b->kb;
 
     sim_execute(s->cfg, b, &v, ri, out);

@@ -121,7 +121,8 @@ static void nc_build(struct strategy *s, const struct sim_build *b,
     struct nc_runner *r = &p->runners[ri];
     struct sim_view v = { .lookup = nc_lookup,
                           .has_base = nc_has_base,
-                          .arg = r };
+                          .arg = r,
+                          .scratch = &s->scratch };
     const struct key_build *kb = b->kb;
 
     sim_execute(s->cfg, b, &v, ri, out);
