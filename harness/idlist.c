@@ -16,19 +16,27 @@ size_t idlist_open(struct buf *b)
 
 void idlist_add(struct buf *b, int64_t v)
 {
-    char tmp[24];
-    size_t i = sizeof(tmp);
     uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+    size_t len = 2 + (v < 0); /* a digit, the comma, the sign */
+    char *p;
 
+    for (uint64_t t = u; t >= 10; t /= 10)
+        len++;
+    /* written in place, not through a copy: a long replay writes tens of
+     * millions of ids */
+    if (b->len + len >= b->cap)
+        buf_grow(b, len);
+    p = b->ptr + b->len + len;
+    *p = '\0';
     /* the comma after each id; idlist_close turns the last into ']' */
-    tmp[--i] = ',';
+    *--p = ',';
     do {
-        tmp[--i] = (char)('0' + u % 10);
+        *--p = (char)('0' + u % 10);
         u /= 10;
     } while (u);
     if (v < 0)
-        tmp[--i] = '-';
-    buf_add(b, tmp + i, sizeof(tmp) - i);
+        *--p = '-';
+    b->len += len;
 }
 
 void idlist_close(struct buf *b)

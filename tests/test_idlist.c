@@ -53,6 +53,34 @@ static void idlist__written_arrays_read_back_the_same_ids(void **state)
     buf_release(&b);
 }
 
+/* Every length of id, the extremes among them, and a buffer grown from
+ * nothing one id at a time. */
+static void idlist__ids_of_every_length_are_written_exactly(void **state)
+{
+    static const int64_t ids[] = { 9, 10, 99, 100, 999999, 1000000,
+                                   INT64_MAX, INT64_MIN, -1, -10 };
+    struct buf b = BUF_INIT;
+    size_t at;
+    (void)state;
+
+    for (int k = 0; k < 200; k++) {
+        buf_reset(&b);
+        at = idlist_open(&b);
+        for (int i = 0; i < k; i++)
+            idlist_add(&b, ids[i % 10]);
+        idlist_close(&b);
+        struct buf want = BUF_INIT;
+        buf_addch(&want, '[');
+        for (int i = 0; i < k; i++)
+            buf_printf(&want, "%s%lld", i ? "," : "", (long long)ids[i % 10]);
+        buf_addch(&want, ']');
+        assert_string_equal(b.ptr + at, want.ptr);
+        assert_int_equal(b.len, at + want.len + 1);
+        buf_release(&want);
+    }
+    buf_release(&b);
+}
+
 static void
 idlist__reads_json_arrays_of_integers_and_refuses_the_rest(void **state)
 {
@@ -114,6 +142,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(idlist__written_arrays_read_back_the_same_ids),
+        cmocka_unit_test(idlist__ids_of_every_length_are_written_exactly),
         cmocka_unit_test(
             idlist__reads_json_arrays_of_integers_and_refuses_the_rest),
         cmocka_unit_test(idlist__walk_stays_at_its_end),
