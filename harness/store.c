@@ -756,11 +756,15 @@ int store_open(struct store **out, const char *path, struct err *err)
     if (exec_retry(s,
              "PRAGMA page_size = 16384;"
              "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-             "PRAGMA foreign_keys = OFF; PRAGMA cache_size = -8192;"
-             "PRAGMA temp_store = MEMORY",
+             "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY",
              err))
         goto fail;
     if (version < STORE_SCHEMA_VERSION && migrate(s, err))
+        goto fail;
+    /* The writer's own page cache, after the migrations: migration 7 sets
+     * the file's default for readers (64 MB), which would be this
+     * connection's too and raise a replay's peak memory by as much. */
+    if (exec_retry(s, "PRAGMA cache_size = -8192", err))
         goto fail;
     for (i = 0; i < Q_COUNT; i++)
         if (sqlite3_prepare_v3(s->db, queries[i], -1, SQLITE_PREPARE_PERSISTENT,

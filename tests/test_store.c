@@ -618,6 +618,67 @@ store__build_recorded_twice_is_refused_without_duplicate(void **state)
     assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"), 4);
 }
 
+/* The process's resident memory in bytes (/proc/self/statm). */
+static long long resident_bytes(void)
+{
+    long long size = 0, resident = 0;
+    FILE *fp = fopen("/proc/self/statm", "r");
+
+    assert_non_null(fp);
+    assert_int_equal(fscanf(fp, "%lld %lld", &size, &resident), 2);
+    fclose(fp);
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
+/* A replay's writer holds a bounded page cache, whatever the file suggests
+ * to its readers (PRAGMA default_cache_size, 64 MB of 16 KiB pages): on a
+ * new file, writing 32 MB of distinct steps grows the process by about the
+ * writer's own 8 MB cache, not by the file's size. */
+static void store__writer_page_cache_stays_bounded(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f->path);
+    struct err err = ERR_INIT;
+    int64_t run = new_run(s, "{}");
+    static char reason[16][2048];
+    struct store_step steps[16];
+    char sha[41];
+    unsigned i, j;
+    long long before, grown;
+
+#ifdef __SANITIZE_ADDRESS__
+    skip(); /* AddressSanitizer keeps freed memory resident (quarantine) */
+#endif
+    before = resident_bytes();
+
+    for (i = 0; i < 1000; i++) {
+        struct store_build b = { run,  sha,  i,   "local", "buildkit",
+                                 STORE_STATUS_OK, 1.0,  0,   0,
+                                 0,    16,   NULL, -1,  -1,
+                                 0,    0 };
+        sha_of(i + 1, sha);
+        for (j = 0; j < 16; j++) {
+            /* every step an item of its own: 2 KB that no other shares */
+            memset(reason[j], 'a' + (int)(j % 26), sizeof(reason[j]) - 1);
+            snprintf(reason[j], 32, "build %u step %u ", i, j);
+            reason[j][strlen(reason[j])] = ' ';
+            steps[j] = (struct store_step){ j, 0, j + 1, "RUN",
+                                            STORE_OUTCOME_MISS, 1.0, 100, 0,
+                                            reason[j] };
+        }
+        assert_int_equal(
+            store_build_put(s, &b, steps, 16, NULL, 0, NULL, &err), 0);
+        assert_int_equal(store_batch_maybe_commit(s, &err), 0);
+    }
+    assert_int_equal(store_batch_commit(s, &err), 0);
+    grown = resident_bytes() - before;
+    if (grown >= 20 * 1024 * 1024)
+        fail_msg("the writer's memory grew by %lld bytes", (long long)grown);
+    store_close(s);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"),
+                     16000);
+}
+
 static void store__resumed_run_skips_builds_already_done(void **state)
 {
     struct fixture *f = *state;
@@ -1280,6 +1341,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             store__batch_commits_once_the_interval_has_passed, setup_dir,
             teardown_dir),
+        cmocka_unit_test_setup_teardown(store__writer_page_cache_stays_bounded,
+                                        setup_dir, teardown_dir),
         cmocka_unit_test(store__failed_build_leaves_the_rest_of_the_batch),
         cmocka_unit_test(store__malformed_commit_id_is_refused),
         cmocka_unit_test(store__summary_totals_each_strategy_in_order),
