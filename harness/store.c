@@ -430,6 +430,8 @@ struct store {
      * writes inside our transaction */
     struct next_ids next;
     int next_known;
+    unsigned char (*xkeys)[DMAP_KEY]; /* a transfer list's item keys */
+    size_t xkcap;
     char *path;
     sqlite3_stmt *stmt[Q_COUNT];
     int in_batch;
@@ -799,6 +801,7 @@ void store_close(struct store *s)
             sqlite3_finalize(s->ins[i].st[k]);
     sqlite3_close(s->db);
     share_forget(s);
+    free(s->xkeys);
     free(s->path);
     free(s);
 }
@@ -1134,14 +1137,31 @@ static void step_list_key(const struct store_step *p, const int64_t *items,
     sha256_final(&c, key);
 }
 
+/* A transfer's item key: see xfer_item_key, else the hash of it. */
+static void xfer_key(const struct store_transfer *t,
+                     unsigned char key[DMAP_KEY])
+{
+    struct sha256 c;
+
+    if (xfer_item_key(t, key))
+        return;
+    sha256_init(&c);
+    hash_transfer(&c, t);
+    sha256_final(&c, key);
+}
+
+/* A list of transfers by its items' keys (into keys, for the list's
+ * items if it is new): 32 bytes a transfer to hash, not 64. */
 static void xfer_list_key(const struct store_transfer *t, size_t n,
+                          unsigned char (*keys)[DMAP_KEY],
                           unsigned char key[DMAP_KEY])
 {
     struct sha256 c;
 
-    sha256_init(&c);
     for (size_t i = 0; i < n; i++)
-        hash_transfer(&c, &t[i]);
+        xfer_key(&t[i], keys[i]);
+    sha256_init(&c);
+    sha256_update(&c, keys, n * sizeof(*keys));
     sha256_final(&c, key);
 }
 
@@ -1517,32 +1537,25 @@ static int64_t step_list(struct store *s, const struct store_step *p,
     return list;
 }
 
-/* A new list of n transfers t: its new items go to items, its row to
- * packs and its text to texts. */
+/* A new list of n transfers t whose item keys are keys: its new items go
+ * to items, its row to packs and its text to texts. */
 static void add_xfer_list(struct store *s, int64_t list,
-                          const struct store_transfer *t, size_t n,
+                          const struct store_transfer *t,
+                          unsigned char (*keys)[DMAP_KEY], size_t n,
                           struct next_ids *ids, struct rows *items,
                           struct rows *packs, struct buf *texts)
 {
     struct row_ref pack = { list, (int64_t)idlist_open(texts), NULL, -1, 0 };
-    unsigned char key[KEY_CHUNK][DMAP_KEY];
     struct dmap *m = &s->share[SH_XFER_ITEM];
-    struct sha256 c;
     int created;
 
     for (size_t j0 = 0; j0 < n; j0 += KEY_CHUNK) {
         size_t k, nk = n - j0 < KEY_CHUNK ? n - j0 : KEY_CHUNK;
+        for (k = 0; k < nk; k++)
+            dmap_prefetch(m, keys[j0 + k]);
         for (k = 0; k < nk; k++) {
-            if (!xfer_item_key(&t[j0 + k], key[k])) {
-                sha256_init(&c);
-                hash_transfer(&c, &t[j0 + k]);
-                sha256_final(&c, key[k]);
-            }
-            dmap_prefetch(m, key[k]);
-        }
-        for (k = 0; k < nk; k++) {
-            int64_t item = share_id(m, &s->share_old[SH_XFER_ITEM], key[k],
-                                    &ids->xfer_item, &created);
+            int64_t item = share_id(m, &s->share_old[SH_XFER_ITEM],
+                                    keys[j0 + k], &ids->xfer_item, &created);
             if (created)
                 rows_add(items, (struct row_ref){ item, 0, &t[j0 + k], 0, 0 });
             idlist_add(texts, item);
@@ -1607,12 +1620,17 @@ static int put_builds(struct store *s, const struct store_build_rows *v,
             slot_set(sl, v[i].steps, v[i].nsteps, items + at[i], b.a);
         }
         if (v[i].nxf && !b.b) {
-            xfer_list_key(v[i].xf, v[i].nxf, key);
+            if (v[i].nxf > s->xkcap) {
+                free(s->xkeys);
+                s->xkcap = v[i].nxf * 2;
+                s->xkeys = xmalloc(s->xkcap * sizeof(*s->xkeys));
+            }
+            xfer_list_key(v[i].xf, v[i].nxf, s->xkeys, key);
             b.b = share_id(&s->share[SH_XFER_LIST],
                            &s->share_old[SH_XFER_LIST], key, &ids->xfer_list,
                            &created);
             if (created)
-                add_xfer_list(s, b.b, v[i].xf, v[i].nxf, ids,
+                add_xfer_list(s, b.b, v[i].xf, s->xkeys, v[i].nxf, ids,
                               &r[INS_XFER_ITEMS], &r[INS_XFER_PACKS], &texts);
         }
         rows_add(&r[INS_BUILDS], b);
