@@ -256,18 +256,27 @@ void sim_step_cost(const struct sim_config *cfg, const struct sim_build *b,
     model_step_cost(&cfg->model, &in, out);
 }
 
+/* Steps whose lookups are started ahead of the one being decided: about
+ * as many cache misses as a core keeps in flight. */
+#define LOOKAHEAD 8
+
 /* Pass 1: what the view says of each step. */
 static void tentative(const struct sim_build *b, const struct sim_view *v,
                       const struct sim_config *cfg, struct sim_rec *recs,
                       struct sim_result *out)
 {
     const struct key_build *kb = b->kb;
-    size_t i;
+    size_t i, ahead = 0;
 
     for (i = 0; i < kb->nsteps; i++) {
         const struct key_step *s = &kb->steps[i];
         struct sim_step *o = &out->steps[i];
 
+        /* keep the lookups of the next steps' keys in flight */
+        for (; v->prefetch && ahead < kb->nsteps && ahead < i + LOOKAHEAD;
+             ahead++)
+            if (kb->steps[ahead].vertex && kb->steps[ahead].kind != DF_FROM)
+                v->prefetch(v->arg, kb->steps[ahead].key);
         if (kb->failed && (int)i > kb->failed_step) {
             o->outcome = OUTCOME_SKIPPED;
             sim_step_reason(out, i, "the build failed at line %d",

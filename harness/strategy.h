@@ -187,6 +187,9 @@ struct sim_view {
     int no_cache; /* --no-cache: no step is looked up (BuildKit's lookup
                      cost, cached_step, is paid by every other vertex) */
     struct sim_scratch *scratch; /* the strategy's; NULL: allocate */
+    /* Start loading what lookup(arg, key) will read (a view over a map
+     * far bigger than the CPU caches); NULL: nothing to do. */
+    void (*prefetch)(void *arg, const unsigned char *key);
 };
 
 /* Decide every step, pull what is needed, run the rest (sim.c). */

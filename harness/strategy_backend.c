@@ -300,7 +300,7 @@ static void backend_build(struct strategy *s, const struct sim_build *b,
     struct view_arg *va = &be->va;
     struct sim_view v = { be_lookup,       be_has_base, va, NULL,
                           be->kind->eager, XFER_CACHE,  0,   0,
-                          &s->scratch };
+                          &s->scratch,     NULL };
 
     dmap_clear(&va->recs);
     if (be->kind->expires)

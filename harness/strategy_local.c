@@ -118,6 +118,12 @@ static int local_lookup(void *arg, const unsigned char *key,
     return 1;
 }
 
+static void local_prefetch(void *arg, const unsigned char *key)
+{
+    struct runner *r = arg;
+    dmap_prefetch(&r->store, key);
+}
+
 static int local_has_base(void *arg, const unsigned char *digest)
 {
     struct runner *r = arg;
@@ -204,6 +210,7 @@ static void local_build(struct strategy *s, const struct sim_build *b,
     struct sim_view v = { .lookup = local_lookup,
                           .has_base = local_has_base,
                           .arg = r,
+                          .prefetch = local_prefetch,
                           .scratch = &s->scratch };
     const struct key_build *kb = b->kb;
 
