@@ -1105,20 +1105,27 @@ static int xfer_item_key(const struct store_transfer *t,
     return 1;
 }
 
-/* A list of steps by its items: their ids when the positions are 0, 1,
- * 2, ... (a replay's always are), else each step's position and item id;
- * a first byte tells the two apart.  Half the bytes to hash of pairs. */
-static void step_list_key(const struct store_step *p, const int64_t *items,
-                          size_t n, unsigned char key[DMAP_KEY])
+/* Whether n steps p stand at positions 0, 1, 2, ... (a replay's always
+ * do): then a list needs only its item ids. */
+static int positions_implied(const struct store_step *p, size_t n)
 {
-    int64_t pair[2 * KEY_CHUNK];
-    struct sha256 c;
-    unsigned char form;
     size_t j;
 
     for (j = 0; j < n && p[j].step_index == (int64_t)j; j++)
         ;
-    form = j == n;
+    return j == n;
+}
+
+/* A list of steps by its items: their ids when the positions are implied
+ * (implied, see positions_implied), else each step's position and item id; a
+ * first byte tells the two apart.  Half the bytes to hash of pairs. */
+static void step_list_key(const struct store_step *p, const int64_t *items,
+                          size_t n, int implied, unsigned char key[DMAP_KEY])
+{
+    int64_t pair[2 * KEY_CHUNK];
+    struct sha256 c;
+    unsigned char form = implied != 0;
+
     sha256_init(&c);
     sha256_update(&c, &form, 1);
     if (form) {
@@ -1512,11 +1519,11 @@ static int64_t step_list(struct store *s, const struct store_step *p,
                          struct rows *packs, struct buf *texts)
 {
     unsigned char key[DMAP_KEY];
-    int created;
+    int created, implied = positions_implied(p, n);
     int64_t list;
     size_t j;
 
-    step_list_key(p, items, n, key);
+    step_list_key(p, items, n, implied, key);
     list = share_id(&s->share[SH_STEP_LIST], &s->share_old[SH_STEP_LIST], key,
                     &ids->step_list, &created);
     if (!created)
@@ -1525,9 +1532,7 @@ static int64_t step_list(struct store *s, const struct store_step *p,
     for (j = 0; j < n; j++)
         idlist_add(texts, items[j]);
     idlist_close(texts);
-    for (j = 0; j < n && p[j].step_index == (int64_t)j; j++)
-        ;
-    if (j < n) { /* positions other than 0, 1, 2, ... */
+    if (!implied) {
         pack.a = (int64_t)idlist_open(texts);
         for (j = 0; j < n; j++)
             idlist_add(texts, p[j].step_index);
@@ -1701,9 +1706,7 @@ static int step_index_repeated(const struct store_step *p, size_t n,
     size_t j;
     int found = 0;
 
-    for (j = 0; j < n && p[j].step_index == (int64_t)j; j++)
-        ;
-    if (j == n)
+    if (positions_implied(p, n))
         return 0;
     v = xmalloc(n * sizeof(*v));
     for (j = 0; j < n; j++)
