@@ -109,11 +109,39 @@ static void part_digest(struct key_step *s, const char *name, int line,
     part_put(s, name, line, hex);
 }
 
-static void step_seal(struct key_step *s, enum builder b)
+/* 1 if a and b have the same parts (names and values; lines do not reach
+ * the key), so the same key under the same builder. */
+static int parts_equal(const struct key_step *a, const struct key_step *b)
 {
-    struct sha256 h;
-    size_t i;
+    if (a->nparts != b->nparts)
+        return 0;
+    for (size_t i = 0; i < a->nparts; i++) {
+        const struct key_part *x = &a->parts[i], *y = &b->parts[i];
+        if ((x->name != y->name && strcmp(x->name, y->name)) ||
+            strcmp(x->value, y->value))
+            return 0;
+    }
+    return 1;
+}
 
+/* The key of step s (index i of the build) from its parts.  Most steps of
+ * a commit have the parts they had at the commit before (the Dockerfile
+ * and the files they read did not change): their key is taken from the
+ * previous build instead of being hashed again. */
+static void step_seal(const struct kctx *k, struct key_step *s)
+{
+    const struct key_build *prev = k->o->prev;
+    size_t i = (size_t)(s - k->kb->steps);
+    enum builder b = k->o->builder;
+    struct sha256 h;
+
+    s->sealed = 1;
+    if (prev && prev->builder == b && i < prev->nsteps &&
+        prev->steps[i].sealed && parts_equal(&prev->steps[i], s)) {
+        memcpy(s->key, prev->steps[i].key, SHA256_LEN);
+        memcpy(s->key_hex, prev->steps[i].key_hex, sizeof(s->key_hex));
+        return;
+    }
     sha256_init(&h);
     sha256_field(&h, builder_name(b));
     for (i = 0; i < s->nparts; i++) {
@@ -433,7 +461,7 @@ static void key_from(struct kctx *k, struct key_step *s,
         result_key_hex(k, k->stage_last[st->base_stage], hex);
         part_add(s, "stage", in->line, "%s", hex);
         memcpy(s->content, src->content, SHA256_LEN);
-        step_seal(s, k->o->builder);
+        step_seal(k, s);
         env_chain(k, s, 0);
         return;
     }
@@ -445,7 +473,7 @@ static void key_from(struct kctx *k, struct key_step *s,
         part_add(s, "base", in->line, "%s", st->base);
     part_add(s, "platform", in->line, "%s",
              st->platform ? st->platform : "");
-    step_seal(s, k->o->builder);
+    step_seal(k, s);
     digest_str(s->content, "image", s->parts[0].value);
     memcpy(s->out, s->content, SHA256_LEN);
     memcpy(s->outm, s->content, SHA256_LEN);
@@ -835,7 +863,7 @@ static void key_run(struct kctx *k, struct key_step *s,
                           "%s:%d: the --%s flag requires BuildKit",
                           k->df->path, in->line, in->flags[i].name);
     }
-    step_seal(s, k->o->builder);
+    step_seal(k, s);
     parent_content(k, s, prev);
     sha256_final(&mh, mounts);
     content_mix(s->content, prev, "run", buf_cstr(&cmd), mounts);
@@ -1028,7 +1056,7 @@ static int key_copy(struct kctx *k, struct key_step *s,
     s->git_dir = sel.has_git_dir;
     part_digest(s, from_stage >= 0 ? "from-content" : "source", in->line,
                 sel.digest);
-    step_seal(s, k->o->builder);
+    step_seal(k, s);
     if (link)
         memset(prev, 0, sizeof(prev));
     else
@@ -1083,7 +1111,7 @@ static void key_workdir(struct kctx *k, struct key_step *s,
         s->layer = 0; /* legacy: empty unless the folder is new */
     }
     if (s->vertex)
-        step_seal(s, k->o->builder);
+        step_seal(k, s);
     else if (s->parent >= 0)
         memcpy(s->key, k->kb->steps[s->parent].key, SHA256_LEN);
     parent_content(k, s, prev);
@@ -1133,7 +1161,7 @@ static void key_meta_legacy(struct kctx *k, struct key_step *s,
         text = arena_strdup(s->arena, in->original);
     }
     part_put(s, "instruction", in->line, text);
-    step_seal(s, k->o->builder);
+    step_seal(k, s);
     parent_content(k, s, s->content);
     env_chain(k, s, 0);
 }
@@ -1386,6 +1414,7 @@ int keys_compute(struct key_build **out, const struct df_file *df,
         target = (int)df->nstages - 1;
     }
     kb = xcalloc(1, sizeof(*kb));
+    kb->refs = 1;
     kb->builder = opts->builder;
     kb->target = target;
     kb->failed_step = -1;
@@ -1440,12 +1469,17 @@ out:
 
 void key_build_free(struct key_build *kb)
 {
-
-    if (!kb)
+    if (!kb || --kb->refs > 0)
         return;
     arena_release(&kb->arena);
     free(kb->steps);
     free(kb);
+}
+
+struct key_build *key_build_ref(struct key_build *kb)
+{
+    kb->refs++;
+    return kb;
 }
 
 int key_build_find(const struct key_build *kb, const unsigned char *key)

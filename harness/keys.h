@@ -66,6 +66,12 @@ struct keys_options {
      * frontend: the flags and heredocs that frontend does not know stop
      * the build before any step runs, with the engine's message. */
     int frontend_2010;
+    /* The build of an earlier commit under the same builder (may be NULL;
+     * any options): a step whose parts equal those of its step at the
+     * same index takes that step's key instead of hashing them again (a
+     * key is a function of the builder and the parts alone).  Borrowed
+     * for the call. */
+    const struct key_build *prev;
 };
 
 /* One named input of a key, for explanations. */
@@ -82,6 +88,7 @@ struct key_step {
     int line;
     enum df_kind kind;
     int vertex; /* has a cache key under this builder */
+    int sealed; /* key hashed from the parts (else the parent's, or none) */
     int built;  /* 0: its stage is not built for this target */
     unsigned char key[SHA256_LEN];
     char key_hex[7 + SHA256_HEX]; /* "sha256:..." or "" */
@@ -132,6 +139,7 @@ struct key_build {
      * the arena.  NULL: scan the steps. */
     uint32_t *index;
     size_t index_mask;
+    int refs; /* key_build_ref() */
 };
 
 /*
@@ -144,7 +152,13 @@ int keys_compute(struct key_build **out, const struct df_file *df,
                  struct ctx *ctx, const struct keys_options *opts,
                  struct err *err);
 
+/* Drop a reference (keys_compute() returns one); the last frees kb. */
 void key_build_free(struct key_build *kb);
+/* Another reference to kb, for a holder that may outlive its first one
+ * (plan.c keeps the last build for keys_options.prev); returns kb.
+ * References are counted without locks: take and drop them on one
+ * thread. */
+struct key_build *key_build_ref(struct key_build *kb);
 
 /* The first step (a vertex) whose key equals `key`, or -1.  Constant
  * time: a replay asks this of every step that missed. */

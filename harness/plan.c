@@ -16,6 +16,9 @@ struct plan_df {
 struct plan_cache {
     struct oid blob;
     struct plan_df *pd;
+    /* The last build of each builder, whose keys the next commit's steps
+     * take where their parts did not change (keys_options.prev). */
+    struct key_build *last[2];
 };
 
 struct plan_cache *plan_cache_new(void)
@@ -36,6 +39,8 @@ void plan_cache_free(struct plan_cache *pc)
     if (!pc)
         return;
     plan_df_unref(pc->pd);
+    key_build_free(pc->last[0]);
+    key_build_free(pc->last[1]);
     free(pc);
 }
 
@@ -148,9 +153,14 @@ int plan_make(struct plan *p, struct repo *r, struct ctx_cache *cc,
         ko.remote_changes = o->remote_changes;
         ko.build_nonce = nonce;
         ko.frontend_2010 = o->frontend_2010;
+        ko.prev = o->cache ? o->cache->last[b] : NULL;
         rc = keys_compute(&p->kb[b], p->df, p->ctx, &ko, err);
         if (rc < 0)
             goto fail;
+        if (o->cache) {
+            key_build_free(o->cache->last[b]);
+            o->cache->last[b] = key_build_ref(p->kb[b]);
+        }
     }
     return 0;
 fail:

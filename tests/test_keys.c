@@ -177,6 +177,49 @@ static int check_builder(const struct kcase *c, const struct plan *old,
     return bad;
 }
 
+/*
+ * The new commit planned again through a plan cache that planned the old
+ * one first (as a replay does: keys_options.prev is the old build; with
+ * the new options, as a cache holds one set) must give every step the key
+ * it has when planned alone.  1 if not.
+ */
+static int check_reused_keys(struct repo *repo, struct ctx_cache *cc,
+                             const struct oid ids[2], struct side_opts so[2],
+                             const struct plan p[2])
+{
+    struct plan_cache *pc = plan_cache_new();
+    struct plan q[2];
+    struct err err = ERR_INIT;
+    int bad = 0;
+
+    for (int i = 0; i < 2; i++) {
+        /* the new options for both: a plan cache holds one set */
+        struct plan_options o = so[1].o;
+        o.cache = pc;
+        assert_int_equal(plan_make(&q[i], repo, cc, &ids[i], (uint64_t)i + 1,
+                                   &o, PLAN_LEGACY | PLAN_BUILDKIT,
+                                   (uint64_t)i + 1, &err),
+                         0);
+    }
+    for (int b = 0; b < 2 && !q[1].failed; b++) {
+        const struct key_build *x = p[1].kb[b], *y = q[1].kb[b];
+        assert_int_equal(x->nsteps, y->nsteps);
+        for (size_t i = 0; i < x->nsteps; i++)
+            if (memcmp(x->steps[i].key, y->steps[i].key, SHA256_LEN) ||
+                strcmp(x->steps[i].key_hex, y->steps[i].key_hex)) {
+                fprintf(stderr, "%s: step %zu (line %d): key %s planned "
+                                "after the old commit, %s alone\n",
+                        builder_name((enum builder)b), i, x->steps[i].line,
+                        y->steps[i].key_hex, x->steps[i].key_hex);
+                bad = 1;
+            }
+    }
+    plan_release(&q[0]);
+    plan_release(&q[1]);
+    plan_cache_free(pc);
+    return bad;
+}
+
 static void run_case(const struct kcase *c)
 {
     char *dir = tu_repo();
@@ -214,6 +257,8 @@ static void run_case(const struct kcase *c)
             fprintf(stderr, "plan_make: %s\n", err.msg);
         assert_int_equal(rc, 0);
     }
+    if (!c->plan_fails)
+        bad |= check_reused_keys(repo, cc, ids, so, p);
     if (c->plan_fails) {
         if (!p[1].failed || !strstr(p[1].error, c->plan_fails)) {
             fprintf(stderr, "plan failed=%d '%s', expected failure '%s'\n",
