@@ -166,6 +166,8 @@ void sim_scratch_release(struct sim_scratch *sc)
     free(sc->dur);
     free(sc->raw);
     dmap_release(&sc->pulled);
+    for (size_t i = 0; i < sizeof(sc->bases) / sizeof(sc->bases[0]); i++)
+        free(sc->bases[i].ref);
     memset(sc, 0, sizeof(*sc));
 }
 
@@ -215,18 +217,39 @@ void sim_layer_digest(const struct sim_config *cfg, const unsigned char *key,
         cfg->reproducible ? 0 : runner);
 }
 
-void sim_base_layer(const struct sim_config *cfg, const struct key_step *s,
-                    struct image_layer *out)
+void sim_base_layer_memo(const struct sim_config *cfg,
+                         const struct key_step *s, struct sim_scratch *sc,
+                         struct image_layer *out)
 {
     const struct key_part *base = key_step_part(s, "base");
     const char *ref = base ? base->value : "";
+    const size_t nmemo = sizeof(sc->bases) / sizeof(sc->bases[0]);
+    struct sim_base_memo *m;
     struct sha256 h;
 
+    for (size_t i = 0; sc && i < nmemo && sc->bases[i].ref; i++)
+        if (!strcmp(sc->bases[i].ref, ref)) {
+            *out = sc->bases[i].layer;
+            return;
+        }
     sha256_init(&h);
     sha256_field(&h, "base-layer");
     sha256_field(&h, ref);
     sha256_final(&h, out->digest);
     out->bytes = model_base_bytes(&cfg->model, ref, NULL);
+    if (!sc)
+        return;
+    m = &sc->bases[sc->next_base];
+    sc->next_base = (sc->next_base + 1) % nmemo;
+    free(m->ref);
+    m->ref = xstrdup(ref);
+    m->layer = *out;
+}
+
+void sim_base_layer(const struct sim_config *cfg, const struct key_step *s,
+                    struct image_layer *out)
+{
+    sim_base_layer_memo(cfg, s, NULL, out);
 }
 
 static int is_external_from(const struct key_step *s)
@@ -262,8 +285,8 @@ void sim_step_cost(const struct sim_config *cfg, const struct sim_build *b,
 
 /* Pass 1: what the view says of each step. */
 static void tentative(const struct sim_build *b, const struct sim_view *v,
-                      const struct sim_config *cfg, struct sim_rec *recs,
-                      struct sim_result *out)
+                      const struct sim_config *cfg, struct sim_scratch *sc,
+                      struct sim_rec *recs, struct sim_result *out)
 {
     const struct key_build *kb = b->kb;
     size_t i, ahead = 0;
@@ -292,7 +315,7 @@ static void tentative(const struct sim_build *b, const struct sim_view *v,
             o->outcome = OUTCOME_NONE;
         } else if (is_external_from(s)) {
             struct image_layer base;
-            sim_base_layer(cfg, s, &base);
+            sim_base_layer_memo(cfg, s, sc, &base);
             recs[i].has_layer = 1;
             recs[i].layer = base;
             recs[i].remote = !v->has_base(v->arg, base.digest);
@@ -445,7 +468,7 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
     dur = memset(sc->dur, 0, n * sizeof(*dur));
     raw = memset(sc->raw, 0, n * sizeof(*raw));
     dmap_clear(pulled);
-    tentative(b, v, cfg, recs, out);
+    tentative(b, v, cfg, sc, recs, out);
     needs(cfg, kb, recs, out, exec, need);
     out->failed = kb->failed;
     if (kb->failed)
@@ -640,7 +663,8 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
         struct image_layer l;
 
         if (is_external_from(s) && s->in_final) {
-            sim_base_layer(cfg, s, &l); /* the root of the target's chain */
+            /* the root of the target's chain */
+            sim_base_layer_memo(cfg, s, scratch, &l);
             registry_pin(reg, l.digest); /* any later build may name it */
             if (same_registry(cfg, s))
                 mounted = img->nlayers;

@@ -85,6 +85,14 @@ struct sim_scratch {
     double *dur;
     uint64_t *raw;
     struct dmap pulled; /* layers this build pulled */
+    /* The base layers worked out lately (sim_base_layer): a layer's
+     * digest is a hash of its reference, asked for several times a build
+     * by every strategy, of a handful of bases. */
+    struct sim_base_memo {
+        char *ref; /* NULL: unused */
+        struct image_layer layer;
+    } bases[8];
+    size_t next_base; /* the entry the next new base replaces */
 };
 
 void sim_scratch_release(struct sim_scratch *sc);
@@ -211,6 +219,10 @@ void sim_step_cost(const struct sim_config *cfg, const struct sim_build *b,
 /* The base image layer of a FROM step (digest and compressed size). */
 void sim_base_layer(const struct sim_config *cfg, const struct key_step *s,
                     struct image_layer *out);
+/* The same, remembered in sc (NULL: worked out each time). */
+void sim_base_layer_memo(const struct sim_config *cfg,
+                         const struct key_step *s, struct sim_scratch *sc,
+                         struct image_layer *out);
 
 /*
  * Push the target's image to reg: base layers, final-image layers, config

@@ -16,27 +16,14 @@
 #include <string.h>
 
 #include "buf.h"
+#include "lstore.h"
 #include "strategy.h"
 
-/*
- * A store entry is 16 bytes of value under 16 bytes of key (dmap_init_keyed):
- * a persistent runner keeps every layer it built until GC, and the legacy
- * image store one entry per instruction of every build.  Its layer's
- * digest is not kept but made again (sim_layer_digest) from the key and
- * the build that ran the step.
- */
-struct entry {
-    uint64_t bytes;  /* the layer's size; 0: no layer (digest zero) */
-    uint32_t origin; /* seq + 1 of the build that ran it */
-    uint32_t used;   /* seq + 1 of the last build that used it */
-};
-
-#define STORE_KEY 16
-
+/* A layer's digest is not kept in the store but made again
+ * (sim_layer_digest) from the key and the build that ran the step. */
 struct runner {
-    struct dmap store; /* key -> struct entry */
+    struct lstore store;
     struct dmap bases; /* base layer digests pulled */
-    uint64_t bytes;
     size_t index;
     const struct sim_config *cfg;
     char fallback[192]; /* why its misses missed, said once (pool_init) */
@@ -59,6 +46,16 @@ static uint64_t next_random(uint64_t *state)
     return z ^ (z >> 31);
 }
 
+static uint64_t store_limit(const struct strategy *s)
+{
+    if (s->cfg->cache_limit)
+        return s->cfg->cache_limit;
+    if (s->ops->builder == BUILDER_BUILDKIT &&
+        s->cfg->engine == ENGINE_BUILDKIT)
+        return s->cfg->buildkit_keep;
+    return 0;
+}
+
 static void pool_init(struct strategy *s)
 {
     struct pool *p = xcalloc(1, sizeof(*p));
@@ -67,8 +64,7 @@ static void pool_init(struct strategy *s)
     p->n = s->cfg->runners ? s->cfg->runners : 1;
     p->runners = xcalloc(p->n, sizeof(*p->runners));
     for (i = 0; i < p->n; i++) {
-        dmap_init_keyed(&p->runners[i].store, sizeof(struct entry),
-                        STORE_KEY);
+        lstore_init(&p->runners[i].store, store_limit(s));
         dmap_init(&p->runners[i].bases, 1);
         p->runners[i].index = i;
         p->runners[i].cfg = s->cfg;
@@ -91,7 +87,7 @@ static void pool_release(struct strategy *s)
     size_t i;
 
     for (i = 0; i < p->n; i++) {
-        dmap_release(&p->runners[i].store);
+        lstore_release(&p->runners[i].store);
         dmap_release(&p->runners[i].bases);
     }
     dset_release(&p->evicted);
@@ -103,7 +99,7 @@ static int local_lookup(void *arg, const unsigned char *key,
                         struct sim_rec *rec)
 {
     struct runner *r = arg;
-    const struct entry *e = dmap_get(&r->store, key);
+    const struct lstore_entry *e = lstore_get(&r->store, key);
 
     if (!e)
         return 0;
@@ -121,7 +117,7 @@ static int local_lookup(void *arg, const unsigned char *key,
 static void local_prefetch(void *arg, const unsigned char *key)
 {
     struct runner *r = arg;
-    dmap_prefetch(&r->store, key);
+    dmap_prefetch(&r->store.map, key);
 }
 
 static int local_has_base(void *arg, const unsigned char *digest)
@@ -130,65 +126,10 @@ static int local_has_base(void *arg, const unsigned char *digest)
     return dmap_get(&r->bases, digest) != NULL;
 }
 
-/* Drop least recently used entries until the store fits the limit; among
- * entries last used by the same build, the largest goes first, and among
- * those of one size the one first in the table.  One pass finds the
- * entries of the oldest use, which are then dropped in that order. */
-static void gc(struct pool *p, struct runner *r, uint64_t limit)
+static void note_evicted(void *arg, const unsigned char *key)
 {
-    unsigned char (*group)[STORE_KEY] = NULL;
-    size_t cap = 0;
-
-    while (limit && r->bytes > limit && r->store.n) {
-        size_t pos = 0, n = 0, i;
-        const unsigned char *key;
-        struct entry *e;
-        uint32_t oldest = UINT32_MAX;
-
-        while ((e = dmap_next(&r->store, &pos, &key))) {
-            if (e->used > oldest)
-                continue;
-            if (e->used < oldest) {
-                oldest = e->used;
-                n = 0;
-            }
-            XGROW(group, cap, n + 1);
-            memcpy(group[n++], key, STORE_KEY);
-        }
-        while (n && r->bytes > limit) {
-            unsigned char k[SHA256_LEN] = { 0 };
-            size_t best = 0, best_pos = 0;
-            const struct entry *v = NULL;
-            for (i = 0; i < n; i++) {
-                memcpy(k, group[i], STORE_KEY);
-                e = dmap_get(&r->store, k);
-                size_t at = dmap_pos(&r->store, e);
-                if (!v || e->bytes > v->bytes ||
-                    (e->bytes == v->bytes && at < best_pos)) {
-                    v = e;
-                    best = i;
-                    best_pos = at;
-                }
-            }
-            memcpy(k, group[best], STORE_KEY);
-            r->bytes -= v->bytes;
-            dmap_del(&r->store, k);
-            dset_add(&p->evicted, k);
-            memmove(group[best], group[n - 1], STORE_KEY);
-            n--;
-        }
-    }
-    free(group);
-}
-
-static uint64_t store_limit(const struct strategy *s)
-{
-    if (s->cfg->cache_limit)
-        return s->cfg->cache_limit;
-    if (s->ops->builder == BUILDER_BUILDKIT &&
-        s->cfg->engine == ENGINE_BUILDKIT)
-        return s->cfg->buildkit_keep;
-    return 0;
+    struct pool *p = arg;
+    dset_add(&p->evicted, key);
 }
 
 static size_t pick_runner(struct pool *p, const struct strategy *s,
@@ -229,30 +170,29 @@ static void local_build(struct strategy *s, const struct sim_build *b,
     for (i = 0; i < kb->nsteps; i++) {
         const struct key_step *st = &kb->steps[i];
         const struct sim_step *o = &out->steps[i];
-        struct entry *e;
+        struct lstore_entry *e;
         int created;
 
         if (o->outcome == OUTCOME_SKIPPED || o->outcome == OUTCOME_NONE)
             continue;
         if (st->kind == DF_FROM && key_step_part(st, "base")) {
             struct image_layer base;
-            sim_base_layer(s->cfg, st, &base);
+            sim_base_layer_memo(s->cfg, st, &s->scratch, &base);
             dmap_put(&r->bases, base.digest, NULL);
             continue;
         }
         if (kb->failed && (int)i >= kb->failed_step)
             continue;
-        e = dmap_put(&r->store, st->key, &created);
+        e = lstore_use(&r->store, st->key, (uint32_t)(b->seq + 1), &created);
         if (created) {
             /* only steps that ran make entries: their layer is the one
              * sim_execute named after this build */
             e->bytes = o->layer_bytes;
             e->origin = (uint32_t)(b->seq + 1);
-            r->bytes += o->layer_bytes;
+            r->store.bytes += o->layer_bytes;
         }
-        e->used = (uint32_t)(b->seq + 1);
     }
-    gc(p, r, store_limit(s));
+    lstore_gc(&r->store, note_evicted, p);
     sim_result_fallback(out, r->fallback);
     p->last = ri;
     strategy_push(s, b, 0, out);
@@ -266,7 +206,7 @@ static uint64_t pool_bytes(const struct strategy *s)
     size_t i;
 
     for (i = 0; i < p->n; i++)
-        n += p->runners[i].bytes;
+        n += p->runners[i].store.bytes;
     return n;
 }
 
@@ -276,7 +216,7 @@ static size_t pool_entries(const struct strategy *s)
     size_t n = 0, i;
 
     for (i = 0; i < p->n; i++)
-        n += p->runners[i].store.n + p->runners[i].bases.n;
+        n += p->runners[i].store.map.n + p->runners[i].bases.n;
     return n;
 }
 

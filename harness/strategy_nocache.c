@@ -134,7 +134,7 @@ static void nc_build(struct strategy *s, const struct sim_build *b,
             continue;
         if (st->kind == DF_FROM && key_step_part(st, "base")) {
             struct image_layer base;
-            sim_base_layer(s->cfg, st, &base);
+            sim_base_layer_memo(s->cfg, st, &s->scratch, &base);
             dmap_put(&r->bases, base.digest, NULL);
             continue;
         }
