@@ -393,10 +393,22 @@ static const char *const queries[Q_COUNT] = {
  * back the whole savepoint or batch on any error.
  */
 #define ROW_SIZES 7 /* 1 to 64 rows per statement */
+/* Room for a row's text that must live until its statement has run: a
+ * digest formatted from its bytes. */
+#define ROW_SCRATCH (7 + SHA256_HEX)
 
 struct inserter {
     int query; /* the one-row INSERT in queries[] */
     int cols;
+    /*
+     * Rows per statement at most, as 1 << max_k.  builds takes one: its
+     * CHECK (length(commit_sha) = 40) calls a function, which SQLite
+     * assumes may fail, so a statement writing several rows of it opened
+     * a statement journal and copied every page it touched there (an
+     * eighth of the writer's instructions), whatever the OR FAIL.  A
+     * one-row statement needs none: it cannot fail halfway.
+     */
+    int max_k;
     sqlite3_stmt *st[ROW_SIZES];
 };
 
@@ -420,6 +432,7 @@ struct next_ids {
 struct store {
     sqlite3 *db;
     struct inserter ins[INS_COUNT];
+    char scratch[1 << (ROW_SIZES - 1)][ROW_SCRATCH]; /* see bind_row_fn */
     /* key -> int64_t id of what this process stored (see share_forget) */
     struct dmap share[SH_COUNT];
     struct dmap share_old[SH_COUNT]; /* the older generation */
@@ -774,11 +787,15 @@ int store_open(struct store **out, const char *path, struct err *err)
             db_error(s, err);
             goto fail;
         }
-    s->ins[INS_BUILDS] = (struct inserter){ Q_BUILD_PUT, 19, { NULL } };
-    s->ins[INS_STEP_ITEMS] = (struct inserter){ Q_STEP_ITEM_PUT, 9, { NULL } };
-    s->ins[INS_STEP_PACKS] = (struct inserter){ Q_STEP_PACK_PUT, 3, { NULL } };
-    s->ins[INS_XFER_ITEMS] = (struct inserter){ Q_XFER_ITEM_PUT, 5, { NULL } };
-    s->ins[INS_XFER_PACKS] = (struct inserter){ Q_XFER_PACK_PUT, 3, { NULL } };
+    s->ins[INS_BUILDS] = (struct inserter){ Q_BUILD_PUT, 19, 0, { NULL } };
+    s->ins[INS_STEP_ITEMS] =
+        (struct inserter){ Q_STEP_ITEM_PUT, 9, ROW_SIZES - 1, { NULL } };
+    s->ins[INS_STEP_PACKS] =
+        (struct inserter){ Q_STEP_PACK_PUT, 3, ROW_SIZES - 1, { NULL } };
+    s->ins[INS_XFER_ITEMS] =
+        (struct inserter){ Q_XFER_ITEM_PUT, 5, ROW_SIZES - 1, { NULL } };
+    s->ins[INS_XFER_PACKS] =
+        (struct inserter){ Q_XFER_PACK_PUT, 3, ROW_SIZES - 1, { NULL } };
     *out = s;
     return 0;
 fail:
@@ -1181,7 +1198,10 @@ struct row_ref {
     int64_t a, b; /* builds: step and transfer list */
 };
 
-typedef void bind_row_fn(sqlite3_stmt *st, int base, const struct row_ref *r);
+/* Bind row r as the row whose first parameter follows base; scratch
+ * (ROW_SCRATCH bytes) is the row's own until its statement has run. */
+typedef void bind_row_fn(sqlite3_stmt *st, int base, const struct row_ref *r,
+                         char *scratch);
 
 static void bind_id(sqlite3_stmt *st, int i, int64_t id)
 {
@@ -1191,10 +1211,12 @@ static void bind_id(sqlite3_stmt *st, int i, int64_t id)
         sqlite3_bind_null(st, i);
 }
 
-static void bind_build(sqlite3_stmt *st, int base, const struct row_ref *r)
+static void bind_build(sqlite3_stmt *st, int base, const struct row_ref *r,
+                       char *scratch)
 {
     const struct store_build *b = r->item;
 
+    (void)scratch;
     sqlite3_bind_int64(st, base + 1, r->id);
     sqlite3_bind_int64(st, base + 2, b->run_id);
     bind_text(st, base + 3, b->commit_sha);
@@ -1222,10 +1244,12 @@ static void bind_build(sqlite3_stmt *st, int base, const struct row_ref *r)
     sqlite3_bind_double(st, base + 19, b->push_seconds);
 }
 
-static void bind_step_item(sqlite3_stmt *st, int base, const struct row_ref *r)
+static void bind_step_item(sqlite3_stmt *st, int base, const struct row_ref *r,
+                           char *scratch)
 {
     const struct store_step *p = r->item;
 
+    (void)scratch;
     sqlite3_bind_int64(st, base + 1, r->id);
     sqlite3_bind_int64(st, base + 2, p->stage);
     sqlite3_bind_int64(st, base + 3, p->line);
@@ -1237,15 +1261,16 @@ static void bind_step_item(sqlite3_stmt *st, int base, const struct row_ref *r)
     bind_text(st, base + 9, p->reason);
 }
 
-static void bind_xfer_item(sqlite3_stmt *st, int base, const struct row_ref *r)
+/* The digest goes in the row's scratch, not copied by SQLite (a malloc
+ * and a free for each new transfer). */
+static void bind_xfer_item(sqlite3_stmt *st, int base, const struct row_ref *r,
+                           char *scratch)
 {
     const struct store_transfer *t = r->item;
-    char hex[7 + SHA256_HEX];
 
     sqlite3_bind_int64(st, base + 1, r->id);
     bind_text(st, base + 2, store_direction_name(t->direction));
-    sqlite3_bind_text(st, base + 3, xfer_digest(t, hex), -1,
-                      t->sha256 ? SQLITE_TRANSIENT : SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 3, xfer_digest(t, scratch), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, base + 4, t->bytes);
     bind_text(st, base + 5, store_kind_name(t->kind));
 }
@@ -1257,10 +1282,12 @@ static void bind_xfer_item(sqlite3_stmt *st, int base, const struct row_ref *r)
  * (r->item, set once the buffer no longer moves) at offsets r->seq and
  * r->a (-1: no positions, NULL).
  */
-static void bind_pack(sqlite3_stmt *st, int base, const struct row_ref *r)
+static void bind_pack(sqlite3_stmt *st, int base, const struct row_ref *r,
+                      char *scratch)
 {
     const char *texts = r->item;
 
+    (void)scratch;
     sqlite3_bind_int64(st, base + 1, r->id);
     sqlite3_bind_text(st, base + 2, texts + r->seq, -1, SQLITE_STATIC);
     if (r->a >= 0)
@@ -1308,16 +1335,21 @@ static int insert_rows(struct store *s, struct inserter *in, bind_row_fn *bind,
     size_t i = 0;
 
     while (i < n) {
-        int k = ROW_SIZES - 1;
+        int k = in->max_k;
         while (((size_t)1 << k) > n - i)
             k--;
         sqlite3_stmt *st = inserter_stmt(s, in, k, err);
         if (!st)
             return err->code;
         for (size_t j = 0; j < (size_t)1 << k; j++)
-            bind(st, (int)j * in->cols, &rows[i + j]);
-        if (step_done(s, st, err))
+            bind(st, (int)j * in->cols, &rows[i + j], s->scratch[j]);
+        /* every parameter is bound for every row: no clear_bindings */
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            db_error(s, err);
+            sqlite3_reset(st);
             return err->code;
+        }
+        sqlite3_reset(st);
         i += (size_t)1 << k;
     }
     return 0;
