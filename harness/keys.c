@@ -48,7 +48,87 @@ struct kctx {
     int *stage_last;  /* last step of each stage */
     int *stage_built; /* stage is built for this target */
     struct err *err;
+    size_t nhash; /* digests begun (struct khash) */
 };
+
+/*
+ * A digest whose bytes are kept until it is finished, so that the same
+ * bytes at the same place in the previous commit's build (the n-th digest
+ * of both) give its result without hashing (key_build.hashes).  A commit
+ * that changes one file changes few of a build's digests; the others are
+ * the commit before's again.  Bytes beyond KHASH_KEEP are hashed as they
+ * come and the digest is then computed as usual.
+ */
+#define KHASH_KEEP 512
+
+struct khash {
+    struct kctx *k;
+    size_t ord;  /* index in key_build.hashes */
+    size_t fill; /* bytes kept in buf; > KHASH_KEEP: hashing into h */
+    unsigned char buf[KHASH_KEEP];
+    struct sha256 h;
+};
+
+static void kh_init(struct kctx *k, struct khash *h)
+{
+    struct key_build *kb = k->kb;
+
+    h->k = k;
+    h->ord = k->nhash++;
+    h->fill = 0;
+    if (h->ord >= kb->nhashes) {
+        XGROW(kb->hashes, kb->hashcap, h->ord + 1);
+        memset(&kb->hashes[kb->nhashes], 0,
+               (h->ord + 1 - kb->nhashes) * sizeof(*kb->hashes));
+        kb->nhashes = h->ord + 1;
+    }
+}
+
+static void kh_update(struct khash *h, const void *data, size_t len)
+{
+    if (h->fill <= KHASH_KEEP && h->fill + len <= KHASH_KEEP) {
+        memcpy(h->buf + h->fill, data, len);
+        h->fill += len;
+        return;
+    }
+    if (h->fill <= KHASH_KEEP) { /* too long to keep: hash from now on */
+        sha256_init(&h->h);
+        sha256_update(&h->h, h->buf, h->fill);
+        h->fill = KHASH_KEEP + 1;
+    }
+    sha256_update(&h->h, data, len);
+}
+
+/* As sha256_field(). */
+static void kh_field(struct khash *h, const char *s)
+{
+    kh_update(h, s ? s : "", (s ? strlen(s) : 0) + 1);
+}
+
+static void kh_final(struct khash *h, unsigned char out[SHA256_LEN])
+{
+    const struct key_build *prev = h->k->o->prev;
+    struct key_build *kb = h->k->kb;
+    struct key_hash *e = &kb->hashes[h->ord];
+
+    if (h->fill > KHASH_KEEP) {
+        sha256_final(&h->h, out);
+        return; /* e stays empty: nothing to compare with */
+    }
+    if (prev && h->ord < prev->nhashes && prev->hashes[h->ord].in &&
+        prev->hashes[h->ord].len == h->fill &&
+        !memcmp(prev->hashes[h->ord].in, h->buf, h->fill)) {
+        memcpy(out, prev->hashes[h->ord].out, SHA256_LEN);
+    } else {
+        struct sha256 c;
+        sha256_init(&c);
+        sha256_update(&c, h->buf, h->fill);
+        sha256_final(&c, out);
+    }
+    e->in = (unsigned char *)arena_memdup(&kb->arena, h->buf, h->fill);
+    e->len = h->fill;
+    memcpy(e->out, out, SHA256_LEN);
+}
 
 static void env_chain(struct kctx *k, struct key_step *s, int tool);
 
@@ -152,26 +232,26 @@ static void step_seal(const struct kctx *k, struct key_step *s)
     digest_hex(s->key, s->key_hex);
 }
 
-static void content_mix(unsigned char out[SHA256_LEN],
+static void content_mix(struct kctx *k, unsigned char out[SHA256_LEN],
                         const unsigned char *prev, const char *what,
                         const char *value, const unsigned char *extra)
 {
-    struct sha256 h;
+    struct khash h;
 
-    sha256_init(&h);
+    kh_init(k, &h);
     if (prev)
-        sha256_update(&h, prev, SHA256_LEN);
-    sha256_field(&h, what);
-    sha256_field(&h, value);
+        kh_update(&h, prev, SHA256_LEN);
+    kh_field(&h, what);
+    kh_field(&h, value);
     if (extra)
-        sha256_update(&h, extra, SHA256_LEN);
-    sha256_final(&h, out);
+        kh_update(&h, extra, SHA256_LEN);
+    kh_final(&h, out);
 }
 
-static void digest_str(unsigned char out[SHA256_LEN], const char *a,
-                       const char *b)
+static void digest_str(struct kctx *k, unsigned char out[SHA256_LEN],
+                       const char *a, const char *b)
 {
-    content_mix(out, NULL, a, b, NULL);
+    content_mix(k, out, NULL, a, b, NULL);
 }
 
 /* ---- reading instructions ---- */
@@ -474,7 +554,7 @@ static void key_from(struct kctx *k, struct key_step *s,
     part_add(s, "platform", in->line, "%s",
              st->platform ? st->platform : "");
     step_seal(k, s);
-    digest_str(s->content, "image", s->parts[0].value);
+    digest_str(k, s->content, "image", s->parts[0].value);
     memcpy(s->out, s->content, SHA256_LEN);
     memcpy(s->outm, s->content, SHA256_LEN);
     s->wpath = "/";
@@ -514,7 +594,7 @@ static void env_chain(struct kctx *k, struct key_step *s, int tool)
     else
         memset(prev, 0, SHA256_LEN);
     if (tool && (s->wpath || s->nwpaths))
-        content_mix(s->envc, prev, "tool", s->wpath ? s->wpath : "run",
+        content_mix(k, s->envc, prev, "tool", s->wpath ? s->wpath : "run",
                     s->outm);
     else
         memcpy(s->envc, prev, SHA256_LEN);
@@ -536,7 +616,7 @@ static int has_glob(const char *s)
 /* Select one context path for copy_part(); 0 found (hashed into h), 1
  * nothing there, -1 unreadable (the caller takes the whole layer). */
 static int sub_select(struct kctx *k, const char *src, int meta,
-                      struct sha256 *h)
+                      struct khash *h)
 {
     struct ctx_selection sel;
 
@@ -545,8 +625,8 @@ static int sub_select(struct kctx *k, const char *src, int meta,
         err_clear(k->err);
         return code == ERR_BUILD ? 1 : -1;
     }
-    sha256_field(h, src);
-    sha256_update(h, meta ? sel.digest : sel.content, SHA256_LEN);
+    kh_field(h, src);
+    kh_update(h, meta ? sel.digest : sel.content, SHA256_LEN);
     return 0;
 }
 
@@ -558,13 +638,13 @@ static int sub_select(struct kctx *k, const char *src, int meta,
  * destination, an unreadable source) takes the whole layer.
  */
 static void copy_part(struct kctx *k, const struct key_step *t, const char *p,
-                      int meta, struct sha256 *h)
+                      int meta, struct khash *h)
 {
     const struct df_instr *in = &k->df->instrs[t->instr];
     const char *d = t->wpath, *rel;
     size_t dl = strlen(d), i;
     int whole = 0;
-    struct sha256 mh, ph;
+    struct khash mh, ph;
     unsigned char mkey[SHA256_LEN], part[SHA256_LEN];
 
     if (!strcmp(d, "/"))
@@ -574,25 +654,25 @@ static void copy_part(struct kctx *k, const struct key_step *t, const char *p,
     else
         rel = NULL;
     if (!rel || !*rel || has_glob(d)) {
-        sha256_update(h, meta ? t->outm : t->out, SHA256_LEN);
+        kh_update(h, meta ? t->outm : t->out, SHA256_LEN);
         return;
     }
     /* the same selection (outm: destination, names, modes and bytes of
      * what the COPY took) and the same sources give the same part */
-    sha256_init(&mh);
-    sha256_field(&mh, "copy-part");
-    sha256_update(&mh, t->outm, SHA256_LEN);
+    kh_init(k, &mh);
+    kh_field(&mh, "copy-part");
+    kh_update(&mh, t->outm, SHA256_LEN);
     for (i = 0; i + 1 < in->nargs; i++)
-        sha256_field(&mh, in->args[i]);
-    sha256_field(&mh, p);
-    sha256_field(&mh, meta ? "m" : "c");
-    sha256_final(&mh, mkey);
+        kh_field(&mh, in->args[i]);
+    kh_field(&mh, p);
+    kh_field(&mh, meta ? "m" : "c");
+    kh_final(&mh, mkey);
     if (ctx_memo_get(k->ctx, mkey, part)) {
-        sha256_update(h, part, SHA256_LEN);
+        kh_update(h, part, SHA256_LEN);
         return;
     }
-    sha256_init(&ph);
-    sha256_field(&ph, "part");
+    kh_init(k, &ph);
+    kh_field(&ph, "part");
     for (i = 0; i + 1 < in->nargs && !whole; i++) {
         char *src = ignore_clean_path(in->args[i]);
         const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
@@ -622,10 +702,10 @@ static void copy_part(struct kctx *k, const struct key_step *t, const char *p,
         free(src);
     }
     if (whole)
-        sha256_update(&ph, meta ? t->outm : t->out, SHA256_LEN);
-    sha256_final(&ph, part);
+        kh_update(&ph, meta ? t->outm : t->out, SHA256_LEN);
+    kh_final(&ph, part);
     ctx_memo_put(k->ctx, mkey, part);
-    sha256_update(h, part, SHA256_LEN);
+    kh_update(h, part, SHA256_LEN);
 }
 
 /* What the state after step j holds at path p: the layers of its chain
@@ -633,10 +713,10 @@ static void copy_part(struct kctx *k, const struct key_step *t, const char *p,
 static void state_at(struct kctx *k, int j, const char *p, int meta,
                      unsigned char out[SHA256_LEN])
 {
-    struct sha256 h;
+    struct khash h;
 
-    sha256_init(&h);
-    sha256_field(&h, p);
+    kh_init(k, &h);
+    kh_field(&h, p);
     for (; j >= 0; j = k->kb->steps[j].parent) {
         const struct key_step *t = &k->kb->steps[j];
         size_t i;
@@ -648,23 +728,23 @@ static void state_at(struct kctx *k, int j, const char *p, int meta,
         if (t->ctxcopy && k->ctx)
             copy_part(k, t, p, meta, &h);
         else
-            sha256_update(&h, meta ? t->outm : t->out, SHA256_LEN);
+            kh_update(&h, meta ? t->outm : t->out, SHA256_LEN);
     }
-    sha256_final(&h, out);
+    kh_final(&h, out);
 }
 
-static void add_env(struct sha256 *h, const struct df_state *st)
+static void add_env(struct khash *h, const struct df_state *st)
 {
     size_t i;
 
     for (i = 0; i < st->nargs; i++)
         if (st->args[i].value) {
-            sha256_field(h, st->args[i].name);
-            sha256_field(h, st->args[i].value);
+            kh_field(h, st->args[i].name);
+            kh_field(h, st->args[i].value);
         }
     for (i = 0; i < st->nenv; i++) {
-        sha256_field(h, st->env[i].name);
-        sha256_field(h, st->env[i].value ? st->env[i].value : "");
+        kh_field(h, st->env[i].name);
+        kh_field(h, st->env[i].value ? st->env[i].value : "");
     }
 }
 
@@ -716,7 +796,7 @@ static void run_output(struct kctx *k, struct key_step *s,
     const struct df_state *st = &in->state;
     struct run_reads rr;
     struct buf d = BUF_INIT;
-    struct sha256 h;
+    struct khash h;
     size_t i;
 
     run_rule(in, &rr);
@@ -730,23 +810,23 @@ static void run_output(struct kctx *k, struct key_step *s,
     }
     if (rr.known) {
         unsigned char at[SHA256_LEN];
-        sha256_init(&h);
-        sha256_field(&h, "run-reads");
-        sha256_field(&h, cmd);
-        sha256_field(&h, st->user ? st->user : "");
-        sha256_field(&h, st->workdir ? st->workdir : "/");
+        kh_init(k, &h);
+        kh_field(&h, "run-reads");
+        kh_field(&h, cmd);
+        kh_field(&h, st->user ? st->user : "");
+        kh_field(&h, st->workdir ? st->workdir : "/");
         if (s->parent >= 0)
-            sha256_update(&h, k->kb->steps[s->parent].envc, SHA256_LEN);
+            kh_update(&h, k->kb->steps[s->parent].envc, SHA256_LEN);
         if (rr.env)
             add_env(&h, st);
         for (i = 0; i < rr.n; i++) {
             state_at(k, s->parent, rr.r[i].path, rr.r[i].meta, at);
-            sha256_update(&h, at, SHA256_LEN);
+            kh_update(&h, at, SHA256_LEN);
         }
-        sha256_final(&h, s->out);
+        kh_final(&h, s->out);
     } else {
         /* new whenever it runs again: whenever its key changes */
-        content_mix(s->out, s->content, "rerun", s->key_hex, NULL);
+        content_mix(k, s->out, s->content, "rerun", s->key_hex, NULL);
     }
     memcpy(s->outm, s->out, SHA256_LEN);
     env_chain(k, s, 1);
@@ -762,7 +842,7 @@ static void key_run(struct kctx *k, struct key_step *s,
     const struct df_state *st = &in->state;
     struct buf cmd = BUF_INIT;
     unsigned char prev[SHA256_LEN], mounts[SHA256_LEN];
-    struct sha256 mh;
+    struct khash mh;
     struct df_var *vars;
     size_t i, n = 0;
 
@@ -771,7 +851,7 @@ static void key_run(struct kctx *k, struct key_step *s,
     s->layer = 1;
     add_parent(k, s);
     part_add(s, "command", in->line, "%s", buf_cstr(&cmd));
-    sha256_init(&mh);
+    kh_init(k, &mh);
 
     /* Valued ARGs (legacy: those not shadowed by ENV, as "|N K=V";
      * BuildKit: ARG and ENV both set the state's one env list, so of an
@@ -831,10 +911,10 @@ static void key_run(struct kctx *k, struct key_step *s,
                     const struct key_step *src =
                         &k->kb->steps[k->stage_last[fs]];
                     s->source = k->stage_last[fs];
-                    content_mix(mounts, src->content, "mount",
+                    content_mix(k, mounts, src->content, "mount",
                                 source ? source : "/", NULL);
                     part_digest(s, "mount-content", in->line, mounts);
-                    sha256_update(&mh, mounts, SHA256_LEN);
+                    kh_update(&mh, mounts, SHA256_LEN);
                 } else if (!from && k->ctx) {
                     struct ctx_selection sel;
                     const char *src = source && *source ? source : ".";
@@ -842,7 +922,7 @@ static void key_run(struct kctx *k, struct key_step *s,
                                    k->err) == 0) {
                         part_digest(s, "mount-content", in->line,
                                     sel.digest);
-                        sha256_update(&mh, sel.digest, SHA256_LEN);
+                        kh_update(&mh, sel.digest, SHA256_LEN);
                     } else if (k->err->code == ERR_BUILD) {
                         fail_step(k, (int)(s - k->kb->steps), "%s:%d: %s",
                                   k->df->path, in->line, k->err->msg);
@@ -865,8 +945,8 @@ static void key_run(struct kctx *k, struct key_step *s,
     }
     step_seal(k, s);
     parent_content(k, s, prev);
-    sha256_final(&mh, mounts);
-    content_mix(s->content, prev, "run", buf_cstr(&cmd), mounts);
+    kh_final(&mh, mounts);
+    content_mix(k, s->content, prev, "run", buf_cstr(&cmd), mounts);
     run_output(k, s, in, buf_cstr(&cmd));
     buf_release(&cmd);
 }
@@ -879,12 +959,12 @@ static int copy_sources(struct kctx *k, struct key_step *s,
     size_t nsrc = in->nargs ? in->nargs - 1 : 0, i, nctx = 0, nex = 0;
     const char **ctxsrc = xcalloc(nsrc + 1, sizeof(*ctxsrc));
     const char **ex = xcalloc(in->nflags + 1, sizeof(*ex));
-    struct sha256 h, hc; /* the key's checksum; the content identity */
+    struct khash h, hc; /* the key's checksum; the content identity */
     int rc = 0;
 
     memset(sel, 0, sizeof(*sel));
-    sha256_init(&h);
-    sha256_init(&hc);
+    kh_init(k, &h);
+    kh_init(k, &hc);
     for (i = 0; i < in->nflags; i++)
         if (!strcmp(in->flags[i].name, "exclude"))
             ex[nex++] = in->flags[i].value;
@@ -894,7 +974,7 @@ static int copy_sources(struct kctx *k, struct key_step *s,
         unsigned char d[SHA256_LEN];
 
         if (hd) {
-            digest_str(d, hd->name, hd->content);
+            digest_str(k, d, hd->name, hd->content);
             sel->nfiles++;
             sel->bytes += strlen(hd->content);
         } else if (from_stage >= 0) {
@@ -906,20 +986,20 @@ static int copy_sources(struct kctx *k, struct key_step *s,
             buf_printf(&abs, "/%s", src);
             clean = ignore_clean_path(buf_cstr(&abs));
             state_at(k, k->stage_last[from_stage], clean, 1, at);
-            content_mix(d, at, "path", src, NULL);
+            content_mix(k, d, at, "path", src, NULL);
             free(clean);
             buf_release(&abs);
         } else if (in->kind == DF_ADD && is_remote_src(src)) {
             const char *sum = flag_value(in, "checksum");
             if (sum)
-                digest_str(d, "checksum", sum);
+                digest_str(k, d, "checksum", sum);
             else if (k->o->remote_changes) {
                 char nonce[32];
                 snprintf(nonce, sizeof(nonce), "%llu",
                          (unsigned long long)k->o->build_nonce);
-                content_mix(d, NULL, src, nonce, NULL);
+                content_mix(k, d, NULL, src, nonce, NULL);
             } else {
-                digest_str(d, "remote", src);
+                digest_str(k, d, "remote", src);
             }
             part_add(s, "remote", in->line, "%s (%s)", src,
                      sum ? "pinned by --checksum"
@@ -928,13 +1008,13 @@ static int copy_sources(struct kctx *k, struct key_step *s,
                                : "assumed unchanged between builds");
         } else if (flag_value(in, "from")) {
             /* --from=<image>: the image's files, named by the reference */
-            digest_str(d, flag_value(in, "from"), src);
+            digest_str(k, d, flag_value(in, "from"), src);
         } else {
             ctxsrc[nctx++] = src;
             continue;
         }
-        sha256_update(&h, d, SHA256_LEN);
-        sha256_update(&hc, d, SHA256_LEN);
+        kh_update(&h, d, SHA256_LEN);
+        kh_update(&hc, d, SHA256_LEN);
     }
     if (nctx && k->ctx) {
         /* A wildcard source that matches nothing: BuildKit's Dockerfile
@@ -979,11 +1059,11 @@ static int copy_sources(struct kctx *k, struct key_step *s,
                         sel, k->err);
         if (rc < 0)
             goto out;
-        sha256_update(&h, sel->digest, SHA256_LEN);
-        sha256_update(&hc, sel->content, SHA256_LEN);
+        kh_update(&h, sel->digest, SHA256_LEN);
+        kh_update(&hc, sel->content, SHA256_LEN);
     }
-    sha256_final(&h, sel->digest);
-    sha256_final(&hc, sel->content);
+    kh_final(&h, sel->digest);
+    kh_final(&hc, sel->content);
 out:
     free(ctxsrc);
     free(ex);
@@ -1064,13 +1144,13 @@ static int key_copy(struct kctx *k, struct key_step *s,
     if (link && s->parent >= 0) {
         unsigned char base[SHA256_LEN];
         parent_content(k, s, base);
-        content_mix(prev, base, "merge", "", NULL);
+        content_mix(k, prev, base, "merge", "", NULL);
     }
     /* the files it adds, as contents: a rename or chmod in the sources
      * keeps what a later RUN would produce (see "content model") */
-    content_mix(s->content, prev, buf_cstr(&dest), "copy", sel.content);
-    content_mix(s->out, NULL, buf_cstr(&dest), "copy", sel.content);
-    content_mix(s->outm, NULL, buf_cstr(&dest), "copy", sel.digest);
+    content_mix(k, s->content, prev, buf_cstr(&dest), "copy", sel.content);
+    content_mix(k, s->out, NULL, buf_cstr(&dest), "copy", sel.content);
+    content_mix(k, s->outm, NULL, buf_cstr(&dest), "copy", sel.digest);
     set_wpath(s, buf_cstr(&dest));
     {
         /* files from the context are data a RUN reads only by name,
@@ -1116,9 +1196,9 @@ static void key_workdir(struct kctx *k, struct key_step *s,
         memcpy(s->key, k->kb->steps[s->parent].key, SHA256_LEN);
     parent_content(k, s, prev);
     p = key_step_part(s, "path");
-    content_mix(s->content, prev, "mkdir", p ? p->value : path, NULL);
+    content_mix(k, s->content, prev, "mkdir", p ? p->value : path, NULL);
     if (s->vertex) {
-        digest_str(s->out, "mkdir", p ? p->value : path);
+        digest_str(k, s->out, "mkdir", p ? p->value : path);
         memcpy(s->outm, s->out, SHA256_LEN);
         set_wpath(s, p ? p->value : path);
     }
@@ -1472,6 +1552,7 @@ void key_build_free(struct key_build *kb)
     if (!kb || --kb->refs > 0)
         return;
     arena_release(&kb->arena);
+    free(kb->hashes);
     free(kb->steps);
     free(kb);
 }

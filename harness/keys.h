@@ -140,6 +140,17 @@ struct key_build {
     uint32_t *index;
     size_t index_mask;
     int refs; /* key_build_ref() */
+    /* Every other digest the build hashed (contents, outputs, selections),
+     * in the order it hashed them: the next commit's build takes the
+     * result of its n-th digest from here when the bytes are the same
+     * (keys_options.prev).  in is in the arena, NULL when too long to
+     * keep. */
+    struct key_hash {
+        unsigned char *in;
+        size_t len;
+        unsigned char out[SHA256_LEN];
+    } *hashes;
+    size_t nhashes, hashcap;
 };
 
 /*

@@ -181,7 +181,7 @@ static int check_builder(const struct kcase *c, const struct plan *old,
  * The new commit planned again through a plan cache that planned the old
  * one first (as a replay does: keys_options.prev is the old build; with
  * the new options, as a cache holds one set) must give every step the key
- * it has when planned alone.  1 if not.
+ * and the content digests it has when planned alone.  1 if not.
  */
 static int check_reused_keys(struct repo *repo, struct ctx_cache *cc,
                              const struct oid ids[2], struct side_opts so[2],
@@ -206,9 +206,15 @@ static int check_reused_keys(struct repo *repo, struct ctx_cache *cc,
         assert_int_equal(x->nsteps, y->nsteps);
         for (size_t i = 0; i < x->nsteps; i++)
             if (memcmp(x->steps[i].key, y->steps[i].key, SHA256_LEN) ||
-                strcmp(x->steps[i].key_hex, y->steps[i].key_hex)) {
-                fprintf(stderr, "%s: step %zu (line %d): key %s planned "
-                                "after the old commit, %s alone\n",
+                strcmp(x->steps[i].key_hex, y->steps[i].key_hex) ||
+                memcmp(x->steps[i].content, y->steps[i].content,
+                       SHA256_LEN) ||
+                memcmp(x->steps[i].out, y->steps[i].out, SHA256_LEN) ||
+                memcmp(x->steps[i].outm, y->steps[i].outm, SHA256_LEN) ||
+                memcmp(x->steps[i].envc, y->steps[i].envc, SHA256_LEN)) {
+                fprintf(stderr, "%s: step %zu (line %d): key %s (or its "
+                                "content digests) planned after the old "
+                                "commit, %s alone\n",
                         builder_name((enum builder)b), i, x->steps[i].line,
                         y->steps[i].key_hex, x->steps[i].key_hex);
                 bad = 1;
