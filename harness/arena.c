@@ -28,9 +28,14 @@ void *arena_alloc_uninit(struct arena *a, size_t size)
                                           : CHUNK;
         if (cap < need)
             cap = need;
-        c = xmalloc(sizeof(*c) + cap);
+        if (a->spare && a->spare->cap >= need) {
+            c = a->spare; /* kept by arena_clear: no malloc */
+            a->spare = c->next;
+        } else {
+            c = xmalloc(sizeof(*c) + cap);
+            c->cap = cap;
+        }
         c->used = 0;
-        c->cap = cap;
         c->next = a->chunks;
         a->chunks = c;
     }
@@ -61,11 +66,30 @@ char *arena_strdup(struct arena *a, const char *s)
     return s ? arena_memdup(a, s, strlen(s)) : NULL;
 }
 
+static void free_chunks(struct arena_chunk *c)
+{
+    while (c) {
+        struct arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+}
+
 void arena_release(struct arena *a)
 {
+    free_chunks(a->chunks);
+    free_chunks(a->spare);
+    a->chunks = a->spare = NULL;
+}
+
+void arena_clear(struct arena *a)
+{
+    /* the chunks go to the spare list oldest first: an arena filled the
+     * same way again takes them back in the order it grew them */
     while (a->chunks) {
         struct arena_chunk *c = a->chunks;
         a->chunks = c->next;
-        free(c);
+        c->next = a->spare;
+        a->spare = c;
     }
 }

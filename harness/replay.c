@@ -218,7 +218,9 @@ struct job {
     struct repo_commit c;
     struct model_facts facts;
     struct model_cost *costs[2];
-    struct sim_result *r; /* one per strategy */
+    /* one per strategy: kept by the job's slot from commit to commit (its
+     * memory reused, not freed here and allocated again on a worker) */
+    struct sim_result *r;
 };
 
 struct batch {
@@ -231,15 +233,25 @@ struct batch {
  * over a batch, so they meet once a batch, not once a commit. */
 #define BATCH 8
 
-static void job_release(struct job *j, size_t nstrategies)
+/* Release what the job holds but its results (the slot keeps them). */
+static void job_release(struct job *j)
 {
+    struct sim_result *r = j->r;
+
     free(j->costs[0]);
     free(j->costs[1]);
+    repo_commit_release(&j->c);
+    memset(j, 0, sizeof(*j));
+    j->r = r;
+}
+
+/* Free a job slot's results, at the end. */
+static void job_free_results(struct job *j, size_t nstrategies)
+{
     for (size_t i = 0; j->r && i < nstrategies; i++)
         sim_result_release(&j->r[i]);
     free(j->r);
-    repo_commit_release(&j->c);
-    memset(j, 0, sizeof(*j));
+    j->r = NULL;
 }
 
 /* Read and plan one commit into j (nothing to release on error). */
@@ -248,9 +260,11 @@ static int plan_job(struct replay *rp, struct job *j, const struct oid *id,
 {
     const struct replay_options *o = rp->o;
     unsigned mask = builder_mask(o);
+    struct sim_result *r = j->r; /* the slot's, from its last commit */
     int rc;
 
     memset(j, 0, sizeof(*j));
+    j->r = r ? r : xcalloc(o->nstrategies + 1, sizeof(*j->r));
     j->seq = seq;
     if (o->on_commit)
         o->on_commit(o->on_commit_arg, id);
@@ -278,7 +292,6 @@ static int plan_job(struct replay *rp, struct job *j, const struct oid *id,
                             j->costs[b]);
             }
     }
-    j->r = xcalloc(o->nstrategies + 1, sizeof(*j->r));
     return 0;
 }
 
@@ -295,7 +308,7 @@ static void simulate(void *arg, size_t i)
         struct sim_build sb = { kb, j->seq, j->c.author_time,
                                 j->costs[s->ops->builder], &j->facts };
 
-        sim_result_init(&j->r[i], kb ? kb->nsteps : 0);
+        sim_result_reset(&j->r[i], kb ? kb->nsteps : 0);
         if (!j->p.failed)
             strategy_build(s, &sb, &j->r[i]);
         else
@@ -314,7 +327,7 @@ static int finish_job(struct replay *rp, struct job *j)
 
     oid_hex(&j->c.id, hex);
     memo_reset(rp, &j->p);
-    pk = wpacket_new();
+    pk = writer_packet(rp->writer);
     sha = wpacket_strdup(pk, hex);
     commit_put(pk, &j->c, sha);
     for (size_t i = 0; i < o->nstrategies; i++) {
@@ -337,7 +350,7 @@ static int finish_job(struct replay *rp, struct job *j)
     } else {
         plan_release(&j->p);
     }
-    job_release(j, o->nstrategies);
+    job_release(j);
     return rc;
 }
 
@@ -403,15 +416,18 @@ static int replay_loop(struct replay *rp, const struct oid *commits, size_t n)
             }
             /* the writer failed: what is left is dropped */
             plan_release(&now->jobs[k].p);
-            job_release(&now->jobs[k], o->nstrategies);
+            job_release(&now->jobs[k]);
         }
         now->n = 0;
         cur = 1 - cur;
     }
     if (stopped && rc == 0 && rc2 == 0)
         rp->stats->interrupted = 1;
-    free(bt[0].jobs);
-    free(bt[1].jobs);
+    for (size_t k = 0; k < 2; k++) {
+        for (size_t i = 0; i < BATCH; i++)
+            job_free_results(&bt[k].jobs[i], o->nstrategies);
+        free(bt[k].jobs);
+    }
     return rc < 0 ? rc : rc2;
 }
 

@@ -71,11 +71,32 @@ const char *xfer_kind_name(enum xfer_kind k)
 void sim_result_init(struct sim_result *r, size_t nsteps)
 {
     memset(r, 0, sizeof(*r));
-    r->steps = xmalloc((nsteps + 1) * sizeof(*r->steps));
-    memset(r->steps, 0, (nsteps + 1) * sizeof(*r->steps));
+    sim_result_reset(r, nsteps);
+}
+
+void sim_result_reset(struct sim_result *r, size_t nsteps)
+{
+    struct sim_step *steps = r->steps;
+    struct sim_transfer *xfers = r->xfers;
+    struct arena reasons = r->reasons;
+    size_t scap = r->scap, xcap = r->xcap;
+
+    if (nsteps + 1 > scap) {
+        free(steps);
+        scap = nsteps + 1;
+        steps = xmalloc(scap * sizeof(*steps));
+    }
+    arena_clear(&reasons);
+    memset(r, 0, sizeof(*r));
+    memset(steps, 0, (nsteps + 1) * sizeof(*steps));
     for (size_t i = 0; i <= nsteps; i++)
-        r->steps[i].reason = "";
+        steps[i].reason = "";
+    r->steps = steps;
     r->nsteps = nsteps;
+    r->scap = scap;
+    r->xfers = xfers;
+    r->xcap = xcap;
+    r->reasons = reasons;
     /* the reasons of a hundred steps that follow a miss fit in 4 KiB */
     r->reasons.first = 1024;
 }

@@ -59,7 +59,7 @@ struct sim_result {
     int failed;
     char error[512];
     struct sim_step *steps;
-    size_t nsteps;
+    size_t nsteps, scap; /* scap: steps allocated (nsteps + 1 at least) */
     struct sim_transfer *xfers;
     size_t nxfers, xcap;
     double seconds;      /* the `docker build` command alone */
@@ -76,6 +76,10 @@ struct sim_result {
 };
 
 void sim_result_init(struct sim_result *r, size_t nsteps);
+/* The same for a result initialised (or reset) before, or zeroed: what
+ * it held is dropped, its memory kept for the new build (a replay fills
+ * the same results commit after commit). */
+void sim_result_reset(struct sim_result *r, size_t nsteps);
 void sim_result_release(struct sim_result *r);
 /* Record a transfer and add its bytes to the build's totals. */
 void sim_result_xfer(struct sim_result *r, enum xfer_dir dir,

@@ -17,6 +17,13 @@
  * committed about every second. */
 #define WAKE_AT 8
 #define WAKE_MS 200
+/* Written packets kept for writer_packet() at most.  A packet's arena is
+ * emptied, not freed, and the replay's thread fills it again: freeing on
+ * this thread what that thread allocated cost both a lock of malloc's
+ * arena each (and futex calls when they met).  The writer usually takes
+ * WAKE_AT to twice as many packets at a time; more spares than that would
+ * only hold memory (a full queue's worth raised the peak by 10 MB). */
+#define SPARE_MAX (2 * WAKE_AT)
 
 struct wpacket {
     struct wpacket *next;
@@ -33,6 +40,9 @@ struct writer {
     pthread_cond_t can_take, can_put;
     struct wpacket *head, *tail;
     size_t queued;
+    struct wpacket *spare; /* written, emptied, for writer_packet() */
+    size_t nspare;
+    struct wpacket *mine; /* spares the producing thread took: its own */
     int closing; /* no more packets will come */
     int taker_waits, putter_waits; /* signal only a thread that waits */
     int failed;  /* err holds why; packets are dropped */
@@ -93,6 +103,24 @@ static void wpacket_free(struct wpacket *p)
     free(p);
 }
 
+static void wpacket_free_list(struct wpacket *p)
+{
+    while (p) {
+        struct wpacket *next = p->next;
+        wpacket_free(p);
+        p = next;
+    }
+}
+
+/* Empty a written packet for writer_packet(), keeping its memory. */
+static void wpacket_clear(struct wpacket *p)
+{
+    arena_clear(&p->arena);
+    p->has_commit = 0;
+    memset(&p->commit, 0, sizeof(p->commit));
+    p->nbuilds = 0;
+}
+
 /* ---- the thread ---- */
 
 /* Write one packet: the commit, then its builds not already stored, all
@@ -127,11 +155,20 @@ static void *writer_main(void *arg)
     struct writer *w = arg;
     struct err err = ERR_INIT;
     int failed = 0;
+    struct wpacket *done = NULL; /* written, to go back as spares */
 
     for (;;) {
         /* Take everything queued at once: one wake-up per batch, not per
          * packet, keeps the two threads from ping-ponging. */
         pthread_mutex_lock(&w->mu);
+        /* the packets just written go back as spares in the same lock */
+        while (done && w->nspare < SPARE_MAX) {
+            struct wpacket *next = done->next;
+            done->next = w->spare;
+            w->spare = done;
+            w->nspare++;
+            done = next;
+        }
         while (w->queued < WAKE_AT && !w->closing) {
             struct timespec until;
             int rc;
@@ -153,6 +190,8 @@ static void *writer_main(void *arg)
         if (w->putter_waits)
             pthread_cond_signal(&w->can_put);
         pthread_mutex_unlock(&w->mu);
+        wpacket_free_list(done); /* more than the spares kept */
+        done = NULL;
         if (!p)
             break; /* closing and drained */
         while (p) {
@@ -165,7 +204,13 @@ static void *writer_main(void *arg)
                 pthread_cond_broadcast(&w->can_put);
                 pthread_mutex_unlock(&w->mu);
             }
-            wpacket_free(p);
+            if (failed) {
+                wpacket_free(p);
+            } else {
+                wpacket_clear(p);
+                p->next = done;
+                done = p;
+            }
             p = next;
         }
     }
@@ -206,6 +251,24 @@ int writer_start(struct writer **out, struct store *st, int resumed,
     }
     *out = w;
     return 0;
+}
+
+struct wpacket *writer_packet(struct writer *w)
+{
+    struct wpacket *p;
+
+    if (!w->mine) { /* take every spare at once: one lock for many */
+        pthread_mutex_lock(&w->mu);
+        w->mine = w->spare;
+        w->spare = NULL;
+        w->nspare = 0;
+        pthread_mutex_unlock(&w->mu);
+    }
+    if (!(p = w->mine))
+        return wpacket_new();
+    w->mine = p->next;
+    p->next = NULL;
+    return p;
 }
 
 int writer_push(struct writer *w, struct wpacket *p)
@@ -251,6 +314,8 @@ int writer_finish(struct writer *w, size_t *written, struct err *err)
     }
     if (written)
         *written = w->written;
+    wpacket_free_list(w->spare);
+    wpacket_free_list(w->mine);
     pthread_cond_destroy(&w->can_put);
     pthread_cond_destroy(&w->can_take);
     pthread_mutex_destroy(&w->mu);

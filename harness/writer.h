@@ -43,6 +43,12 @@ void wpacket_build(struct wpacket *p, const struct store_build *b,
                    const struct store_transfer *xf, size_t nxf);
 
 /*
+ * A packet for the next commit: one the writer has written and emptied,
+ * or a new one.  Call it from the one thread that pushes.
+ */
+struct wpacket *writer_packet(struct writer *w);
+
+/*
  * Queue a packet (the writer takes it, even on failure).  Blocks while
  * the queue is full.  0, or the writer's error code once it has failed:
  * the caller should stop producing and call writer_finish().

@@ -41,17 +41,18 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A commit's packet: one build per strategy name, each with nsteps steps
- * and two transfers, all strings in the packet's arena. */
-static struct wpacket *packet(struct fixture *f, int commit, size_t seq,
-                              const char *const *strategies, size_t n,
-                              size_t nsteps)
+/* Fill p as a commit's packet: one build per strategy name, each with
+ * nsteps steps (a miss's reason names the commit) and two transfers, all
+ * strings in the packet's arena. */
+static struct wpacket *fill(struct fixture *f, struct wpacket *p, int commit,
+                            size_t seq, const char *const *strategies,
+                            size_t n, size_t nsteps)
 {
-    struct wpacket *p = wpacket_new();
-    char sha[41], digest[80];
+    char sha[41], digest[80], why[64];
     struct store_commit c;
 
     snprintf(sha, sizeof(sha), "%040x", (unsigned)commit);
+    snprintf(why, sizeof(why), "follows a miss in %s", sha);
     c.sha = sha;
     c.parents = "";
     c.author_time = 1700000000 + commit;
@@ -75,7 +76,7 @@ static struct wpacket *packet(struct fixture *f, int commit, size_t seq,
             steps[j].line = (int64_t)j + 1;
             steps[j].instruction = "RUN";
             steps[j].outcome = j % 2 ? STORE_OUTCOME_MISS : STORE_OUTCOME_HIT;
-            steps[j].reason = j % 2 ? wpacket_strdup(p, "follows a miss") : NULL;
+            steps[j].reason = j % 2 ? wpacket_strdup(p, why) : NULL;
         }
         for (size_t j = 0; j < 2; j++) {
             snprintf(digest, sizeof(digest), "sha256:%064zu", 10 * i + j);
@@ -87,6 +88,13 @@ static struct wpacket *packet(struct fixture *f, int commit, size_t seq,
         wpacket_build(p, &b, steps, nsteps, xf, 2);
     }
     return p;
+}
+
+static struct wpacket *packet(struct fixture *f, int commit, size_t seq,
+                              const char *const *strategies, size_t n,
+                              size_t nsteps)
+{
+    return fill(f, wpacket_new(), commit, seq, strategies, n, nsteps);
 }
 
 static const char *const strategies[] = { "none", "local", "inline" };
@@ -128,6 +136,44 @@ static void writer__packets_land_in_order_with_every_row(void **state)
                                     "registry_bytes IS NULL AND "
                                     "cache_bytes = 100"),
                      600);
+}
+
+/* Packets come back emptied to be filled again (writer_packet): each
+ * commit's rows are its own, whatever the packet held before. */
+static void writer__reused_packets_hold_only_their_commits_rows(void **state)
+{
+    struct fixture *f = *state;
+    struct writer *w = NULL;
+    struct err err = ERR_INIT;
+    size_t written = 0, builds = 0, steps = 0;
+
+    assert_int_equal(writer_start(&w, f->st, 0, &err), 0);
+    for (int c = 0; c < 300; c++) {
+        /* 1 to 3 builds of 1 to 130 steps: a packet that held many rows
+         * is filled with few and the other way round */
+        size_t n = (size_t)c % 3 + 1, nsteps = (size_t)(c * 37) % 130 + 1;
+        builds += n;
+        steps += n * nsteps;
+        assert_int_equal(writer_push(w, fill(f, writer_packet(w), c, (size_t)c,
+                                             strategies, n, nsteps)),
+                         0);
+    }
+    assert_int_equal(writer_finish(w, &written, &err), 0);
+    assert_int_equal(written, builds);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds"),
+                     (int)builds);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM commits"), 300);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"),
+                     (int)steps);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps s JOIN "
+                                    "builds b ON b.id = s.build_id WHERE "
+                                    "s.reason IS NOT NULL AND s.reason != "
+                                    "'follows a miss in ' || b.commit_sha"),
+                     0);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds b "
+                                    "JOIN commits c ON c.sha = b.commit_sha "
+                                    "WHERE c.author_time != 1700000000 + b.seq"),
+                     0);
 }
 
 static void writer__resumed_run_skips_stored_builds(void **state)
@@ -206,6 +252,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             writer__packets_land_in_order_with_every_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            writer__reused_packets_hold_only_their_commits_rows, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(writer__resumed_run_skips_stored_builds,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
