@@ -6,6 +6,8 @@
  */
 #include "idlist.h"
 
+#include <string.h>
+
 size_t idlist_open(struct buf *b)
 {
     size_t at = b->len;
@@ -14,14 +16,31 @@ size_t idlist_open(struct buf *b)
     return at;
 }
 
+/* "00" to "99": two digits a step, half the divisions of one at a time. */
+static const char digit_pairs[201] = "0001020304050607080910111213141516171819"
+                                     "2021222324252627282930313233343536373839"
+                                     "4041424344454647484950515253545556575859"
+                                     "6061626364656667686970717273747576777879"
+                                     "8081828384858687888990919293949596979899";
+
+/* The number of decimal digits of u (1 to 20). */
+static size_t digits_of(uint64_t u)
+{
+    size_t d = 1;
+
+    /* 10^19 is the largest power of ten below 2^64 */
+    for (uint64_t p = 10; u >= p && d < 20; p *= 10)
+        if (++d == 20)
+            break;
+    return d;
+}
+
 void idlist_add(struct buf *b, int64_t v)
 {
     uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-    size_t len = 2 + (v < 0); /* a digit, the comma, the sign */
+    size_t len = digits_of(u) + 1 + (v < 0); /* the comma, the sign */
     char *p;
 
-    for (uint64_t t = u; t >= 10; t /= 10)
-        len++;
     /* written in place, not through a copy: a long replay writes tens of
      * millions of ids */
     if (b->len + len >= b->cap)
@@ -30,10 +49,17 @@ void idlist_add(struct buf *b, int64_t v)
     *p = '\0';
     /* the comma after each id; idlist_close turns the last into ']' */
     *--p = ',';
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) {
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * (u % 100), 2);
+        u /= 100;
+    }
+    if (u >= 10) {
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * u, 2);
+    } else {
+        *--p = (char)('0' + u);
+    }
     if (v < 0)
         *--p = '-';
     b->len += len;

@@ -57,8 +57,19 @@ static void idlist__written_arrays_read_back_the_same_ids(void **state)
  * nothing one id at a time. */
 static void idlist__ids_of_every_length_are_written_exactly(void **state)
 {
-    static const int64_t ids[] = { 9, 10, 99, 100, 999999, 1000000,
-                                   INT64_MAX, INT64_MIN, -1, -10 };
+    static const int64_t ids[] = { 9,
+                                   10,
+                                   99,
+                                   100,
+                                   999999,
+                                   1000000,
+                                   999999999999999999LL,
+                                   1000000000000000000LL,
+                                   INT64_MAX,
+                                   INT64_MIN,
+                                   -1,
+                                   -10 };
+    const int nids = (int)(sizeof(ids) / sizeof(ids[0]));
     struct buf b = BUF_INIT;
     size_t at;
     (void)state;
@@ -67,12 +78,12 @@ static void idlist__ids_of_every_length_are_written_exactly(void **state)
         buf_reset(&b);
         at = idlist_open(&b);
         for (int i = 0; i < k; i++)
-            idlist_add(&b, ids[i % 10]);
+            idlist_add(&b, ids[i % nids]);
         idlist_close(&b);
         struct buf want = BUF_INIT;
         buf_addch(&want, '[');
         for (int i = 0; i < k; i++)
-            buf_printf(&want, "%s%lld", i ? "," : "", (long long)ids[i % 10]);
+            buf_printf(&want, "%s%lld", i ? "," : "", (long long)ids[i % nids]);
         buf_addch(&want, ']');
         assert_string_equal(b.ptr + at, want.ptr);
         assert_int_equal(b.len, at + want.len + 1);
