@@ -256,6 +256,7 @@ void registry_tag(struct registry *r, const char *tag, struct image *img)
     size_t i;
 
     if (!r->keep) {
+        struct image old = { 0 };
         /* only the newest image is kept: a tag is never read back once
          * another was pushed */
         if (r->ntags && strcmp(r->tags[0].tag, tag)) {
@@ -263,13 +264,19 @@ void registry_tag(struct registry *r, const char *tag, struct image *img)
             r->tags[0].tag = NULL;
         }
         if (r->ntags)
-            image_release(&r->tags[0].img);
+            old = r->tags[0].img;
         XGROW(r->tags, r->cap, 1);
         if (!r->ntags || !r->tags[0].tag)
             r->tags[0].tag = xstrdup(tag);
         r->tags[0].img = *img;
         r->ntags = 1;
+        /* the old image's arrays go back to the caller: a push per build
+         * would allocate (and grow) them again */
         memset(img, 0, sizeof(*img));
+        img->layers = old.layers;
+        img->layercap = old.layercap ? old.layercap : old.nlayers;
+        img->records = old.records;
+        img->reccap = old.reccap ? old.reccap : old.nrecords;
         if (r->forgets)
             witness_add(r, &r->tags[0].img);
         return;
@@ -292,7 +299,7 @@ void registry_tag(struct registry *r, const char *tag, struct image *img)
         ref_records(r, old, -1);
         free(old->records);
         old->records = NULL;
-        old->nrecords = 0;
+        old->nrecords = old->reccap = 0;
     }
     XGROW(r->tags, r->cap, r->ntags + 1);
     r->tags[r->ntags].tag = xstrdup(tag);

@@ -43,6 +43,9 @@ struct image {
     int builder;                   /* enum builder */
     struct cache_record *records;  /* legacy chain / inline / cache ref */
     size_t nrecords;
+    /* elements allocated, for a later image to reuse (0: as many as
+     * there are) */
+    size_t layercap, reccap;
 };
 
 void image_release(struct image *img);
@@ -59,8 +62,11 @@ void registry_prefetch(const struct registry *r, const unsigned char *digest);
 /* Store a blob; returns the bytes uploaded (0 if it was already there). */
 uint64_t registry_put(struct registry *r, const unsigned char *digest,
                       uint64_t bytes);
-/* Tag an image (takes ownership of *img, which is zeroed).  Its blobs must
- * have been put first.  Replaces an earlier image of the same tag. */
+/* Tag an image (takes ownership of *img).  Its blobs must have been put
+ * first.  Replaces an earlier image of the same tag.  *img is left with no
+ * layers and no records but, when the registry keeps only the newest image
+ * (no retention), with the arrays of the image it let go, for the next
+ * push to fill (image_release() them when not). */
 void registry_tag(struct registry *r, const char *tag, struct image *img);
 /* The image under tag, or NULL.  Only the newest tag keeps its cache
  * records; without retention only the newest image is kept at all (older

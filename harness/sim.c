@@ -187,6 +187,7 @@ void sim_scratch_release(struct sim_scratch *sc)
     free(sc->dur);
     free(sc->raw);
     dmap_release(&sc->pulled);
+    image_release(&sc->spare);
     for (size_t i = 0; i < sizeof(sc->bases) / sizeof(sc->bases[0]); i++)
         free(sc->bases[i].ref);
     memset(sc, 0, sizeof(*sc));
@@ -230,12 +231,47 @@ static void mix(unsigned char out[SHA256_LEN], const char *tag,
     sha256_final(&h, out);
 }
 
+/*
+ * The layer digests a thread made lately.  A step that runs in a build
+ * makes the same layer under every strategy that runs it on runner 1 (the
+ * digest depends on the key, the build and the runner alone), and a
+ * thread simulates the strategies of a batch of commits one after the
+ * other: the first works each digest out, the others find it here.  A
+ * slot per place, the newest digest wins; 4,096 of them hold the steps of
+ * a batch of long builds for both builders.
+ */
+#define LAYER_MEMO 4096
+
+struct layer_memo {
+    unsigned char key[SHA256_LEN];
+    uint64_t x, y; /* mix()'s numbers (0 and 0 with --reproducible) */
+    int used;      /* 0: empty */
+    unsigned char digest[SHA256_LEN];
+};
+
+static _Thread_local struct layer_memo layer_memo[LAYER_MEMO];
+
 void sim_layer_digest(const struct sim_config *cfg, const unsigned char *key,
                       uint64_t seq, uint64_t runner,
                       unsigned char out[SHA256_LEN])
 {
-    mix(out, "layer", key, cfg->reproducible ? 0 : seq + 1,
-        cfg->reproducible ? 0 : runner);
+    uint64_t x = cfg->reproducible ? 0 : seq + 1,
+             y = cfg->reproducible ? 0 : runner, h;
+    struct layer_memo *m;
+
+    memcpy(&h, key, sizeof(h)); /* a digest: its bits are uniform */
+    m = &layer_memo[(h ^ (x * 0x9e3779b97f4a7c15ULL) ^ y) % LAYER_MEMO];
+    if (m->used && m->x == x && m->y == y &&
+        !memcmp(m->key, key, SHA256_LEN)) {
+        memcpy(out, m->digest, SHA256_LEN);
+        return;
+    }
+    mix(out, "layer", key, x, y);
+    memcpy(m->key, key, SHA256_LEN);
+    m->x = x;
+    m->y = y;
+    m->used = 1;
+    memcpy(m->digest, out, SHA256_LEN);
 }
 
 void sim_base_layer_memo(const struct sim_config *cfg,
@@ -304,6 +340,23 @@ void sim_step_cost(const struct sim_config *cfg, const struct sim_build *b,
  * as many cache misses as a core keeps in flight. */
 #define LOOKAHEAD 8
 
+/* Start loading the parts of step i that the passes read: a build's
+ * steps (a few hundred bytes each) were written by the planning thread and
+ * are read by each strategy in turn, mostly after the CPU caches let them
+ * go.  The key is near the start, the links after key_hex.  Inlined
+ * always: GCC finds a function of prefetches alone free of effects and
+ * drops the calls. */
+static inline __attribute__((always_inline)) void
+prefetch_step(const struct key_build *kb, size_t i)
+{
+    if (i < kb->nsteps) {
+        __builtin_prefetch(&kb->steps[i].kind);
+        __builtin_prefetch(&kb->steps[i].key[SHA256_LEN - 1]);
+        __builtin_prefetch(&kb->steps[i].parent);
+        __builtin_prefetch(&kb->steps[i].bytes);
+    }
+}
+
 /* Pass 1: what the view says of each step. */
 static void tentative(const struct sim_build *b, const struct sim_view *v,
                       const struct sim_config *cfg, struct sim_scratch *sc,
@@ -312,9 +365,13 @@ static void tentative(const struct sim_build *b, const struct sim_view *v,
     const struct key_build *kb = b->kb;
     size_t i, ahead = 0;
 
+    for (i = 0; i < 2 * LOOKAHEAD; i++)
+        prefetch_step(kb, i);
     for (i = 0; i < kb->nsteps; i++) {
         const struct key_step *s = &kb->steps[i];
         struct sim_step *o = &out->steps[i];
+
+        prefetch_step(kb, i + 2 * LOOKAHEAD);
 
         /* keep the lookups of the next steps' keys in flight */
         for (; v->prefetch && ahead < kb->nsteps && ahead < i + LOOKAHEAD;
@@ -579,17 +636,9 @@ static void put_blob(struct registry *reg, struct sim_result *r,
         sim_result_xfer(r, XFER_PUSH, kind, l->digest, up);
 }
 
-void sim_record_add(struct cache_record **recs, size_t *n,
-                    const struct key_step *s, const struct sim_step *o,
-                    int with_layer)
+void sim_record_set(struct cache_record *c, const struct key_step *s,
+                    const struct sim_step *o, int with_layer)
 {
-    struct cache_record *c;
-
-    /* The array grows from NULL through here alone, so its capacity is
-     * the power of two at or above *n (4 at least): grow when full. */
-    if (*n == 0 || (*n >= 4 && !(*n & (*n - 1))))
-        *recs = xrealloc(*recs, (*n ? 2 * *n : 4) * sizeof(**recs));
-    c = &(*recs)[(*n)++];
     memset(c, 0, sizeof(*c));
     memcpy(c->key, s->key, SHA256_LEN);
     c->has_layer = with_layer;
@@ -597,6 +646,13 @@ void sim_record_add(struct cache_record **recs, size_t *n,
      * assembling the image can fetch it */
     memcpy(c->layer.digest, o->layer, SHA256_LEN);
     c->layer.bytes = o->layer_bytes;
+}
+
+/* Append step s's record to img, whose records array has room. */
+static void image_record(struct image *img, const struct key_step *s,
+                         const struct sim_step *o, int with_layer)
+{
+    sim_record_set(&img->records[img->nrecords++], s, o, with_layer);
 }
 
 /* The last vertex of the target stage: "the build's last step". */
@@ -659,9 +715,97 @@ static void inline_records(const struct sim_config *cfg,
         const struct key_step *s = &kb->steps[i];
         if (!want[i] || !s->vertex || !s->built || is_external_from(s))
             continue;
-        sim_record_add(&img->records, &img->nrecords, s, &r->steps[i],
-                       inline_with_layer(cfg, kb, r, i));
+        image_record(img, s, &r->steps[i], inline_with_layer(cfg, kb, r, i));
     }
+}
+
+/*
+ * The config and manifest digests a thread made lately, by what they hash.
+ * Strategies that ran the same steps push the same image (none, no-cache
+ * and cache-from-buildkit when nothing hits; more than half of the pushes
+ * of the long-Dockerfile history repeat another strategy's image), and a
+ * config hashes every layer and record: the first strategy hashes it, the
+ * others of the thread compare it.  Images of more than IMAGE_MEMO_DIGESTS
+ * layers and records are not remembered.
+ */
+#define IMAGE_MEMO 32
+#define IMAGE_MEMO_DIGESTS 256
+
+struct image_memo {
+    uint64_t print; /* image_print() */
+    size_t nlayers, nrecords; /* 0 and 0: empty */
+    unsigned char config[SHA256_LEN], manifest[SHA256_LEN];
+    unsigned char in[IMAGE_MEMO_DIGESTS][SHA256_LEN]; /* what was hashed */
+};
+
+static _Thread_local struct image_memo image_memo[IMAGE_MEMO];
+
+/* A fingerprint of what an image's config hashes (uniform digests: a
+ * word of each, mixed, tells images apart; image_same() decides). */
+static uint64_t image_print(const struct image *img)
+{
+    uint64_t h = img->nlayers * 0x9e3779b97f4a7c15ULL ^ img->nrecords, w;
+
+    for (size_t i = 0; i < img->nlayers; i++) {
+        memcpy(&w, img->layers[i].digest, sizeof(w));
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    }
+    for (size_t i = 0; i < img->nrecords; i++) {
+        memcpy(&w, img->records[i].key, sizeof(w));
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    }
+    return h ^ (h >> 29);
+}
+
+static int image_same(const struct image_memo *m, const struct image *img,
+                      uint64_t print)
+{
+    if (m->print != print || m->nlayers != img->nlayers ||
+        m->nrecords != img->nrecords || !(m->nlayers + m->nrecords))
+        return 0;
+    for (size_t i = 0; i < img->nlayers; i++)
+        if (memcmp(m->in[i], img->layers[i].digest, SHA256_LEN))
+            return 0;
+    for (size_t i = 0; i < img->nrecords; i++)
+        if (memcmp(m->in[img->nlayers + i], img->records[i].key, SHA256_LEN))
+            return 0;
+    return 1;
+}
+
+/* The config digest (its layers, then its records' keys) and the
+ * manifest's (the config and the number of layers). */
+static void image_digests(struct image *img)
+{
+    uint64_t print = image_print(img);
+    struct image_memo *m = &image_memo[print % IMAGE_MEMO];
+    size_t i, n = img->nlayers + img->nrecords;
+    struct sha256 h;
+
+    if (image_same(m, img, print)) {
+        memcpy(img->config.digest, m->config, SHA256_LEN);
+        memcpy(img->manifest.digest, m->manifest, SHA256_LEN);
+        return;
+    }
+    sha256_init(&h);
+    for (i = 0; i < img->nlayers; i++)
+        sha256_update(&h, img->layers[i].digest, SHA256_LEN);
+    for (i = 0; i < img->nrecords; i++)
+        sha256_update(&h, img->records[i].key, SHA256_LEN);
+    sha256_field(&h, "config");
+    sha256_final(&h, img->config.digest);
+    mix(img->manifest.digest, "manifest", img->config.digest, img->nlayers,
+        0);
+    if (!n || n > IMAGE_MEMO_DIGESTS)
+        return;
+    m->print = print;
+    m->nlayers = img->nlayers;
+    m->nrecords = img->nrecords;
+    memcpy(m->config, img->config.digest, SHA256_LEN);
+    memcpy(m->manifest, img->manifest.digest, SHA256_LEN);
+    for (i = 0; i < img->nlayers; i++)
+        memcpy(m->in[i], img->layers[i].digest, SHA256_LEN);
+    for (i = 0; i < img->nrecords; i++)
+        memcpy(m->in[img->nlayers + i], img->records[i].key, SHA256_LEN);
 }
 
 void sim_push_image(const struct sim_config *cfg, struct registry *reg,
@@ -670,14 +814,31 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
                     struct sim_scratch *scratch)
 {
     const struct key_build *kb = b->kb;
-    struct sha256 h;
     size_t i, nhist = 0, mounted = SIZE_MAX;
     uint64_t pushed0 = r->bytes_pushed;
 
-    memset(img, 0, sizeof(*img));
+    /* Every array holds at most one element a step: sized once, from the
+     * arrays of the image the last push replaced when there are any. */
+    if (scratch) {
+        *img = scratch->spare;
+        memset(&scratch->spare, 0, sizeof(scratch->spare));
+    } else {
+        memset(img, 0, sizeof(*img));
+    }
+    img->nlayers = img->nrecords = 0;
+    if (img->layercap < kb->nsteps + 1) {
+        free(img->layers);
+        img->layercap = kb->nsteps + 1;
+        img->layers = xmalloc(img->layercap * sizeof(*img->layers));
+    }
+    if (img->reccap < kb->nsteps + 1) {
+        free(img->records);
+        img->reccap = kb->nsteps + 1;
+        img->records = xmalloc(img->reccap * sizeof(*img->records));
+    }
+    memset(&img->config, 0, sizeof(img->config));
+    memset(&img->manifest, 0, sizeof(img->manifest));
     img->builder = kb->builder;
-    img->layers = xcalloc(kb->nsteps + 1, sizeof(*img->layers));
-    sha256_init(&h);
     for (i = 0; i < kb->nsteps; i++) {
         const struct key_step *s = &kb->steps[i];
         const struct sim_step *o = &r->steps[i];
@@ -700,7 +861,6 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
         }
         nhist++;
         img->layers[img->nlayers++] = l;
-        sha256_update(&h, l.digest, SHA256_LEN);
         registry_prefetch(reg, l.digest);
     }
     /* A registry holds every blob of the replay: look its layers up
@@ -720,17 +880,11 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
     else if (kb->builder == BUILDER_LEGACY)
         for (i = 0; i < kb->nsteps; i++)
             if (kb->steps[i].stage == kb->target && kb->steps[i].vertex)
-                sim_record_add(&img->records, &img->nrecords, &kb->steps[i],
-                               &r->steps[i], 1);
-    for (i = 0; i < img->nrecords; i++)
-        sha256_update(&h, img->records[i].key, SHA256_LEN);
-    sha256_field(&h, "config");
-    sha256_final(&h, img->config.digest);
+                image_record(img, &kb->steps[i], &r->steps[i], 1);
+    image_digests(img);
     img->config.bytes = 1500 + 220 * nhist +
                         (inline_cache ? 160 * img->nrecords : 0);
     put_blob(reg, r, XFER_CONFIG, &img->config);
-    mix(img->manifest.digest, "manifest", img->config.digest, img->nlayers,
-        0);
     img->manifest.bytes = 430 + 160 * img->nlayers;
     put_blob(reg, r, XFER_MANIFEST, &img->manifest);
     r->push_seconds += model_push_seconds(&cfg->model, builder_model(kb),

@@ -171,6 +171,8 @@ void strategy_push(struct strategy *s, const struct sim_build *b,
     sim_push_image(s->cfg, s->reg, b, inline_cache, out, &img, &s->scratch);
     tag_name(s->prev_tag, b->seq);
     registry_tag(s->reg, s->prev_tag, &img);
+    image_release(&s->scratch.spare);
+    s->scratch.spare = img; /* the arrays the next push fills */
     s->has_prev = 1;
 }
 

@@ -93,6 +93,9 @@ struct sim_scratch {
         struct image_layer layer;
     } bases[8];
     size_t next_base; /* the entry the next new base replaces */
+    /* The arrays of the image the registry let go at the last push
+     * (registry_tag), which the next push fills. */
+    struct image spare;
 };
 
 void sim_scratch_release(struct sim_scratch *sc);
@@ -236,13 +239,11 @@ void sim_push_image(const struct sim_config *cfg, struct registry *reg,
                     struct sim_result *r, struct image *img,
                     struct sim_scratch *scratch /* NULL: allocate */);
 
-/* Append a cache record for step s (result o) to *recs; with_layer: the
- * record can give the step's files, else it is key-only (the layer digest
- * is kept either way, for assembling an image).  The array must start
- * empty and grow through this function alone (it doubles in place). */
-void sim_record_add(struct cache_record **recs, size_t *n,
-                    const struct key_step *s, const struct sim_step *o,
-                    int with_layer);
+/* Set *c to the cache record of step s (result o); with_layer: the record
+ * can give the step's files, else it is key-only (the layer digest is kept
+ * either way, for assembling an image). */
+void sim_record_set(struct cache_record *c, const struct key_step *s,
+                    const struct sim_step *o, int with_layer);
 
 /* Pull every blob of an image that is not in the local set (legacy
  * `docker pull`), recording transfers; returns the bytes pulled. */

@@ -50,7 +50,10 @@ struct backend {
     struct dmap blobs; /* digest -> struct blob_use (not in_registry) */
     uint64_t bytes;
     struct cache_record *records; /* the scope's current manifest */
-    size_t nrecords;
+    size_t nrecords, reccap;
+    /* the manifest before it: the next export's array (as big) */
+    struct cache_record *spare;
+    size_t sparecap;
     int exported;
     int64_t oldest; /* no entry was last used before this (lower bound) */
     struct view_arg va;
@@ -79,6 +82,7 @@ static void backend_release(struct strategy *s)
     dmap_release(&be->blobs);
     dmap_release(&be->va.recs);
     free(be->records);
+    free(be->spare);
     free(be);
 }
 
@@ -213,16 +217,24 @@ static void export(struct strategy *s, struct backend *be,
                    const struct sim_build *b, struct sim_result *out)
 {
     const struct key_build *kb = b->kb;
-    struct cache_record *recs = NULL;
+    struct cache_record *recs;
     size_t n = 0, i, nblobs = 0;
     uint64_t pushed0 = out->bytes_pushed, limit = 0;
     unsigned char mdigest[SHA256_LEN] = { 0 };
 
+    /* at most a record a step, in the array of the manifest before the
+     * current one (sized once, not grown record by record) */
+    if (be->sparecap < kb->nsteps + 1) {
+        free(be->spare);
+        be->sparecap = kb->nsteps + 1;
+        be->spare = xmalloc(be->sparecap * sizeof(*be->spare));
+    }
+    recs = be->spare;
     if (be->kind->max) {
         for (i = 0; i < kb->nsteps; i++) {
             const struct key_step *st = &kb->steps[i];
             if (st->vertex && st->built && st->kind != DF_FROM)
-                sim_record_add(&recs, &n, st, &out->steps[i], 1);
+                sim_record_set(&recs[n++], st, &out->steps[i], 1);
         }
     } else {
         /* min: the same records inline cache would carry */
@@ -230,7 +242,7 @@ static void export(struct strategy *s, struct backend *be,
             const struct key_step *st = &kb->steps[i];
             if (st->vertex && st->built && st->kind != DF_FROM &&
                 (st->in_final || st->stage == kb->target))
-                sim_record_add(&recs, &n, st, &out->steps[i], st->in_final);
+                sim_record_set(&recs[n++], st, &out->steps[i], st->in_final);
         }
     }
     for (i = 0; i < n; i++) {
@@ -261,9 +273,16 @@ static void export(struct strategy *s, struct backend *be,
     out->seconds += model_push_seconds(&s->cfg->model, MODEL_BUILDKIT,
                                        out->bytes_pushed - pushed0,
                                        nblobs + 1);
-    free(be->records);
+    /* the arrays trade places: the replaced manifest's is the next
+     * export's */
+    be->spare = be->records;
     be->records = recs;
     be->nrecords = n;
+    {
+        size_t cap = be->reccap;
+        be->reccap = be->sparecap;
+        be->sparecap = cap;
+    }
     be->exported = 1;
     if (be->kind->limit == LIMIT_GHA)
         limit = s->cfg->gha_limit;

@@ -716,9 +716,59 @@ strategy__registry_forgets_only_what_no_later_build_names(void **state)
     tu_rmrf(base);
 }
 
+static int digest_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, SHA256_LEN);
+}
+
+/* A layer's digest is a function of the key, the build and the runner
+ * (all three with --reproducible off), however often and in whichever
+ * order it is asked for: the digests a thread remembers (sim.c) never
+ * stand in for another's. */
+static void strategy__layer_digests_depend_on_key_build_and_runner(void **state)
+{
+    struct sim_config cfg;
+    enum { N = 6000 }; /* more than the thread remembers */
+    static unsigned char first[N][SHA256_LEN], sorted[N][SHA256_LEN];
+    unsigned char key[SHA256_LEN], d[SHA256_LEN];
+    (void)state;
+
+    sim_config_defaults(&cfg);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t k = 0; k < N; k++) {
+            /* pass 1 in reverse; 12 builds and runners of each key, keys
+             * that share their first bytes */
+            size_t j = pass ? N - 1 - k : k;
+            memset(key, 0, sizeof(key));
+            key[0] = (unsigned char)(j / 12 % 3);
+            key[31] = (unsigned char)(j / 36);
+            key[30] = (unsigned char)(j / 36 / 256);
+            sim_layer_digest(&cfg, key, j % 4, j / 4 % 3, d);
+            if (!pass)
+                memcpy(first[j], d, SHA256_LEN);
+            else
+                assert_memory_equal(first[j], d, SHA256_LEN);
+        }
+    /* N different questions, N different answers */
+    memcpy(sorted, first, sizeof(sorted));
+    qsort(sorted, N, SHA256_LEN, digest_cmp);
+    for (size_t j = 1; j < N; j++)
+        assert_memory_not_equal(sorted[j - 1], sorted[j], SHA256_LEN);
+    /* --reproducible: the key alone */
+    cfg.reproducible = 1;
+    memset(key, 7, sizeof(key));
+    sim_layer_digest(&cfg, key, 1, 0, first[0]);
+    sim_layer_digest(&cfg, key, 5, 2, d);
+    assert_memory_equal(first[0], d, SHA256_LEN);
+    cfg.reproducible = 0;
+    sim_layer_digest(&cfg, key, 5, 2, d);
+    assert_memory_not_equal(first[0], d, SHA256_LEN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(strategy__layer_digests_depend_on_key_build_and_runner),
         cmocka_unit_test_setup_teardown(
             strategy__none_misses_every_step_and_pulls_the_base_each_build,
             setup, teardown),
