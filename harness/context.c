@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "buf.h"
 
 /* ===== Memo table ===== */
@@ -162,9 +163,33 @@ struct ignore_ref {
 
 #define IGNORE_CACHE 8
 
+/*
+ * Listings of folders by their memo key (dir_key()), kept and forgotten
+ * with the same generations as the digests (struct memo).  ctx_diff()
+ * compares a commit's folders with those of the last build, whose trees
+ * were listed when they were new, often thousands of commits before, and
+ * are long gone from the repository's cache of recent trees: reading them
+ * again was most of what explaining a miss cost.
+ */
+struct listing;
+struct list_slot {
+    unsigned char key[SHA256_LEN];
+    unsigned char used;
+    struct listing *l; /* in the table's arena */
+};
+struct list_tab {
+    struct list_slot *slots;
+    size_t n, cap;      /* cap is a power of two */
+    struct arena arena; /* the listings: kept for long, in large chunks */
+};
+struct list_memo {
+    struct list_tab cur, old;
+};
+
 struct ctx_cache {
     struct repo *r;
     struct memo dirs;
+    struct list_memo lists; /* listings of dirs' folders */
     struct memo files;
     struct memo derived; /* ctx_memo_get/put */
     size_t opened; /* contexts opened, for the memos' generations */
@@ -180,6 +205,9 @@ static void ignore_unref(struct ignore_ref *ir)
     }
 }
 
+static void lmemo_age(struct list_memo *m);
+static void lmemo_release(struct list_memo *m);
+
 int ctx_cache_new(struct ctx_cache **out, struct repo *r)
 {
     *out = xcalloc(1, sizeof(**out));
@@ -192,6 +220,7 @@ void ctx_cache_free(struct ctx_cache *cc)
     if (!cc)
         return;
     memo_release(&cc->dirs);
+    lmemo_release(&cc->lists);
     memo_release(&cc->files);
     memo_release(&cc->derived);
     free(cc->vis.keys);
@@ -295,6 +324,91 @@ static void listing_release(struct listing *l)
 {
     free(l->v);
     buf_release(&l->names);
+}
+
+static struct list_slot *ltab_slot(const struct list_tab *t,
+                                   const unsigned char *key)
+{
+    size_t i = key_hash(key) & (t->cap - 1);
+    while (t->slots[i].used && memcmp(t->slots[i].key, key, SHA256_LEN))
+        i = (i + 1) & (t->cap - 1);
+    return &t->slots[i];
+}
+
+/* A copy of l in t's arena, kept under key (which t must not hold). */
+static const struct listing *ltab_add(struct list_tab *t,
+                                      const unsigned char *key,
+                                      const struct listing *l)
+{
+    if (2 * (t->n + 1) > t->cap) {
+        struct list_slot *old = t->slots;
+        size_t ocap = t->cap;
+        t->cap = ocap ? 2 * ocap : 1024;
+        t->slots = xcalloc_table(t->cap, sizeof(*t->slots));
+        for (size_t i = 0; i < ocap; i++)
+            if (old[i].used)
+                *ltab_slot(t, old[i].key) = old[i];
+        free(old);
+    }
+    struct listing *k = arena_alloc(&t->arena, sizeof(*k));
+    k->n = k->cap = l->n;
+    k->v = l->n ? arena_alloc_uninit(&t->arena, l->n * sizeof(*l->v)) : NULL;
+    if (l->n)
+        memcpy(k->v, l->v, l->n * sizeof(*l->v));
+    k->names.len = l->names.len;
+    k->names.cap = l->names.len + 1;
+    k->names.ptr = arena_memdup(&t->arena, l->names.ptr ? l->names.ptr : "",
+                                l->names.len + 1);
+    struct list_slot *s = ltab_slot(t, key);
+    s->used = 1;
+    memcpy(s->key, key, SHA256_LEN);
+    s->l = k;
+    t->n++;
+    return k;
+}
+
+/* The listing kept under key, or NULL; borrowed until the memo ages (the
+ * next ctx_open()). */
+static const struct listing *lmemo_get(struct list_memo *m,
+                                       const unsigned char *key)
+{
+    struct list_slot *s;
+
+    if (m->cur.cap && (s = ltab_slot(&m->cur, key))->used)
+        return s->l;
+    if (!m->old.cap || !(s = ltab_slot(&m->old, key))->used)
+        return NULL;
+    return ltab_add(&m->cur, key, s->l); /* used again: kept longer */
+}
+
+/* Keep a copy of l under key; returns what is kept (borrowed, as
+ * lmemo_get()). */
+static const struct listing *lmemo_put(struct list_memo *m,
+                                       const unsigned char *key,
+                                       const struct listing *l)
+{
+    const struct listing *k = lmemo_get(m, key);
+    return k ? k : ltab_add(&m->cur, key, l);
+}
+
+static void ltab_release(struct list_tab *t)
+{
+    free(t->slots);
+    arena_release(&t->arena);
+    memset(t, 0, sizeof(*t));
+}
+
+static void lmemo_age(struct list_memo *m)
+{
+    ltab_release(&m->old);
+    m->old = m->cur;
+    memset(&m->cur, 0, sizeof(m->cur));
+}
+
+static void lmemo_release(struct list_memo *m)
+{
+    ltab_release(&m->cur);
+    ltab_release(&m->old);
 }
 
 static const char *node_name(const struct listing *l, const struct node *nd)
@@ -772,8 +886,10 @@ static int dir_val(const struct scope *sc, const struct oid *tree,
         out->nentries++;
     }
     sha256_final(&h, out->digest);
-    if (!with_git)
+    if (!with_git) {
         memo_put(&sc->c->cc->dirs, key, out);
+        lmemo_put(&sc->c->cc->lists, key, &l);
+    }
 out:
     listing_release(&l);
     return rc;
@@ -931,6 +1047,7 @@ int ctx_open(struct ctx **out, struct ctx_cache *cc, const struct oid *commit,
     *out = NULL;
     if (++cc->opened % MEMO_GENERATION == 0) {
         memo_age(&cc->dirs);
+        lmemo_age(&cc->lists);
         memo_age(&cc->files);
         memo_age(&cc->derived);
     }
@@ -1433,6 +1550,35 @@ static int keep_node(const struct scope *sc, const struct node *nd,
     return rc;
 }
 
+/*
+ * The children of folder node nd at path for a diff: the listing kept
+ * from when dir_val() (or an earlier diff) listed that tree under the
+ * same rules, else listed now and kept.  *out points to it, or to own
+ * (to release) for an empty or a root folder with .git, which are not
+ * kept.
+ */
+static int diff_listing(const struct scope *sc, const struct node *nd,
+                        struct buf *path, int with_git, struct listing *own,
+                        const struct listing **out, struct err *err)
+{
+    struct list_memo *m = &sc->c->cc->lists;
+    unsigned char key[SHA256_LEN];
+    int rc;
+
+    *out = own;
+    if (nd->kind != N_DIR || with_git)
+        return list_children(sc, nd->kind == N_DIR ? &nd->id : NULL, path,
+                             with_git, own, err);
+    dir_key(sc, &nd->id, buf_cstr(path), key);
+    if ((*out = lmemo_get(m, key)))
+        return 0;
+    *out = own;
+    if ((rc = list_children(sc, &nd->id, path, 0, own, err)) < 0)
+        return rc;
+    *out = lmemo_put(m, key, own); /* own is still released by the caller */
+    return 0;
+}
+
 static int diff_dirs(struct differ *d, const struct node *a,
                      const struct node *b, struct err *err)
 {
@@ -1448,28 +1594,29 @@ static int diff_dirs(struct differ *d, const struct node *a,
         if (!memcmp(va.digest, vb.digest, SHA256_LEN))
             return 0;
     }
-    if ((rc = list_children(&d->sa, a->kind == N_DIR ? &a->id : NULL, &d->path,
-                            ga, &la, err)) < 0)
+    memset(&la, 0, sizeof(la));
+    memset(&lb, 0, sizeof(lb));
+    const struct listing *pa, *pb;
+    if ((rc = diff_listing(&d->sa, a, &d->path, ga, &la, &pa, err)) < 0)
         return rc;
-    if ((rc = list_children(&d->sb, b->kind == N_DIR ? &b->id : NULL, &d->path,
-                            gb, &lb, err)) < 0) {
+    if ((rc = diff_listing(&d->sb, b, &d->path, gb, &lb, &pb, err)) < 0) {
         listing_release(&la);
         return rc;
     }
     size_t i = 0, j = 0, plen = d->path.len;
-    while (rc == 0 && (i < la.n || j < lb.n)) {
-        const struct node *x = i < la.n ? &la.v[i] : NULL;
-        const struct node *y = j < lb.n ? &lb.v[j] : NULL;
+    while (rc == 0 && (i < pa->n || j < pb->n)) {
+        const struct node *x = i < pa->n ? &pa->v[i] : NULL;
+        const struct node *y = j < pb->n ? &pb->v[j] : NULL;
         int cmp = !x   ? 1
                   : !y ? -1
-                       : strcmp(node_name(&la, x), node_name(&lb, y));
+                       : strcmp(node_name(pa, x), node_name(pb, y));
         if (cmp < 0)
             y = NULL, i++;
         else if (cmp > 0)
             x = NULL, j++;
         else
             i++, j++;
-        path_push(&d->path, x ? node_name(&la, x) : node_name(&lb, y));
+        path_push(&d->path, x ? node_name(pa, x) : node_name(pb, y));
         int kx = 1, ky = 1;
         if (x)
             rc = keep_node(&d->sa, x, &d->path, &kx, err);

@@ -664,6 +664,39 @@ static void context__diff_answers_each_question_of_the_same_contexts(
     ctx_free(cb);
 }
 
+/* A folder listed under --exclude rules (and kept: ctx_diff reuses the
+ * listings of selections) is listed again for a question without them. */
+static void context__diff_after_a_selection_with_excludes_sees_every_file(
+    void **state)
+{
+    struct fx *f = *state;
+    struct oid a, b;
+    struct ctx *ca = NULL, *cb = NULL;
+    struct ctx_change ch;
+    struct ctx_selection sel;
+    struct err err = ERR_INIT;
+    const char *all[1] = { "." }, *no_b[1] = { "src/b.txt" };
+    tu_write(f->dir, "src/a.txt", "a\n");
+    tu_write(f->dir, "src/b.txt", "b\n");
+    tu_commit(f->dir, "one");
+    tu_write(f->dir, "src/b.txt", "b2\n");
+    tu_commit(f->dir, "two");
+    fx_open(f);
+    assert_int_equal(repo_resolve(f->r, "HEAD~1", &a, &err), 0);
+    assert_int_equal(repo_resolve(f->r, "HEAD", &b, &err), 0);
+    assert_int_equal(ctx_open(&ca, f->cc, &a, &plain, &err), 0);
+    assert_int_equal(ctx_open(&cb, f->cc, &b, &plain, &err), 0);
+    assert_int_equal(ctx_select(ca, all, 1, no_b, 1, 0, &sel, &err), 0);
+    assert_int_equal(ctx_select(cb, all, 1, no_b, 1, 0, &sel, &err), 0);
+    assert_int_equal(ctx_diff(ca, cb, all, 1, no_b, 1, 0, &ch, &err),
+                     ERR_NOTFOUND);
+    assert_int_equal(ctx_diff(ca, cb, all, 1, NULL, 0, 0, &ch, &err), 0);
+    assert_int_equal(ch.kind, CTX_CONTENT);
+    assert_string_equal(ch.path, "src/b.txt");
+    ctx_free(ca);
+    ctx_free(cb);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -671,6 +704,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(context__mode_change_changes_the_digest),
         T(context__diff_answers_each_question_of_the_same_contexts),
+        T(context__diff_after_a_selection_with_excludes_sees_every_file),
         T(context__touching_a_file_keeps_the_digest),
         T(context__content_change_is_reported_with_its_path),
         T(context__rename_changes_the_digest_and_shows_removal),
