@@ -23,6 +23,11 @@ struct replay {
      * the strategies (reasons point into it until the next commit) */
     struct explain_memo *memo[2];
     size_t nmemo[2], memocap[2];
+    /* per step index, the reason last copied into this commit's packet:
+     * the strategies mostly give a step the same text (a memo's, a
+     * literal), which the packet then holds once, not once a strategy */
+    struct reason_copy *copied; /* builder b's step i at b * stride + i */
+    size_t ncopied, stride;
     int64_t run_id;
     struct writer *writer; /* owns the store while the replay runs */
     struct workers *workers; /* simulate the strategies */
@@ -102,6 +107,44 @@ static const enum store_kind store_kind_of[] = {
     [XFER_CACHE] = STORE_KIND_CACHE,
 };
 
+struct reason_copy {
+    const char *from; /* NULL: none yet this commit */
+    const char *to;   /* in the packet */
+};
+
+/* Ready rp->copied for plan p's builds. */
+static void reasons_reset(struct replay *rp, const struct plan *p)
+{
+    size_t n = 0;
+
+    for (size_t b = 0; b < 2; b++)
+        if (p->kb[b] && p->kb[b]->nsteps > n)
+            n = p->kb[b]->nsteps;
+    rp->stride = n;
+    if (2 * n > rp->ncopied) {
+        free(rp->copied);
+        rp->ncopied = 4 * n;
+        rp->copied = xcalloc(rp->ncopied, sizeof(*rp->copied));
+    } else {
+        memset(rp->copied, 0, 2 * n * sizeof(*rp->copied));
+    }
+}
+
+/* The packet's copy of step i's reason.  A text at the same address is
+ * the same text while the commit is written (literals, the memo's texts
+ * and each result's own live until then), so it is copied once. */
+static const char *reason_copy(struct replay *rp, struct wpacket *pk,
+                               enum builder b, size_t i, const char *why)
+{
+    struct reason_copy *c = &rp->copied[(size_t)b * rp->stride + i];
+
+    if (c->from != why) {
+        c->from = why;
+        c->to = wpacket_strdup(pk, why);
+    }
+    return c->to;
+}
+
 /* One build's rows into the commit's packet. */
 static void write_build(struct replay *rp, struct wpacket *pk,
                         const struct plan *p, const struct strategy *s,
@@ -148,7 +191,9 @@ static void write_build(struct replay *rp, struct wpacket *pk,
         steps[i].seconds = o->seconds;
         steps[i].layer_bytes = (int64_t)o->layer_bytes;
         steps[i].bytes_pulled = (int64_t)o->bytes_pulled;
-        steps[i].reason = o->reason[0] ? wpacket_strdup(pk, o->reason) : NULL;
+        steps[i].reason = o->reason[0] ? reason_copy(rp, pk, s->ops->builder, i,
+                                                     o->reason)
+                                       : NULL;
     }
     for (i = 0; i < r->nxfers; i++) {
         unsigned char *digest = wpacket_alloc_uninit(pk, SHA256_LEN);
@@ -327,6 +372,7 @@ static int finish_job(struct replay *rp, struct job *j)
 
     oid_hex(&j->c.id, hex);
     memo_reset(rp, &j->p);
+    reasons_reset(rp, &j->p);
     pk = writer_packet(rp->writer);
     sha = wpacket_strdup(pk, hex);
     commit_put(pk, &j->c, sha);
@@ -490,6 +536,7 @@ out:
     if (rp.have_last_ok)
         plan_release(&rp.last_ok);
     memo_reset(&rp, NULL);
+    free(rp.copied);
     ctx_cache_free(rp.cc);
     facts_cache_free(rp.fc);
     free(commits);
