@@ -173,10 +173,6 @@ static void local_build(struct strategy *s, const struct sim_build *b,
         struct lstore_entry *e;
         int created;
 
-        /* the new entries' slots were never read (their lookups stopped
-         * at an empty tag): start loading them ahead */
-        if (i + 8 < kb->nsteps && kb->steps[i + 8].vertex)
-            dmap_prefetch(&r->store.map, kb->steps[i + 8].key);
         if (o->outcome == OUTCOME_SKIPPED || o->outcome == OUTCOME_NONE)
             continue;
         if (st->kind == DF_FROM && key_step_part(st, "base")) {
