@@ -550,8 +550,9 @@ static int db_error(struct store *s, struct err *err)
     return err_set(err, ERR_DB, "%s: %s", s->path, sqlite3_errmsg(s->db));
 }
 
-/* Run a statement that returns no rows we need; reset it after. */
-static int step_done(struct store *s, sqlite3_stmt *st, struct err *err)
+/* Run st to its end and reset it, keeping its bindings (for a caller that
+ * binds every parameter before each run). */
+static int step_run(struct store *s, sqlite3_stmt *st, struct err *err)
 {
     int rc = sqlite3_step(st);
     int ret = 0;
@@ -559,6 +560,14 @@ static int step_done(struct store *s, sqlite3_stmt *st, struct err *err)
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         ret = db_error(s, err);
     sqlite3_reset(st);
+    return ret;
+}
+
+/* Run a statement that returns no rows we need; reset it after. */
+static int step_done(struct store *s, sqlite3_stmt *st, struct err *err)
+{
+    int ret = step_run(s, st, err);
+
     sqlite3_clear_bindings(st);
     return ret;
 }
@@ -1348,12 +1357,8 @@ static int insert_rows(struct store *s, struct inserter *in, bind_row_fn *bind,
         for (size_t j = 0; j < (size_t)1 << k; j++)
             bind(st, (int)j * in->cols, &rows[i + j], s->scratch[j]);
         /* every parameter is bound for every row: no clear_bindings */
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            db_error(s, err);
-            sqlite3_reset(st);
+        if (step_run(s, st, err))
             return err->code;
-        }
-        sqlite3_reset(st);
         i += (size_t)1 << k;
     }
     return 0;
