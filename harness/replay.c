@@ -313,12 +313,14 @@ static int plan_job(struct replay *rp, struct job *j, const struct oid *id,
     j->seq = seq;
     if (o->on_commit)
         o->on_commit(o->on_commit_arg, id);
+    /* The commit first: plan_make then finds its tree without reading it
+     * again. */
+    if ((rc = repo_commit_read(rp->repo, id, &j->c, rp->err)) < 0)
+        return rc;
     rc = plan_make(&j->p, rp->repo, rp->cc, id, seq + 1, o->plan, mask, seq + 1,
                    rp->err);
-    if (rc < 0)
-        return rc;
-    if ((rc = repo_commit_read(rp->repo, id, &j->c, rp->err)) < 0) {
-        plan_release(&j->p);
+    if (rc < 0) {
+        repo_commit_release(&j->c);
         return rc;
     }
     if (!j->p.failed) {

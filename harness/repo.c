@@ -34,6 +34,11 @@ struct repo {
      * several times (Dockerfile, context folder, .dockerignore). */
     struct oid last_commit;
     git_tree *last_tree;
+    /* The root tree id of the last commit repo_commit_read() read: a
+     * replay reads a commit's metadata first, then its tree is looked up
+     * without reading the commit again. */
+    struct oid read_commit, read_tree;
+    int have_read;
     /* Recently read trees, direct-mapped by id: explaining a miss walks
      * the trees the commit and its predecessor were just keyed from. */
     git_tree *recent[TREE_SLOTS];
@@ -298,6 +303,76 @@ static void walk_release(struct walk *w)
     free(w->slots);
 }
 
+/* A 40-digit hex id at p (of n bytes) followed by a newline. */
+static const char *scan_id(const char *p, const char *end, struct oid *out)
+{
+    git_oid g;
+    if (end - p < 41 || p[40] != '\n' || git_oid_fromstrn(&g, p, 40) < 0)
+        return NULL;
+    from_git(out, &g);
+    return p + 41;
+}
+
+/*
+ * The parents and committer time of a raw commit object.  The walk reads
+ * every commit of a range before anything else starts, and needs only
+ * these: a full git_commit parse copies the signatures, the header and
+ * the message.  -1 if the object is not a well-formed commit.
+ */
+static int scan_commit(const char *p, size_t len, struct oid **par,
+                       size_t *npar, int64_t *time)
+{
+    const char *end = p + len, *nl;
+    struct oid id;
+    size_t cap = 0;
+
+    *par = NULL;
+    *npar = 0;
+    *time = 0;
+    if (len < 5 || memcmp(p, "tree ", 5) || !(p = scan_id(p + 5, end, &id)))
+        goto bad;
+    while (end - p >= 7 && !memcmp(p, "parent ", 7)) {
+        if (!(p = scan_id(p + 7, end, &id)))
+            goto bad;
+        XGROW(*par, cap, *npar + 1);
+        (*par)[(*npar)++] = id;
+    }
+    /* The other header lines, up to the blank line before the message. */
+    for (; p < end && *p != '\n'; p = nl + 1) {
+        if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+            goto bad;
+        if (nl - p < 10 || memcmp(p, "committer ", 10))
+            continue;
+        /* "committer NAME <EMAIL> TIME ZONE": the time follows the last
+         * '>' of the line. */
+        const char *gt = NULL;
+        for (const char *q = p; q < nl; q++)
+            if (*q == '>')
+                gt = q;
+        if (!gt)
+            goto bad;
+        int64_t t = 0;
+        const char *q = gt + 1;
+        while (q < nl && *q == ' ')
+            q++;
+        int neg = q < nl && *q == '-';
+        if (neg)
+            q++;
+        if (q == nl || *q < '0' || *q > '9')
+            goto bad;
+        for (; q < nl && *q >= '0' && *q <= '9'; q++)
+            t = t * 10 + (*q - '0');
+        *time = neg ? -t : t;
+        break; /* the first committer line is the commit's, as for git */
+    }
+    return 0;
+bad:
+    free(*par);
+    *par = NULL;
+    *npar = 0;
+    return -1;
+}
+
 /*
  * Read the parents of node i.  In a shallow repository the boundary
  * commits have no parents for us.  all: follow every parent even with
@@ -306,40 +381,45 @@ static void walk_release(struct walk *w)
 static int walk_parents(struct walk *w, uint32_t i, int all, struct oid **out,
                         size_t *n, struct err *err)
 {
-    git_commit *c = NULL;
+    git_odb_object *obj = NULL;
     git_oid g;
     char hex[OID_HEX];
+    const char *why = NULL;
+    int64_t time;
 
     *out = NULL;
     *n = 0;
     to_git(&g, &w->nodes[i].id);
-    if (git_commit_lookup(&c, w->r->git, &g) < 0) {
+    if (git_odb_read(&obj, w->r->odb, &g) < 0)
+        why = git_msg();
+    else if (git_odb_object_type(obj) != GIT_OBJECT_COMMIT)
+        why = "the object is not a commit";
+    else if (scan_commit(git_odb_object_data(obj), git_odb_object_size(obj),
+                         out, n, &time) < 0)
+        why = "malformed commit object";
+    if (why) {
         oid_hex(&w->nodes[i].id, hex);
         err_set(err, ERR_GIT, "corrupt repository: cannot read commit '%s': %s",
-                hex, git_msg());
+                hex, why);
         if (!repo_is_shallow(w->r))
             err_hint(err, "run 'git fsck' in the repository");
+        git_odb_object_free(obj);
         return ERR_GIT;
     }
-    w->nodes[i].time = (int64_t)git_commit_time(c);
+    git_odb_object_free(obj);
+    w->nodes[i].time = time;
     if (is_shallow_commit(w->r, &w->nodes[i].id)) {
         if (!w->cut) {
             w->cut = 1;
             w->cut_at = w->nodes[i].id;
         }
-        git_commit_free(c);
+        free(*out);
+        *out = NULL;
+        *n = 0;
         return 0;
     }
-    size_t np = git_commit_parentcount(c);
-    if (!all && w->first_parent && np > 1)
-        np = 1;
-    if (np) {
-        *out = xmalloc(np * sizeof(**out));
-        for (size_t k = 0; k < np; k++)
-            from_git(&(*out)[k], git_commit_parent_id(c, (unsigned)k));
-    }
-    *n = np;
-    git_commit_free(c);
+    if (w->first_parent && !all && *n > 1)
+        *n = 1;
     return 0;
 }
 
@@ -605,6 +685,9 @@ int repo_commit_read(struct repo *r, const struct oid *id,
         for (size_t k = 0; k < out->nparents; k++)
             from_git(&out->parents[k], git_commit_parent_id(c, (unsigned)k));
     }
+    r->read_commit = *id;
+    from_git(&r->read_tree, git_commit_tree_id(c));
+    r->have_read = 1;
     const git_signature *author = git_commit_author(c);
     out->author_time = author ? (int64_t)author->when.time : 0;
     const char *summary = git_commit_summary(c);
@@ -632,14 +715,22 @@ static int commit_tree(struct repo *r, const struct oid *commit, git_tree **out,
     git_tree *t = NULL;
     git_oid g;
     char hex[OID_HEX];
-    int rc = 0;
+    int rc = 0, grc;
 
     if (r->last_tree && oid_equal(&r->last_commit, commit)) {
         *out = r->last_tree;
         return 0;
     }
-    to_git(&g, commit);
-    if (git_commit_lookup(&c, r->git, &g) < 0 || git_commit_tree(&t, c) < 0) {
+    if (r->have_read && oid_equal(&r->read_commit, commit)) {
+        to_git(&g, &r->read_tree);
+        grc = git_tree_lookup(&t, r->git, &g);
+    } else {
+        to_git(&g, commit);
+        grc = git_commit_lookup(&c, r->git, &g);
+        if (grc == 0)
+            grc = git_commit_tree(&t, c);
+    }
+    if (grc < 0) {
         oid_hex(commit, hex);
         rc = err_set(err, ERR_GIT, "cannot read the tree of commit '%s': %s",
                      hex, git_msg());

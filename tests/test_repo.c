@@ -328,6 +328,176 @@ static void repo__missing_objects_give_a_git_error(void **state)
     assert_null(ids);
 }
 
+/* A commit object written as is (git would refuse it): returns its sha. */
+static char *write_raw_commit(const char *dir, const char *text)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd),
+             "printf '%s' | git hash-object --literally -t commit -w --stdin",
+             text);
+    char *sha = sh_out(dir, cmd);
+    sha[strcspn(sha, "\n")] = '\0';
+    return sha;
+}
+
+static void repo__malformed_commits_give_a_git_error(void **state)
+{
+    struct fx *f = *state;
+    struct err err = ERR_INIT;
+    struct oid *ids = NULL;
+    size_t n = 0;
+    tu_write(f->dir, "f", "1\n");
+    tu_commit(f->dir, "c1");
+    char *tree = sh_out(f->dir, "git rev-parse HEAD^{tree}");
+    char *blob = sh_out(f->dir, "git rev-parse HEAD:f");
+    blob[40] = '\0';
+    char text[512];
+    /* a parent that is a blob */
+    snprintf(text, sizeof(text),
+             "tree %.40s\\nparent %.40s\\nauthor A <a@x> 1 +0000\\n"
+             "committer A <a@x> 1 +0000\\n\\nbad parent\\n",
+             tree, blob);
+    char *sha = write_raw_commit(f->dir, text);
+    fx_open(f);
+    assert_int_equal(repo_range(f->r, sha, 0, &ids, &n, &err), ERR_GIT);
+    assert_non_null(strstr(err.msg, "corrupt repository: cannot read commit"));
+    assert_non_null(strstr(err.msg, blob));
+    assert_non_null(strstr(err.msg, "not a commit"));
+    assert_null(ids);
+    free(sha);
+    /* a parent line that is not an id */
+    snprintf(text, sizeof(text),
+             "tree %.40s\\nparent 12345\\nauthor A <a@x> 1 +0000\\n"
+             "committer A <a@x> 1 +0000\\n\\nbad id\\n",
+             tree);
+    char *bad = write_raw_commit(f->dir, text);
+    snprintf(text, sizeof(text),
+             "tree %.40s\\nparent %s\\nauthor A <a@x> 1 +0000\\n"
+             "committer A <a@x> 1 +0000\\n\\nchild\\n",
+             tree, bad);
+    sha = write_raw_commit(f->dir, text);
+    err_clear(&err);
+    assert_int_equal(repo_range(f->r, sha, 0, &ids, &n, &err), ERR_GIT);
+    assert_non_null(strstr(err.msg, "corrupt repository: cannot read commit"));
+    assert_non_null(strstr(err.msg, bad));
+    assert_non_null(strstr(err.msg, "malformed commit"));
+    free(bad);
+    free(sha);
+    free(tree);
+    free(blob);
+}
+
+/* The walk orders by committer time, also for odd but valid headers. */
+static void repo__range_orders_by_committer_time(void **state)
+{
+    struct fx *f = *state;
+    struct err err = ERR_INIT;
+    struct oid *ids = NULL;
+    size_t n = 0;
+    char text[1024], hex[OID_HEX];
+    tu_commit(f->dir, "c1");
+    char *tree = sh_out(f->dir, "git rev-parse HEAD^{tree}");
+    char *root = sh_out(f->dir, "git rev-parse HEAD");
+    /* two children of root: x is older by its committer line (its author
+     * line says otherwise), y has an extra header and a negative zone */
+    snprintf(text, sizeof(text),
+             "tree %.40s\\nparent %.40s\\nauthor A <a@x> 9000000000 +0000\\n"
+             "committer C <c@x> 2000000000 +0100\\n\\nx\\n",
+             tree, root);
+    char *x = write_raw_commit(f->dir, text);
+    snprintf(text, sizeof(text),
+             "tree %.40s\\nparent %.40s\\nauthor A <a@x> 1 +0000\\n"
+             "committer C <c@x> 2000000001 -0230\\nencoding UTF-8\\n\\ny\\n",
+             tree, root);
+    char *y = write_raw_commit(f->dir, text);
+    snprintf(text, sizeof(text),
+             "tree %.40s\\nparent %.40s\\nparent %.40s\\n"
+             "author A <a@x> 1 +0000\\ncommitter C <c@x> 2000000002 +0000\\n"
+             "\\nmerge\\n",
+             tree, y, x);
+    char *m = write_raw_commit(f->dir, text);
+    fx_open(f);
+    assert_int_equal(repo_range(f->r, m, 0, &ids, &n, &err), 0);
+    assert_int_equal(n, 4);
+    oid_hex(&ids[1], hex);
+    assert_memory_equal(hex, x, 40);
+    oid_hex(&ids[2], hex);
+    assert_memory_equal(hex, y, 40);
+    free(ids);
+    /* first parent only: root, y, merge */
+    assert_int_equal(repo_range(f->r, m, 1, &ids, &n, &err), 0);
+    assert_int_equal(n, 3);
+    oid_hex(&ids[1], hex);
+    assert_memory_equal(hex, y, 40);
+    free(ids);
+    free(tree);
+    free(root);
+    free(x);
+    free(y);
+    free(m);
+}
+
+/* repo_commit_read() keeps the commit's tree id for repo_commit_tree():
+ * asking for another commit must not get it. */
+static void repo__commit_tree_after_reading_commits(void **state)
+{
+    struct fx *f = *state;
+    struct err err = ERR_INIT;
+    struct oid a, b, tree;
+    struct repo_commit c;
+    char hex[OID_HEX];
+    tu_write(f->dir, "f", "1\n");
+    tu_commit(f->dir, "c1");
+    tu_write(f->dir, "f", "2\n");
+    tu_commit(f->dir, "c2");
+    char *ta = sh_out(f->dir, "git rev-parse HEAD~1^{tree}");
+    char *tb = sh_out(f->dir, "git rev-parse HEAD^{tree}");
+    fx_open(f);
+    assert_int_equal(repo_resolve(f->r, "HEAD~1", &a, &err), 0);
+    assert_int_equal(repo_resolve(f->r, "HEAD", &b, &err), 0);
+    assert_int_equal(repo_commit_read(f->r, &a, &c, &err), 0);
+    repo_commit_release(&c);
+    assert_int_equal(repo_commit_tree(f->r, &b, &tree, &err), 0);
+    oid_hex(&tree, hex);
+    assert_memory_equal(hex, tb, 40);
+    assert_int_equal(repo_commit_tree(f->r, &a, &tree, &err), 0);
+    oid_hex(&tree, hex);
+    assert_memory_equal(hex, ta, 40);
+    assert_int_equal(repo_commit_read(f->r, &b, &c, &err), 0);
+    repo_commit_release(&c);
+    assert_int_equal(repo_commit_tree(f->r, &b, &tree, &err), 0);
+    oid_hex(&tree, hex);
+    assert_memory_equal(hex, tb, 40);
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(repo_read_file(f->r, &a, "f", &text, &len, &err), 0);
+    assert_string_equal(text, "1\n");
+    free(text);
+    free(ta);
+    free(tb);
+}
+
+/* A commit whose tree is missing: the tree's error, after the commit read
+ * that primed the tree id. */
+static void repo__missing_tree_is_a_git_error(void **state)
+{
+    struct fx *f = *state;
+    struct err err = ERR_INIT;
+    struct oid id, tree;
+    struct repo_commit c;
+    tu_write(f->dir, "f", "1\n");
+    tu_commit(f->dir, "c1");
+    char *t = sh_out(f->dir, "git rev-parse HEAD^{tree}");
+    tu_sh(f->dir, "rm -f .git/objects/%.2s/%.38s", t, t + 2);
+    free(t);
+    fx_open(f);
+    assert_int_equal(repo_resolve(f->r, "HEAD", &id, &err), 0);
+    assert_int_equal(repo_commit_read(f->r, &id, &c, &err), 0);
+    repo_commit_release(&c);
+    assert_int_equal(repo_commit_tree(f->r, &id, &tree, &err), ERR_GIT);
+    assert_non_null(strstr(err.msg, "cannot read the tree of commit"));
+}
+
 static void repo__opening_a_plain_folder_fails(void **state)
 {
     (void)state;
@@ -375,6 +545,10 @@ int main(void)
         T(repo__lists_trees_with_git_modes),
         T(repo__shallow_range_stops_at_the_boundary),
         T(repo__missing_objects_give_a_git_error),
+        T(repo__malformed_commits_give_a_git_error),
+        T(repo__range_orders_by_committer_time),
+        T(repo__commit_tree_after_reading_commits),
+        T(repo__missing_tree_is_a_git_error),
         T(repo__opening_a_plain_folder_fails),
         T(repo__opens_a_bare_repository),
     };
