@@ -11,6 +11,11 @@
 #include "workers.h"
 #include "writer.h"
 
+struct reason_copy {
+    const char *from; /* NULL: none yet this commit */
+    const char *to;   /* in the packet */
+};
+
 struct replay {
     const struct replay_options *o;
     struct repo *repo;
@@ -28,6 +33,7 @@ struct replay {
      * literal), which the packet then holds once, not once a strategy */
     struct reason_copy *copied; /* builder b's step i at b * stride + i */
     size_t ncopied, stride;
+    struct reason_copy last; /* the last text copied */
     int64_t run_id;
     struct writer *writer; /* owns the store while the replay runs */
     struct workers *workers; /* simulate the strategies */
@@ -45,12 +51,13 @@ static unsigned builder_mask(const struct replay_options *o)
     return mask;
 }
 
-/* Fill the reason of every miss the strategy left unexplained. */
-static void explain_misses(struct replay *rp, const struct plan *p,
-                           enum builder b, struct sim_result *r)
+/* Why step i of r missed, which the strategy did not say: the text lives
+ * until the commit is written (a literal, the memo's, r's own). */
+static const char *miss_reason(struct replay *rp, const struct plan *p,
+                                enum builder b, struct sim_result *r, size_t i)
 {
     struct explain_side before, now;
-    size_t i;
+    const char *why;
 
     before.kb = rp->have_last_ok ? rp->last_ok.kb[b] : NULL;
     before.df = rp->last_ok.df;
@@ -58,37 +65,25 @@ static void explain_misses(struct replay *rp, const struct plan *p,
     now.kb = p->kb[b];
     now.df = p->df;
     now.ctx = p->ctx;
-    for (i = 0; i < r->nsteps; i++) {
-        const struct sim_step *s = &r->steps[i];
-        const char *why;
-        if (s->outcome != OUTCOME_MISS || s->reason[0])
-            continue;
-        if (i >= rp->nmemo[b]) { /* not expected: the memo has every step */
-            struct explain_memo m = { 0 };
-            why = explain_miss_memo(before.kb ? &before : NULL, &now,
-                                    r->steps, i, &m);
-            if (why)
-                sim_step_reason_copy(r, i, why);
-            explain_memo_release(&m);
-            if (why)
-                continue;
-        } else {
-            /* the memo outlives the build's rows: no copy */
-            why = explain_miss_memo(before.kb ? &before : NULL, &now,
-                                    r->steps, i, &rp->memo[b][i]);
-            if (why) {
-                sim_step_reason_static(r, i, why);
-                continue;
-            }
-        }
-        if (now.kb->steps[i].kind == DF_FROM)
-            sim_step_reason_static(
-                r, i, "the base image is not on the runner: it is pulled");
-        else if (r->fallback[0])
-            sim_step_reason_copy(r, i, r->fallback);
-        else
-            sim_step_reason_static(r, i, "not in the cache");
+    if (i >= rp->nmemo[b]) { /* not expected: the memo has every step */
+        struct explain_memo m = { 0 };
+        why = explain_miss_memo(before.kb ? &before : NULL, &now, r->steps, i,
+                                &m);
+        if (why)
+            sim_step_reason_copy(r, i, why);
+        explain_memo_release(&m);
+        if (why)
+            return r->steps[i].reason;
+    } else {
+        /* the memo outlives the build's rows: no copy */
+        why = explain_miss_memo(before.kb ? &before : NULL, &now, r->steps, i,
+                                &rp->memo[b][i]);
+        if (why)
+            return why;
     }
+    if (now.kb->steps[i].kind == DF_FROM)
+        return "the base image is not on the runner: it is pulled";
+    return r->fallback[0] ? r->fallback : "not in the cache";
 }
 
 /* The simulator's enums as the store spells them (a table, not a string
@@ -107,10 +102,6 @@ static const enum store_kind store_kind_of[] = {
     [XFER_CACHE] = STORE_KIND_CACHE,
 };
 
-struct reason_copy {
-    const char *from; /* NULL: none yet this commit */
-    const char *to;   /* in the packet */
-};
 
 /* Ready rp->copied for plan p's builds. */
 static void reasons_reset(struct replay *rp, const struct plan *p)
@@ -128,11 +119,14 @@ static void reasons_reset(struct replay *rp, const struct plan *p)
     } else {
         memset(rp->copied, 0, 2 * n * sizeof(*rp->copied));
     }
+    rp->last.from = rp->last.to = NULL;
 }
 
 /* The packet's copy of step i's reason.  A text at the same address is
  * the same text while the commit is written (literals, the memo's texts
- * and each result's own live until then), so it is copied once. */
+ * and each result's own live until then), so it is copied once: per step,
+ * and for the steps in a row that give the same text (a strategy's
+ * literal). */
 static const char *reason_copy(struct replay *rp, struct wpacket *pk,
                                enum builder b, size_t i, const char *why)
 {
@@ -140,24 +134,92 @@ static const char *reason_copy(struct replay *rp, struct wpacket *pk,
 
     if (c->from != why) {
         c->from = why;
-        c->to = wpacket_strdup(pk, why);
+        c->to = rp->last.from == why ? rp->last.to : wpacket_strdup(pk, why);
+        rp->last = *c;
     }
     return c->to;
 }
 
-/* One build's rows into the commit's packet. */
+/*
+ * A build's step rows, packed into the commit's packet by the thread that
+ * simulated the build (simulate()), which touches its steps while they are
+ * in its cache: the replay's thread then reads only the steps that have a
+ * reason to copy into the packet or a miss to explain, listed in `said`.
+ * The replay's thread allocates both before the workers start, so that
+ * only it touches the packet's arena and the heap.
+ */
+struct pack {
+    struct store_step *steps; /* nsteps rows in the packet, or NULL */
+    size_t nsteps;
+    size_t *said; /* the steps with a reason or a miss, in order */
+    size_t nsaid, cap;
+};
+
+/* Ready pa for a build of nsteps rows in packet pk (replay's thread). */
+static void pack_ready(struct pack *pa, struct wpacket *pk, size_t nsteps)
+{
+    /* every field of every row is set by pack_steps(): not zeroed first (a
+     * commit of the long-Dockerfile bench writes about 1,400 step rows) */
+    pa->steps = wpacket_alloc_uninit(pk, nsteps * sizeof(*pa->steps));
+    pa->nsteps = nsteps;
+    pa->nsaid = 0;
+    if (nsteps > pa->cap) {
+        free(pa->said);
+        pa->cap = 2 * nsteps;
+        pa->said = xmalloc(pa->cap * sizeof(*pa->said));
+    }
+}
+
+/* Pack build r of kb's steps into pa (on the thread that simulated it): a
+ * reason is the result's text until the replay's thread copies it. */
+static void pack_steps(struct pack *pa, const struct key_build *kb,
+                       const struct sim_result *r)
+{
+    struct store_step *steps = pa->steps;
+    size_t n = 0;
+
+    for (size_t i = 0; i < pa->nsteps; i++) {
+        const struct key_step *k = &kb->steps[i];
+        const struct sim_step *o = &r->steps[i];
+        steps[i].step_index = (int64_t)i;
+        steps[i].stage = k->stage;
+        steps[i].line = k->line;
+        steps[i].instruction = df_kind_name(k->kind);
+        steps[i].outcome = store_outcome_of[o->outcome];
+        steps[i].seconds = o->seconds;
+        steps[i].layer_bytes = (int64_t)o->layer_bytes;
+        steps[i].bytes_pulled = (int64_t)o->bytes_pulled;
+        steps[i].reason = o->reason[0] ? o->reason : NULL;
+        if (o->reason[0] || o->outcome == OUTCOME_MISS)
+            pa->said[n++] = i;
+    }
+    pa->nsaid = n;
+}
+
+/* The reasons of a packed build: the packet's copies of the strategy's,
+ * and why the other misses missed (replay's thread). */
+static void pack_reasons(struct replay *rp, struct wpacket *pk,
+                         const struct plan *p, enum builder b,
+                         struct sim_result *r, struct pack *pa)
+{
+    for (size_t n = 0; n < pa->nsaid; n++) {
+        size_t i = pa->said[n];
+        const char *why = pa->steps[i].reason;
+        if (!why)
+            why = miss_reason(rp, p, b, r, i);
+        pa->steps[i].reason = why[0] ? reason_copy(rp, pk, b, i, why) : NULL;
+    }
+}
+
+/* One build's row with its packed steps and its transfers into the
+ * commit's packet. */
 static void write_build(struct replay *rp, struct wpacket *pk,
                         const struct plan *p, const struct strategy *s,
                         const char *sha, size_t seq,
-                        const struct sim_result *r)
+                        const struct sim_result *r, const struct pack *pa)
 {
-    const struct key_build *kb = p->kb[s->ops->builder];
     struct store_build b;
-    size_t i, nsteps = p->failed ? 0 : r->nsteps;
-    /* every field of every row is set below: not zeroed first (a commit
-     * of the long-Dockerfile bench writes about 1,400 step rows) */
-    struct store_step *steps =
-        wpacket_alloc_uninit(pk, nsteps * sizeof(*steps));
+    size_t i;
     struct store_transfer *xf =
         wpacket_alloc_uninit(pk, r->nxfers * sizeof(*xf));
 
@@ -180,21 +242,6 @@ static void write_build(struct replay *rp, struct wpacket *pk,
                                              : NULL);
     b.registry_bytes = (int64_t)r->registry_bytes;
     b.cache_bytes = (int64_t)r->cache_bytes;
-    for (i = 0; i < nsteps; i++) {
-        const struct key_step *k = &kb->steps[i];
-        const struct sim_step *o = &r->steps[i];
-        steps[i].step_index = (int64_t)i;
-        steps[i].stage = k->stage;
-        steps[i].line = k->line;
-        steps[i].instruction = df_kind_name(k->kind);
-        steps[i].outcome = store_outcome_of[o->outcome];
-        steps[i].seconds = o->seconds;
-        steps[i].layer_bytes = (int64_t)o->layer_bytes;
-        steps[i].bytes_pulled = (int64_t)o->bytes_pulled;
-        steps[i].reason = o->reason[0] ? reason_copy(rp, pk, s->ops->builder, i,
-                                                     o->reason)
-                                       : NULL;
-    }
     for (i = 0; i < r->nxfers; i++) {
         unsigned char *digest = wpacket_alloc_uninit(pk, SHA256_LEN);
         xf[i].direction = r->xfers[i].dir == XFER_PULL ? STORE_PULL
@@ -205,7 +252,7 @@ static void write_build(struct replay *rp, struct wpacket *pk,
         xf[i].bytes = (int64_t)r->xfers[i].bytes;
         xf[i].kind = store_kind_of[r->xfers[i].kind];
     }
-    wpacket_build(pk, &b, steps, nsteps, xf, r->nxfers);
+    wpacket_build(pk, &b, pa->steps, pa->nsteps, xf, r->nxfers);
 }
 
 static void commit_put(struct wpacket *pk, const struct repo_commit *c,
@@ -266,6 +313,8 @@ struct job {
     /* one per strategy: kept by the job's slot from commit to commit (its
      * memory reused, not freed here and allocated again on a worker) */
     struct sim_result *r;
+    struct pack *packs; /* one per strategy, kept by the slot too */
+    struct wpacket *pk; /* the commit's rows, from planned to written */
 };
 
 struct batch {
@@ -278,25 +327,44 @@ struct batch {
  * over a batch, so they meet once a batch, not once a commit. */
 #define BATCH 8
 
-/* Release what the job holds but its results (the slot keeps them). */
-static void job_release(struct job *j)
+/* Release what the job holds but its results and packs (the slot keeps
+ * them); a packet not pushed goes back to the writer's spares. */
+static void job_release(struct replay *rp, struct job *j)
 {
     struct sim_result *r = j->r;
+    struct pack *packs = j->packs;
 
+    if (j->pk)
+        writer_unused(rp->writer, j->pk);
     free(j->costs[0]);
     free(j->costs[1]);
     repo_commit_release(&j->c);
     memset(j, 0, sizeof(*j));
     j->r = r;
+    j->packs = packs;
 }
 
-/* Free a job slot's results, at the end. */
+/* Free a job slot's results and packs, at the end. */
 static void job_free_results(struct job *j, size_t nstrategies)
 {
     for (size_t i = 0; j->r && i < nstrategies; i++)
         sim_result_release(&j->r[i]);
+    for (size_t i = 0; j->packs && i < nstrategies; i++)
+        free(j->packs[i].said);
     free(j->r);
+    free(j->packs);
     j->r = NULL;
+    j->packs = NULL;
+}
+
+/* Take the packet of planned job j and ready its rows for the workers. */
+static void job_pack_ready(struct replay *rp, struct job *j)
+{
+    j->pk = writer_packet(rp->writer);
+    for (size_t i = 0; i < rp->o->nstrategies; i++) {
+        const struct key_build *kb = j->p.kb[rp->strats[i]->ops->builder];
+        pack_ready(&j->packs[i], j->pk, j->p.failed || !kb ? 0 : kb->nsteps);
+    }
 }
 
 /* Read and plan one commit into j (nothing to release on error). */
@@ -306,10 +374,12 @@ static int plan_job(struct replay *rp, struct job *j, const struct oid *id,
     const struct replay_options *o = rp->o;
     unsigned mask = builder_mask(o);
     struct sim_result *r = j->r; /* the slot's, from its last commit */
+    struct pack *packs = j->packs;
     int rc;
 
     memset(j, 0, sizeof(*j));
     j->r = r ? r : xcalloc(o->nstrategies + 1, sizeof(*j->r));
+    j->packs = packs ? packs : xcalloc(o->nstrategies + 1, sizeof(*j->packs));
     j->seq = seq;
     if (o->on_commit)
         o->on_commit(o->on_commit_arg, id);
@@ -360,6 +430,7 @@ static void simulate(void *arg, size_t i)
             strategy_build(s, &sb, &j->r[i]);
         else
             strategy_measure(s, &j->r[i]);
+        pack_steps(&j->packs[i], kb, &j->r[i]);
     }
 }
 
@@ -375,18 +446,18 @@ static int finish_job(struct replay *rp, struct job *j)
     oid_hex(&j->c.id, hex);
     memo_reset(rp, &j->p);
     reasons_reset(rp, &j->p);
-    pk = writer_packet(rp->writer);
+    pk = j->pk;
+    j->pk = NULL; /* the writer's from here on */
     sha = wpacket_strdup(pk, hex);
     commit_put(pk, &j->c, sha);
     for (size_t i = 0; i < o->nstrategies; i++) {
         struct strategy *s = rp->strats[i];
         struct sim_result *r = &j->r[i];
 
-        if (!j->p.failed)
-            explain_misses(rp, &j->p, s->ops->builder, r);
+        pack_reasons(rp, pk, &j->p, s->ops->builder, r, &j->packs[i]);
         if (j->p.failed || r->failed)
             rp->stats->failed++;
-        write_build(rp, pk, &j->p, s, sha, j->seq, r);
+        write_build(rp, pk, &j->p, s, sha, j->seq, r, &j->packs[i]);
     }
     rc = writer_push(rp->writer, pk);
     if (rc == 0 && !j->p.failed && !(j->p.kb[0] && j->p.kb[0]->failed) &&
@@ -398,7 +469,7 @@ static int finish_job(struct replay *rp, struct job *j)
     } else {
         plan_release(&j->p);
     }
-    job_release(j);
+    job_release(rp, j);
     return rc;
 }
 
@@ -420,6 +491,7 @@ static int plan_batch(struct replay *rp, struct batch *bt,
         }
         if ((rc = plan_job(rp, &bt->jobs[bt->n], &commits[*next], *next)) < 0)
             break;
+        job_pack_ready(rp, &bt->jobs[bt->n]);
         bt->n++;
         (*next)++;
     }
@@ -464,7 +536,7 @@ static int replay_loop(struct replay *rp, const struct oid *commits, size_t n)
             }
             /* the writer failed: what is left is dropped */
             plan_release(&now->jobs[k].p);
-            job_release(&now->jobs[k]);
+            job_release(rp, &now->jobs[k]);
         }
         now->n = 0;
         cur = 1 - cur;

@@ -271,6 +271,13 @@ struct wpacket *writer_packet(struct writer *w)
     return p;
 }
 
+void writer_unused(struct writer *w, struct wpacket *p)
+{
+    wpacket_clear(p);
+    p->next = w->mine;
+    w->mine = p;
+}
+
 int writer_push(struct writer *w, struct wpacket *p)
 {
     int code;

@@ -48,6 +48,10 @@ void wpacket_build(struct wpacket *p, const struct store_build *b,
  */
 struct wpacket *writer_packet(struct writer *w);
 
+/* Give back a packet from writer_packet() that is not to be pushed (its
+ * rows are dropped).  From the thread that pushes. */
+void writer_unused(struct writer *w, struct wpacket *p);
+
 /*
  * Queue a packet (the writer takes it, even on failure).  Blocks while
  * the queue is full.  0, or the writer's error code once it has failed:
