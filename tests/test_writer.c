@@ -176,6 +176,48 @@ static void writer__reused_packets_hold_only_their_commits_rows(void **state)
                      0);
 }
 
+/* A producer takes packets ahead (a replay takes one when it plans a
+ * commit) and gives back those it drops (writer_unused): nothing of a
+ * dropped packet is written, not even when it is taken again and filled
+ * with another commit. */
+static void writer__packets_given_back_unused_write_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct writer *w = NULL;
+    struct err err = ERR_INIT;
+    size_t written = 0;
+
+    assert_int_equal(writer_start(&w, f->st, 0, &err), 0);
+    for (int c = 0; c < 120; c++) {
+        struct wpacket *ahead[3];
+        for (size_t k = 0; k < 3; k++)
+            ahead[k] = writer_packet(w);
+        /* the first is written; the others are filled, then dropped */
+        fill(f, ahead[1], 1000 + c, 0, strategies, 3, 50);
+        fill(f, ahead[2], 2000 + c, 0, strategies, 2, 9);
+        writer_unused(w, ahead[2]);
+        writer_unused(w, ahead[1]);
+        assert_int_equal(writer_push(w, fill(f, ahead[0], c, (size_t)c,
+                                             strategies, 1, 7)),
+                         0);
+    }
+    assert_int_equal(writer_finish(w, &written, &err), 0);
+    assert_int_equal(written, 120);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM commits"), 120);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM commits WHERE "
+                                    "author_time >= 1700001000"),
+                     0);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds WHERE "
+                                    "strategy = 'none'"),
+                     120);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"),
+                     120 * 7);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds b "
+                                    "JOIN commits c ON c.sha = b.commit_sha "
+                                    "WHERE c.author_time != 1700000000 + b.seq"),
+                     0);
+}
+
 static void writer__resumed_run_skips_stored_builds(void **state)
 {
     struct fixture *f = *state;
@@ -255,6 +297,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             writer__reused_packets_hold_only_their_commits_rows, setup,
             teardown),
+        cmocka_unit_test_setup_teardown(
+            writer__packets_given_back_unused_write_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(writer__resumed_run_skips_stored_builds,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
