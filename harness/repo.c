@@ -18,12 +18,6 @@
 
 #include "buf.h"
 
-/* Slots of the recent-tree cache.  A replay explains a commit's misses
- * while the next batch of commits is planned: on the bench history, 512
- * slots read 17% more trees than there are to read, 2048 (2.5 MB more
- * peak memory) 4% more. */
-#define TREE_SLOTS 2048
-
 struct repo {
     git_repository *git;
     git_odb *odb;
@@ -39,9 +33,6 @@ struct repo {
      * without reading the commit again. */
     struct oid read_commit, read_tree;
     int have_read;
-    /* Recently read trees, direct-mapped by id: explaining a miss walks
-     * the trees the commit and its predecessor were just keyed from. */
-    git_tree *recent[TREE_SLOTS];
 };
 
 struct repo_tree {
@@ -139,7 +130,7 @@ int repo_open(struct repo **out, const char *path, struct err *err)
          * libgit2's cache cost more to fill and evict than it saved (keys
          * over 10,000 commits: 0.98 s with a 16 MiB cache, 0.69 s without).
          * What is read again is memoized above libgit2 (context.c) or kept
-         * here (the last commit's root tree, recently read trees). */
+         * here (the last commit's root tree). */
         git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
         /* libgit2 re-hashes every object it reads to check its id, which
          * costs as much as reading it; git does not, and zlib's checksum
@@ -180,8 +171,6 @@ void repo_free(struct repo *r)
     if (!r)
         return;
     git_tree_free(r->last_tree);
-    for (size_t i = 0; i < TREE_SLOTS; i++)
-        git_tree_free(r->recent[i]);
     git_odb_free(r->odb);
     git_repository_free(r->git);
     free(r->shallow);
@@ -864,24 +853,18 @@ int repo_tree_open(struct repo_tree **out, struct repo *r,
 
     *out = NULL;
     to_git(&g, tree);
-    git_tree **slot = &r->recent[(g.id[0] | g.id[1] << 8) % TREE_SLOTS];
+    /* Other trees are read once each: context.c keeps what it lists by
+     * tree id (a cache of recent trees here was hit 101 times in 36,000
+     * reads of a replay). */
     if (r->last_tree && git_oid_equal(git_tree_id(r->last_tree), &g)) {
         if (git_object_dup((git_object **)&t, (git_object *)r->last_tree) < 0)
             t = NULL;
-    } else if (*slot && git_oid_equal(git_tree_id(*slot), &g)) {
-        if (git_object_dup((git_object **)&t, (git_object *)*slot) < 0)
-            t = NULL;
     }
-    if (!t) {
-        if (git_tree_lookup(&t, r->git, &g) < 0) {
-            char hex[OID_HEX];
-            oid_hex(tree, hex);
-            return err_set(err, ERR_GIT, "cannot read tree '%s': %s", hex,
-                           git_msg());
-        }
-        git_tree_free(*slot);
-        if (git_object_dup((git_object **)slot, (git_object *)t) < 0)
-            *slot = NULL;
+    if (!t && git_tree_lookup(&t, r->git, &g) < 0) {
+        char hex[OID_HEX];
+        oid_hex(tree, hex);
+        return err_set(err, ERR_GIT, "cannot read tree '%s': %s", hex,
+                       git_msg());
     }
     *out = xmalloc(sizeof(**out));
     (*out)->tree = t;
