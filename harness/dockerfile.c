@@ -57,17 +57,23 @@ int df_parse(struct df_file **out, const char *path, const char *text,
 {
     struct df_file *f = xcalloc(1, sizeof(*f));
     struct nodes ns = { NULL, 0, 0 };
-    struct p1 p = { path, err, f, { 0, 0, 0, 0 } };
+    struct p1 p;
     struct p2 q;
-    size_t i;
     int rc;
 
+    /* about what a Dockerfile of len bytes takes, in chunks that double */
+    f->mem.first = len < 1024 ? 4096 : len < 16384 ? 4 * len : 65536;
+    memset(&p, 0, sizeof(p));
+    p.path = path;
+    p.err = err;
+    p.f = f;
     memset(&q, 0, sizeof(q));
     q.path = path;
     q.err = err;
     q.opts = opts;
     q.f = f;
-    f->path = xstrdup(path);
+    q.mem = &f->mem;
+    f->path = arena_strdup(&f->mem, path);
     f->escape = '\\';
     *out = NULL;
     if ((rc = dfi_parse_nodes(&p, &ns, text, len)) < 0)
@@ -76,12 +82,8 @@ int df_parse(struct df_file **out, const char *path, const char *text,
         goto out;
     rc = dfi_dispatch_all(&q);
 out:
-    dfi_nodes_release(&ns);
-    vlist_release(&q.global);
-    dfi_sstate_release(&q.cur);
-    for (i = 0; q.finals && i < f->nstages; i++)
-        dfi_sstate_release(&q.finals[i]);
-    free(q.finals);
+    dfi_p1_release(&p, &ns);
+    dfi_p2_release(&q);
     if (rc < 0) {
         df_file_free(f);
         return rc;
@@ -90,47 +92,11 @@ out:
     return 0;
 }
 
-void dfi_instr_release(struct df_instr *in)
-{
-    size_t i;
-
-    free(in->original);
-    for (i = 0; i < in->nflags; i++) {
-        free(in->flags[i].name);
-        free(in->flags[i].value);
-        free(in->flags[i].raw);
-    }
-    free(in->flags);
-    strv_free(in->args, in->nargs);
-    vars_free(in->vars, in->nvars);
-    dfi_heredocs_free(in->heredocs, in->nheredocs);
-    dfi_state_release(&in->state);
-    if (in->inner) {
-        dfi_instr_release(in->inner);
-        free(in->inner);
-    }
-}
-
 void df_file_free(struct df_file *f)
 {
-    size_t i;
-
     if (!f)
         return;
-    for (i = 0; i < f->ninstrs; i++)
-        dfi_instr_release(&f->instrs[i]);
-    free(f->instrs);
-    for (i = 0; i < f->nstages; i++) {
-        free(f->stages[i].name);
-        free(f->stages[i].base);
-        free(f->stages[i].platform);
-        free(f->stages[i].error);
-    }
-    free(f->stages);
-    vars_free(f->meta_args, f->nmeta_args);
-    free(f->path);
-    free(f->syntax);
-    free(f->check);
+    arena_release(&f->mem);
     free(f);
 }
 

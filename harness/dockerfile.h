@@ -8,8 +8,12 @@
  * instructions and fields Docker applies it to, with ARG/ENV scoping per
  * stage and global (meta) ARGs before the first FROM.
  *
- * Ownership: df_parse() returns a struct df_file that owns every string in
- * it; free it with df_file_free().  Every pointer inside is borrowed from it.
+ * Ownership: df_parse() returns a struct df_file that owns every string and
+ * array in it (all in its arena, freed at once by df_file_free()).  Every
+ * pointer inside is borrowed from it and read-only: instructions share
+ * what did not change between them (an instruction's state arrays with the
+ * previous instruction's while no ARG/ENV/WORKDIR/USER/SHELL changed them,
+ * a string with the word it was expanded from when nothing was expanded).
  *
  * The cache model reads:
  *  - df_instr.original: the instruction's text as written (continuations
@@ -24,6 +28,7 @@
 
 #include <stddef.h>
 
+#include "arena.h"
 #include "err.h"
 
 enum df_kind {
@@ -152,6 +157,7 @@ struct df_file {
     size_t ninstrs;
     struct df_stage *stages;
     size_t nstages;
+    struct arena mem; /* holds everything above */
 };
 
 struct df_options {

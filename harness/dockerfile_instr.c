@@ -108,13 +108,16 @@ static int parse_duration(double *out, const char *s)
 }
 
 /* bflag.Parse: check the raw flag words against the instruction's table. */
-static int check_flags(struct p2 *p, struct df_instr *in,
-                       const struct strv *raw)
+static int check_flags(struct p2 *p, struct df_instr *in, char **raw,
+                       size_t nraw)
 {
-    size_t i, j, cap = 0;
+    size_t i, j;
 
-    for (i = 0; i < raw->n; i++) {
-        const char *w = raw->v[i], *eq;
+    if (!nraw)
+        return 0;
+    in->flags = arena_alloc_uninit(p->mem, nraw * sizeof(*in->flags));
+    for (i = 0; i < nraw; i++) {
+        const char *w = raw[i], *eq;
         const struct flag_spec *fs;
         char *name;
         struct df_flag *fl;
@@ -124,48 +127,34 @@ static int check_flags(struct p2 *p, struct df_instr *in,
                                "flag should start with -- '%s'", w);
         w += 2;
         eq = strchr(w, '=');
-        name = eq ? xstrndup(w, (size_t)(eq - w)) : xstrdup(w);
+        name = eq ? arena_memdup(p->mem, w, (size_t)(eq - w))
+                  : arena_strdup(p->mem, w);
         fs = flag_spec_find(in->kind, name);
-        if (!fs) {
-            dfi_p2_fail(
+        if (!fs)
+            return dfi_p2_fail(
                 p, in->line,
                 "see the Dockerfile reference for the flags each instruction takes",
                 "unknown flag '--%s' for %s", name, df_kind_name(in->kind));
-            free(name);
-            return ERR_PARSE;
-        }
         for (j = 0; fs->type != FT_STRINGS && j < in->nflags; j++)
-            if (!strcmp(in->flags[j].name, name)) {
-                dfi_p2_fail(p, in->line, "give the flag once",
-                            "duplicate flag specified '--%s'", name);
-                free(name);
-                return ERR_PARSE;
-            }
-        if (fs->type == FT_BOOL && eq && !eq[1]) {
-            dfi_p2_fail(p, in->line, "write --NAME or --NAME=true|false",
-                        "missing a value on flag '--%s'", name);
-            free(name);
-            return ERR_PARSE;
-        }
+            if (!strcmp(in->flags[j].name, name))
+                return dfi_p2_fail(p, in->line, "give the flag once",
+                                   "duplicate flag specified '--%s'", name);
+        if (fs->type == FT_BOOL && eq && !eq[1])
+            return dfi_p2_fail(p, in->line, "write --NAME or --NAME=true|false",
+                               "missing a value on flag '--%s'", name);
         if (fs->type == FT_BOOL && eq && strcasecmp(eq + 1, "true") &&
-            strcasecmp(eq + 1, "false")) {
-            dfi_p2_fail(p, in->line, "write --NAME or --NAME=true|false",
-                        "expecting boolean value for flag '--%s', not '%s'",
-                        name, eq + 1);
-            free(name);
-            return ERR_PARSE;
-        }
-        if (fs->type != FT_BOOL && !eq) {
-            dfi_p2_fail(p, in->line, "write it as --NAME=VALUE",
-                        "missing a value on flag '--%s'", name);
-            free(name);
-            return ERR_PARSE;
-        }
-        XGROW(in->flags, cap, in->nflags + 1);
+            strcasecmp(eq + 1, "false"))
+            return dfi_p2_fail(
+                p, in->line, "write --NAME or --NAME=true|false",
+                "expecting boolean value for flag '--%s', not '%s'", name,
+                eq + 1);
+        if (fs->type != FT_BOOL && !eq)
+            return dfi_p2_fail(p, in->line, "write it as --NAME=VALUE",
+                               "missing a value on flag '--%s'", name);
         fl = &in->flags[in->nflags++];
         fl->name = name;
-        fl->value = xstrdup(eq ? eq + 1 : "");
-        fl->raw = xstrdup(raw->v[i]);
+        fl->value = eq ? (char *)eq + 1 : arena_strdup(p->mem, "");
+        fl->raw = raw[i];
     }
     return 0;
 }
@@ -176,7 +165,7 @@ struct df_flag *dfi_flag_mut(struct df_instr *in, const char *name)
 }
 
 /* Split a --mount value as encoding/csv does (one record). */
-static int csv_fields(struct strv *out, const char *s)
+static int csv_fields(struct strv *out, struct arena *a, const char *s)
 {
     struct buf f = BUF_INIT;
 
@@ -206,7 +195,7 @@ static int csv_fields(struct strv *out, const char *s)
                 buf_addch(&f, *s++);
             }
         }
-        strv_push(out, xstrdup(buf_cstr(&f)));
+        strv_push(out, arena_memdup(a, buf_cstr(&f), f.len));
         if (!*s)
             break;
         s++;
@@ -247,7 +236,7 @@ int dfi_check_mount(struct p2 *p, char **out, const char *val,
     int has_target = 0, rc = 0;
     size_t i;
 
-    if (csv_fields(&fields, val) < 0) {
+    if (csv_fields(&fields, p->mem, val) < 0) {
         rc = dfi_p2_fail(p, line, "quote whole fields: \"key=value\"",
                          "malformed quoting in --mount '%s'", val);
         goto out;
@@ -255,7 +244,8 @@ int dfi_check_mount(struct p2 *p, char **out, const char *val,
     for (i = 0; i < fields.n; i++) {
         char *f = fields.v[i], *eq = strchr(f, '='), *key, *v;
         size_t k;
-        key = eq ? xstrndup(f, (size_t)(eq - f)) : xstrdup(f);
+        key = eq ? arena_memdup(p->mem, f, (size_t)(eq - f))
+                 : arena_strdup(p->mem, f);
         for (k = 0; key[k]; k++)
             key[k] = (char)tolower((unsigned char)key[k]);
         if (!is_mount_key(key)) {
@@ -263,7 +253,6 @@ int dfi_check_mount(struct p2 *p, char **out, const char *val,
                 p, line,
                 "keys: type, from, source, target, id, sharing, mode, uid, gid, size, readonly, required, env",
                 "unexpected key '%s' in '%s'", key, f);
-            free(key);
             goto out;
         }
         if (!eq && strcmp(key, "readonly") && strcmp(key, "ro") &&
@@ -271,24 +260,18 @@ int dfi_check_mount(struct p2 *p, char **out, const char *val,
             strcmp(key, "required")) {
             rc = dfi_p2_fail(p, line, "write it as key=value",
                              "invalid field '%s' must be a key=value pair", f);
-            free(key);
             goto out;
         }
-        v = xstrdup(eq ? eq + 1 : "");
+        v = eq ? eq + 1 : f + strlen(f);
         if (scope && eq && strcmp(key, "type") &&
-            (rc = dfi_expand_in_place(p, &v, scope, line)) < 0) {
-            free(key);
-            free(v);
+            (rc = dfi_expand_in_place(p, &v, scope, line)) < 0)
             goto out;
-        }
         if (!strcmp(key, "type")) {
             if (strcmp(v, "bind") && strcmp(v, "cache") && strcmp(v, "tmpfs") &&
                 strcmp(v, "secret") && strcmp(v, "ssh")) {
                 rc = dfi_p2_fail(p, line,
                                  "types: bind, cache, tmpfs, secret, ssh",
                                  "unsupported mount type '%s'", v);
-                free(key);
-                free(v);
                 goto out;
             }
             snprintf(type, sizeof(type), "%s", v);
@@ -297,8 +280,6 @@ int dfi_check_mount(struct p2 *p, char **out, const char *val,
             strcmp(v, "private") && strcmp(v, "locked")) {
             rc = dfi_p2_fail(p, line, "sharing is shared, private or locked",
                              "unsupported sharing value '%s'", v);
-            free(key);
-            free(v);
             goto out;
         }
         if (!strcmp(key, "target") || !strcmp(key, "dst") ||
@@ -309,8 +290,6 @@ int dfi_check_mount(struct p2 *p, char **out, const char *val,
         buf_adds(&b, key);
         if (eq)
             buf_printf(&b, "=%s", v);
-        free(key);
-        free(v);
     }
     if (!has_target && strcmp(type, "secret") && strcmp(type, "ssh")) {
         rc = dfi_p2_fail(p, line, "add target=PATH to the --mount",
@@ -318,10 +297,10 @@ int dfi_check_mount(struct p2 *p, char **out, const char *val,
         goto out;
     }
     if (out)
-        *out = buf_detach(&b);
+        *out = arena_memdup(p->mem, buf_cstr(&b), b.len);
 out:
     buf_release(&b);
-    strv_free(fields.v, fields.n);
+    free(fields.v);
     return rc;
 }
 
@@ -341,29 +320,52 @@ static int args_least(struct p2 *p, const struct df_instr *in)
                        df_kind_name(in->kind));
 }
 
-/* validStageName: ^[a-z][a-z0-9-_\.]*$ */
+/* validStageName of s lower-cased: ^[a-z][a-z0-9-_\.]*$ */
 static int valid_stage_name(const char *s)
 {
-    if (!(*s >= 'a' && *s <= 'z'))
+    int c = tolower((unsigned char)*s);
+
+    if (!(c >= 'a' && c <= 'z'))
         return 0;
-    for (s++; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || isdigit((unsigned char)*s) ||
-              *s == '-' || *s == '_' || *s == '.'))
+    for (s++; *s; s++) {
+        c = tolower((unsigned char)*s);
+        if (!((c >= 'a' && c <= 'z') || isdigit(c) || c == '-' || c == '_' ||
+              c == '.'))
             return 0;
+    }
     return 1;
 }
 
-static char *join_words(char *const *v, size_t n)
+/* The words joined by single spaces, in the arena. */
+static char *join_words(struct arena *a, char *const *v, size_t n)
 {
-    struct buf b = BUF_INIT;
-    size_t i;
+    size_t i, len = 0, k;
+    char *out, *o;
 
+    for (i = 0; i < n; i++)
+        len += strlen(v[i]) + 1;
+    o = out = arena_alloc_uninit(a, len ? len : 1);
     for (i = 0; i < n; i++) {
         if (i)
-            buf_addch(&b, ' ');
-        buf_adds(&b, v[i]);
+            *o++ = ' ';
+        k = strlen(v[i]);
+        memcpy(o, v[i], k);
+        o += k;
     }
-    return buf_detach(&b);
+    *o = '\0';
+    return out;
+}
+
+/* "name=value" in the arena. */
+static char *join_pair(struct arena *a, const struct df_var *v)
+{
+    size_t n = strlen(v->name), m = strlen(v->value);
+    char *out = arena_alloc_uninit(a, n + m + 2);
+
+    memcpy(out, v->name, n);
+    out[n] = '=';
+    memcpy(out + n + 1, v->value, m + 1);
+    return out;
 }
 
 int dfi_is_heredoc_word(const char *w)
@@ -438,7 +440,8 @@ static int validate_healthcheck(struct p2 *p, struct df_instr *in)
 
 /*
  * Pass A (instructions.ParseInstruction): fill in from the node, check the
- * flags and the argument shape.  Nothing is expanded yet.
+ * flags and the argument shape.  Nothing is expanded yet.  The node's
+ * arrays and strings become the instruction's: the node is dropped after.
  */
 static int instr_from_node(struct p2 *p, struct df_instr *in, struct node *n)
 {
@@ -448,28 +451,27 @@ static int instr_from_node(struct p2 *p, struct df_instr *in, struct node *n)
     in->from_stage = -1;
     in->line = n->line;
     in->end_line = n->end_line;
-    in->original = xstrdup(n->original);
+    in->original = n->original;
     in->json = n->json;
     in->heredocs = n->heredocs;
     in->nheredocs = n->nheredocs;
-    n->heredocs = NULL;
-    n->nheredocs = 0;
-    if (df_kind_parse(&in->kind, n->cmd) < 0)
+    if (!n->known)
         return dfi_p2_fail(p, n->line,
                            "see the Dockerfile reference for the instructions",
                            "unknown instruction '%s'", n->cmd);
-    if ((rc = check_flags(p, in, &n->flags)) < 0)
+    in->kind = n->kind;
+    if ((rc = check_flags(p, in, n->flags, n->nflags)) < 0)
         return rc;
     switch (in->kind) {
     case DF_RUN:
     case DF_CMD:
     case DF_ENTRYPOINT:
         if (in->json) {
-            in->args = strv_dup(n->args.v, n->args.n);
-            in->nargs = n->args.n;
+            in->args = n->args;
+            in->nargs = n->nargs;
         } else {
-            in->args = xcalloc(1, sizeof(char *));
-            in->args[0] = join_words(n->args.v, n->args.n);
+            in->args = arena_alloc_uninit(p->mem, sizeof(char *));
+            in->args[0] = join_words(p->mem, n->args, n->nargs);
             in->nargs = 1;
         }
         for (i = 0; in->kind == DF_RUN && i < in->nflags; i++) {
@@ -488,8 +490,8 @@ static int instr_from_node(struct p2 *p, struct df_instr *in, struct node *n)
         }
         return 0;
     case DF_SHELL:
-        in->args = strv_dup(n->args.v, n->args.n);
-        in->nargs = n->args.n;
+        in->args = n->args;
+        in->nargs = n->nargs;
         if (!in->json)
             return dfi_p2_fail(
                 p, in->line,
@@ -498,42 +500,41 @@ static int instr_from_node(struct p2 *p, struct df_instr *in, struct node *n)
         return args_least(p, in);
     case DF_ENV:
     case DF_LABEL:
-        in->vars = vars_dup(n->kv.v, n->kv.n);
-        in->nvars = n->kv.n;
-        in->args = xcalloc(n->kv.n ? n->kv.n : 1, sizeof(char *));
-        for (i = 0; i < n->kv.n; i++) {
-            struct buf b = BUF_INIT;
-            if (!n->kv.v[i].name[0])
+        in->vars = n->kv;
+        in->nvars = n->nkv;
+        in->args =
+            arena_alloc_uninit(p->mem, (n->nkv ? n->nkv : 1) * sizeof(char *));
+        for (i = 0; i < n->nkv; i++) {
+            if (!n->kv[i].name[0])
                 return dfi_p2_fail(p, in->line, "write it as NAME=VALUE",
                                    "%s names can not be blank",
                                    df_kind_name(in->kind));
-            buf_printf(&b, "%s=%s", n->kv.v[i].name, n->kv.v[i].value);
-            in->args[in->nargs++] = buf_detach(&b);
+            in->args[in->nargs++] = join_pair(p->mem, &n->kv[i]);
         }
         return in->nvars ? 0 : args_least(p, in);
     case DF_ARG:
-        in->args = strv_dup(n->args.v, n->args.n);
-        in->nargs = n->args.n;
+        in->args = n->args;
+        in->nargs = n->nargs;
         if ((rc = args_least(p, in)) < 0)
             return rc;
-        in->vars = xcalloc(in->nargs, sizeof(*in->vars));
+        in->vars = arena_alloc(p->mem, in->nargs * sizeof(*in->vars));
         for (i = 0; i < in->nargs; i++) {
             char *eq = strchr(in->args[i], '=');
             if (eq == in->args[i])
                 return dfi_p2_fail(p, in->line,
                                    "write it as ARG NAME[=DEFAULT]",
                                    "ARG names can not be blank");
-            in->vars[i].name =
-                eq ? xstrndup(in->args[i], (size_t)(eq - in->args[i]))
-                   : xstrdup(in->args[i]);
-            in->vars[i].value = eq ? xstrdup(eq + 1) : NULL;
+            in->vars[i].name = eq ? arena_memdup(p->mem, in->args[i],
+                                                 (size_t)(eq - in->args[i]))
+                                  : in->args[i];
+            in->vars[i].value = eq ? eq + 1 : NULL;
             in->nvars++;
         }
         return 0;
     case DF_COPY:
     case DF_ADD:
-        in->args = strv_dup(n->args.v, n->args.n);
-        in->nargs = n->args.n;
+        in->args = n->args;
+        in->nargs = n->nargs;
         if (in->nargs < 2)
             return dfi_p2_fail(
                 p, in->line, "name the sources and then the destination",
@@ -545,15 +546,10 @@ static int instr_from_node(struct p2 *p, struct df_instr *in, struct node *n)
                                df_kind_name(in->kind));
         return 0;
     case DF_FROM:
-        in->args = strv_dup(n->args.v, n->args.n);
-        in->nargs = n->args.n;
+        in->args = n->args;
+        in->nargs = n->nargs;
         if (in->nargs == 3 && !strcasecmp(in->args[1], "as")) {
-            char *name = xstrdup(in->args[2]);
-            for (i = 0; name[i]; i++)
-                name[i] = (char)tolower((unsigned char)name[i]);
-            rc = valid_stage_name(name) ? 0 : ERR_PARSE;
-            free(name);
-            if (rc < 0)
+            if (!valid_stage_name(in->args[2]))
                 return dfi_p2_fail(
                     p, in->line,
                     "stage names start with a letter and hold only letters, digits, '-', '_' and '.'",
@@ -565,14 +561,11 @@ static int instr_from_node(struct p2 *p, struct df_instr *in, struct node *n)
         }
         return 0;
     case DF_HEALTHCHECK:
-        in->args = strv_dup(n->args.v, n->args.n);
-        in->nargs = n->args.n;
+        in->args = n->args;
+        in->nargs = n->nargs;
         if (in->nargs > 1 && !in->json) {
-            char *cmd = join_words(in->args + 1, in->nargs - 1);
-            strv_free(in->args, in->nargs);
-            in->args = xcalloc(2, sizeof(char *));
-            in->args[0] = xstrdup(n->args.v[0]);
-            in->args[1] = cmd;
+            char *cmd = join_words(p->mem, in->args + 1, in->nargs - 1);
+            in->args[1] = cmd; /* the node's array: its own now */
             in->nargs = 2;
         }
         if (in->nargs)
@@ -583,10 +576,10 @@ static int instr_from_node(struct p2 *p, struct df_instr *in, struct node *n)
         if (!n->inner)
             return dfi_p2_fail(p, in->line, NULL,
                                "ONBUILD requires at least one argument");
-        in->args = xcalloc(1, sizeof(char *));
-        in->args[0] = xstrdup(n->inner->original);
+        in->args = arena_alloc_uninit(p->mem, sizeof(char *));
+        in->args[0] = n->inner->original;
         in->nargs = 1;
-        in->inner = xcalloc(1, sizeof(*in->inner));
+        in->inner = arena_alloc(p->mem, sizeof(*in->inner));
         in->inner->stage = in->stage;
         if ((rc = instr_from_node(p, in->inner, n->inner)) < 0)
             return rc;
@@ -598,23 +591,19 @@ static int instr_from_node(struct p2 *p, struct df_instr *in, struct node *n)
         return 0;
     case DF_EXPOSE:
     case DF_VOLUME:
-        in->args = strv_dup(n->args.v, n->args.n);
-        in->nargs = n->args.n;
+        in->args = n->args;
+        in->nargs = n->nargs;
         if ((rc = args_least(p, in)) < 0)
             return rc;
-        for (i = 0; in->kind == DF_VOLUME && i < in->nargs; i++) {
-            char *t = trim_dup(in->args[i]);
-            int empty = !*t;
-            free(t);
-            if (empty)
+        for (i = 0; in->kind == DF_VOLUME && i < in->nargs; i++)
+            if (all_ws(in->args[i]))
                 return dfi_p2_fail(
                     p, in->line, NULL,
                     "VOLUME specified can not be an empty string");
-        }
         return 0;
     default: /* MAINTAINER USER WORKDIR STOPSIGNAL */
-        in->args = strv_dup(n->args.v, n->args.n);
-        in->nargs = n->args.n;
+        in->args = n->args;
+        in->nargs = n->nargs;
         return args_exact(p, in, 1);
     }
 }
@@ -623,26 +612,26 @@ static int instr_from_node(struct p2 *p, struct df_instr *in, struct node *n)
 int dfi_build_instrs(struct p2 *p, const struct nodes *ns)
 {
     struct df_file *f = p->f;
-    size_t i, scap = 0, j;
+    size_t i, nfrom = 0, j;
     int rc;
 
-    f->instrs = xcalloc(ns->n, sizeof(*f->instrs));
+    for (i = 0; i < ns->n; i++)
+        nfrom += ns->v[i].known && ns->v[i].kind == DF_FROM;
+    f->instrs = arena_alloc(&f->mem, ns->n * sizeof(*f->instrs));
+    f->stages = arena_alloc(&f->mem, (nfrom ? nfrom : 1) * sizeof(*f->stages));
     for (i = 0; i < ns->n; i++) {
         struct df_instr *in = &f->instrs[f->ninstrs++];
         in->stage = (int)f->nstages - 1;
         in->from_stage = -1;
-        if ((rc = instr_from_node(p, in, ns->v[i])) < 0)
+        if ((rc = instr_from_node(p, in, &ns->v[i])) < 0)
             return rc;
         if (in->kind == DF_FROM) {
-            struct df_stage *st;
-            XGROW(f->stages, scap, f->nstages + 1);
-            st = &f->stages[f->nstages++];
-            memset(st, 0, sizeof(*st));
+            struct df_stage *st = &f->stages[f->nstages++];
             st->base_stage = -1;
             st->first = i;
             in->stage = (int)f->nstages - 1;
             if (in->nargs == 3) {
-                st->name = xstrdup(in->args[2]);
+                st->name = arena_strdup(&f->mem, in->args[2]);
                 for (j = 0; st->name[j]; j++)
                     st->name[j] = (char)tolower((unsigned char)st->name[j]);
             }

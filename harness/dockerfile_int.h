@@ -23,8 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "dockerfile.h"
+#include "shlex.h"
 
 /* ---- small helpers shared by the parts ---------------------------------- */
 
@@ -41,18 +43,20 @@ static inline int is_rews(int c)
     return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
 }
 
-static inline char *trim_dup(const char *s)
+/* Only white space (is_ws) in s. */
+static inline int all_ws(const char *s)
 {
-    const char *e;
-
     while (*s && is_ws((unsigned char)*s))
         s++;
-    e = s + strlen(s);
-    while (e > s && is_ws((unsigned char)e[-1]))
-        e--;
-    return xstrndup(s, (size_t)(e - s));
+    return !*s;
 }
 
+/*
+ * Every string and array the front end makes lives in the file's arena
+ * (df_file.mem) and is never written once made: instructions, their states
+ * and the lists below share them freely.  Arrays being built grow in the
+ * heap and are copied into the arena when complete.
+ */
 struct strv {
     char **v;
     size_t n, cap;
@@ -64,31 +68,28 @@ static inline void strv_push(struct strv *sv, char *s)
     sv->v[sv->n++] = s;
 }
 
-static inline void strv_free(char **v, size_t n)
+/* The array of sv in the arena (never NULL); sv is emptied for reuse. */
+static inline char **strv_freeze(struct arena *a, struct strv *sv)
 {
-    size_t i;
+    char **r = arena_alloc_uninit(a, (sv->n ? sv->n : 1) * sizeof(*r));
 
-    if (!v)
-        return;
-    for (i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-static inline char **strv_dup(char *const *v, size_t n)
-{
-    char **r = xcalloc(n ? n : 1, sizeof(*r));
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        r[i] = xstrdup(v[i]);
+    if (sv->n)
+        memcpy(r, sv->v, sv->n * sizeof(*r));
+    else
+        r[0] = NULL;
+    sv->n = 0;
     return r;
 }
 
-/* An ordered name=value list with replace-in-place (BuildKit AddOrReplace). */
+/*
+ * An ordered name=value list with replace-in-place (BuildKit AddOrReplace)
+ * whose array may be shared: a state snapshot or another list points to it
+ * (shared set), and the list copies it before its next change.
+ */
 struct vlist {
     struct df_var *v;
     size_t n, cap;
+    int shared;
 };
 
 static inline struct df_var *vlist_find(const struct vlist *l, const char *name)
@@ -101,70 +102,53 @@ static inline struct df_var *vlist_find(const struct vlist *l, const char *name)
     return NULL;
 }
 
-static inline void vlist_set(struct vlist *l, const char *name,
-                             const char *value)
+/* name and value (may be NULL) are kept, not copied: arena or static. */
+static inline void vlist_set(struct arena *a, struct vlist *l, char *name,
+                             char *value)
 {
     struct df_var *v = vlist_find(l, name);
 
+    if (l->shared || (!v && l->n == l->cap)) {
+        size_t cap = l->n < 4 ? 8 : 2 * l->n;
+        struct df_var *nv = arena_alloc_uninit(a, cap * sizeof(*nv));
+        if (l->n)
+            memcpy(nv, l->v, l->n * sizeof(*nv));
+        if (v)
+            v = nv + (v - l->v);
+        l->v = nv;
+        l->cap = cap;
+        l->shared = 0;
+    }
     if (!v) {
-        XGROW(l->v, l->cap, l->n + 1);
         v = &l->v[l->n++];
-        v->name = xstrdup(name);
-        v->value = NULL;
+        v->name = name;
     }
-    free(v->value);
-    v->value = value ? xstrdup(value) : NULL;
+    v->value = value;
 }
 
-static inline void vars_free(struct df_var *v, size_t n)
+/* dst takes src's array; both copy it before they change. */
+static inline void vlist_share(struct vlist *dst, struct vlist *src)
 {
-    size_t i;
-
-    if (!v)
-        return;
-    for (i = 0; i < n; i++) {
-        free(v[i].name);
-        free(v[i].value);
-    }
-    free(v);
-}
-
-static inline void vlist_release(struct vlist *l)
-{
-    vars_free(l->v, l->n);
-    memset(l, 0, sizeof(*l));
-}
-
-static inline struct df_var *vars_dup(const struct df_var *v, size_t n)
-{
-    struct df_var *r = xcalloc(n ? n : 1, sizeof(*r));
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        r[i].name = xstrdup(v[i].name);
-        r[i].value = v[i].value ? xstrdup(v[i].value) : NULL;
-    }
-    return r;
-}
-
-static inline void vlist_copy(struct vlist *dst, const struct vlist *src)
-{
-    vlist_release(dst);
-    dst->v = vars_dup(src->v, src->n);
-    dst->n = dst->cap = src->n;
+    *dst = *src;
+    dst->shared = src->shared = 1;
 }
 
 /* ---- phase 1: the parser (dockerfile_lex.c) ----------------------------- */
 
-/* One logical line: what parser.Node holds. */
+/* One logical line: what parser.Node holds (strings in the arena). */
 struct node {
     int line, end_line;
+    int known; /* cmd is a keyword: kind is set */
+    enum df_kind kind;
     char *cmd; /* keyword as written */
     char *original;
-    struct strv flags; /* raw flag words, "--name=value" */
-    struct strv args;  /* per-keyword split (see node_args) */
+    char **flags; /* raw flag words, "--name=value" */
+    size_t nflags;
+    char **args; /* per-keyword split (see node_args) */
+    size_t nargs;
     int json;
-    struct vlist kv; /* ENV and LABEL pairs, unexpanded */
+    struct df_var *kv; /* ENV and LABEL pairs, unexpanded */
+    size_t nkv;
     struct df_heredoc *heredocs;
     size_t nheredocs;
     struct node *inner; /* ONBUILD */
@@ -180,19 +164,20 @@ struct p1 {
     struct err *err;
     struct df_file *f;
     struct directives d;
+    struct strv sv;  /* scratch: the words of the node being split */
+    struct buf word; /* scratch: the word being split */
 };
 
 struct nodes {
-    struct node **v;
+    struct node *v;
     size_t n, cap;
 };
 
 /* parser.Parse: the whole text to nodes; errors as ERR_PARSE in p->err. */
 int dfi_parse_nodes(struct p1 *p, struct nodes *ns, const char *text,
                     size_t len);
-void dfi_nodes_release(struct nodes *ns);
-void dfi_node_free(struct node *n);
-void dfi_heredocs_free(struct df_heredoc *h, size_t n);
+/* The scratch of p and the array of ns (their strings are the file's). */
+void dfi_p1_release(struct p1 *p, struct nodes *ns);
 
 /* ---- phase 2: instructions (dockerfile_instr.c) and dispatch
  *      (dockerfile_stage.c) ----------------------------------------------- */
@@ -203,7 +188,8 @@ struct sstate {
     struct vlist scope; /* what substitution and RUN see (BuildKit's env) */
     char *workdir;
     char *user;
-    struct strv shell;
+    char **shell;
+    size_t nshell;
 };
 
 struct p2 {
@@ -211,10 +197,13 @@ struct p2 {
     struct err *err;
     const struct df_options *opts;
     struct df_file *f;
+    struct arena *mem;   /* &f->mem */
     struct vlist global; /* meta ARGs plus the automatic platform ARGs */
+    struct sstate init;  /* a stage's state before its FROM image's */
     struct sstate cur;
     struct sstate *finals; /* per stage, its state after its last instr */
-    int *copy_from;        /* per instr: COPY --from stage or -1 */
+    struct shlex_var *env; /* scratch: a scope as shlex reads it */
+    size_t envcap;
     int fatal; /* the last error fails the whole file, not only its stage */
 };
 
@@ -229,19 +218,20 @@ struct df_flag *dfi_flag_mut(struct df_instr *in, const char *name);
 int dfi_check_mount(struct p2 *p, char **out, const char *val,
                     const struct vlist *scope, int line);
 int dfi_is_heredoc_word(const char *w);
-void dfi_instr_release(struct df_instr *in);
 
 /* Pass B: expansion and state, in file order. */
 int dfi_dispatch_all(struct p2 *p);
-void dfi_sstate_init(struct sstate *s);
-void dfi_sstate_release(struct sstate *s);
-void dfi_state_release(struct df_state *s);
-/* shlex.ProcessWord(word, scope); ERR_PARSE at line on a lexer error. */
+/* The scratch of p. */
+void dfi_p2_release(struct p2 *p);
+/*
+ * shlex.ProcessWord(word, scope) into the arena; ERR_PARSE at line on a
+ * lexer error.  *out may be word itself when there was nothing to do.
+ */
 int dfi_expand(struct p2 *p, char **out, const struct vlist *scope,
                const char *word, int line);
 int dfi_expand_in_place(struct p2 *p, char **s, const struct vlist *scope,
                         int line);
-/* path.Clean of an absolute path. */
-char *dfi_clean_abs(const char *path);
+/* path.Clean of an absolute path, into the arena. */
+char *dfi_clean_abs(struct arena *a, const char *path);
 
 #endif

@@ -259,9 +259,10 @@ static int js_value(struct jscan *j)
 
 /*
  * rest must start (after white space) with '[' and be one valid JSON
- * array; JSON_NOT_STRINGS when valid but holding a non-string.
+ * array; JSON_NOT_STRINGS when valid but holding a non-string.  The strings
+ * go to out (emptied when the array is not valid), made in a.
  */
-static int parse_json_array(struct strv *out, const char *rest)
+static int parse_json_array(struct strv *out, struct arena *a, const char *rest)
 {
     struct jscan j = { rest, 0, strlen(rest), 0 };
     struct buf b = BUF_INIT;
@@ -283,7 +284,7 @@ static int parse_json_array(struct strv *out, const char *rest)
                 buf_reset(&b);
                 if (js_string(&j, &b) < 0)
                     goto bad;
-                strv_push(out, xstrdup(buf_cstr(&b)));
+                strv_push(out, arena_memdup(a, buf_cstr(&b), b.len));
             } else {
                 if (js_value(&j) < 0)
                     goto bad;
@@ -307,39 +308,11 @@ static int parse_json_array(struct strv *out, const char *rest)
     return nonstring ? JSON_NOT_STRINGS : JSON_OK;
 bad:
     buf_release(&b);
-    strv_free(out->v, out->n);
-    memset(out, 0, sizeof(*out));
+    out->n = 0;
     return JSON_INVALID;
 }
 
 /* ---- phase 1: the parser ------------------------------------------------ */
-
-void dfi_heredocs_free(struct df_heredoc *h, size_t n)
-{
-    size_t i;
-
-    if (!h)
-        return;
-    for (i = 0; i < n; i++) {
-        free(h[i].name);
-        free(h[i].content);
-    }
-    free(h);
-}
-
-void dfi_node_free(struct node *n)
-{
-    if (!n)
-        return;
-    free(n->cmd);
-    free(n->original);
-    strv_free(n->flags.v, n->flags.n);
-    strv_free(n->args.v, n->args.n);
-    vlist_release(&n->kv);
-    dfi_heredocs_free(n->heredocs, n->nheredocs);
-    dfi_node_free(n->inner);
-    free(n);
-}
 
 struct lines {
     const char *text;
@@ -446,7 +419,7 @@ static int directive_line(struct p1 *p, const char *s, size_t n, int lineno)
     }
     *seen = 1;
     if (slot) {
-        *slot = xstrndup(s + vs, ve - vs);
+        *slot = arena_memdup(&p->f->mem, s + vs, ve - vs);
         return 0;
     }
     if (ve - vs != 1 || (s[vs] != '\\' && s[vs] != '`')) {
@@ -478,7 +451,7 @@ static int trim_continuation(const char *s, size_t *n, char escape)
 }
 
 /* reWhitespace.Split(rest, -1), rest already non-empty. */
-static void split_ws(struct strv *out, const char *rest)
+static void split_ws(struct strv *out, struct arena *a, const char *rest)
 {
     const char *p = rest, *q;
 
@@ -486,7 +459,7 @@ static void split_ws(struct strv *out, const char *rest)
         q = p;
         while (*q && !is_rews((unsigned char)*q))
             q++;
-        strv_push(out, xstrndup(p, (size_t)(q - p)));
+        strv_push(out, arena_memdup(a, p, (size_t)(q - p)));
         if (!*q)
             break;
         while (*q && is_rews((unsigned char)*q))
@@ -495,14 +468,29 @@ static void split_ws(struct strv *out, const char *rest)
     }
 }
 
+/* Room in p->word for a word of up to len bytes. */
+static char *word_room(struct p1 *p, size_t len)
+{
+    buf_reset(&p->word);
+    buf_grow(&p->word, len);
+    return p->word.ptr;
+}
+
 /* parser.parseWords: splits on white space keeping quotes and escapes. */
-static void parse_words(struct strv *out, const char *rest, char escape)
+static void parse_words(struct p1 *p, struct strv *out, const char *rest)
 {
     enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
-    struct buf word = BUF_INIT;
-    size_t len = strlen(rest), pos;
+    struct arena *a = &p->f->mem;
+    const char escape = p->f->escape;
+    size_t len = strlen(rest), pos, wl = 0;
+    char *word = word_room(p, len); /* a word is never longer than rest */
+    /* what ends a run of bytes copied as they are, in a word / in quotes */
+    const char stops[] = { ' ',  '\t', '\n', '\v',   '\f',
+                           '\r', '\'', '"',  escape, 0 };
+    char qstops[3] = { 0, escape, 0 };
     int blank_ok = 0;
     char quote = 0, ch = 0;
+    size_t run;
 
     for (pos = 0; pos <= len; pos++) {
         if (pos != len)
@@ -515,16 +503,16 @@ static void parse_words(struct strv *out, const char *rest, char escape)
             phase = IN_WORD;
         }
         if (pos == len) {
-            if (blank_ok || word.len)
-                strv_push(out, buf_detach(&word));
+            if (blank_ok || wl)
+                strv_push(out, arena_memdup(a, word, wl));
             break;
         }
         if (phase == IN_WORD) {
             if (is_ws((unsigned char)ch)) {
                 phase = IN_SPACES;
-                if (blank_ok || word.len)
-                    strv_push(out, buf_detach(&word));
-                buf_reset(&word);
+                if (blank_ok || wl)
+                    strv_push(out, arena_memdup(a, word, wl));
+                wl = 0;
                 blank_ok = 0;
                 continue;
             }
@@ -532,17 +520,32 @@ static void parse_words(struct strv *out, const char *rest, char escape)
                 quote = ch;
                 blank_ok = 1;
                 phase = IN_QUOTE;
+            } else if (ch != escape) {
+                run = strcspn(rest + pos, stops);
+                memcpy(word + wl, rest + pos, run);
+                wl += run;
+                pos += run - 1;
+                continue;
             }
             if (ch == escape) {
                 if (pos + 1 == len)
                     continue;
-                buf_addch(&word, ch);
+                word[wl++] = ch;
                 ch = rest[++pos];
             }
-            buf_addch(&word, ch);
+            word[wl++] = ch;
             continue;
         }
         /* IN_QUOTE */
+        if (ch != quote && (ch != escape || quote == '\'')) {
+            qstops[0] = quote;
+            qstops[1] = quote == '\'' ? 0 : escape;
+            run = strcspn(rest + pos, qstops);
+            memcpy(word + wl, rest + pos, run);
+            wl += run;
+            pos += run - 1;
+            continue;
+        }
         if (ch == quote)
             phase = IN_WORD;
         if (ch == escape && quote != '\'') {
@@ -550,24 +553,24 @@ static void parse_words(struct strv *out, const char *rest, char escape)
                 phase = IN_WORD;
                 continue;
             }
-            buf_addch(&word, ch);
+            word[wl++] = ch;
             ch = rest[++pos];
         }
-        buf_addch(&word, ch);
+        word[wl++] = ch;
     }
-    buf_release(&word);
 }
 
 /* parser.extractBuilderFlags: leading --words; returns the rest. */
-static const char *extract_flags(struct strv *flags, const char *line)
+static char *extract_flags(struct p1 *p, struct strv *flags, char *line)
 {
     enum { IN_SPACES, IN_WORD, IN_QUOTE } phase = IN_SPACES;
-    struct buf word = BUF_INIT;
-    size_t len = strlen(line), pos;
+    struct arena *a = &p->f->mem;
+    size_t len = strlen(line), pos, wl = 0;
+    char *word = word_room(p, len);
     int blank_ok = 0;
     char quote = 0, ch = 0;
-    const char *rest = "";
 
+#define DASHES(w, n) ((n) == 2 && (w)[0] == '-' && (w)[1] == '-')
     for (pos = 0; pos <= len; pos++) {
         if (pos != len)
             ch = line[pos];
@@ -576,27 +579,23 @@ static const char *extract_flags(struct strv *flags, const char *line)
                 break;
             if (is_ws((unsigned char)ch))
                 continue;
-            if (ch != '-' || pos + 1 == len || line[pos + 1] != '-') {
-                rest = line + pos;
-                goto out;
-            }
+            if (ch != '-' || pos + 1 == len || line[pos + 1] != '-')
+                return line + pos;
             phase = IN_WORD;
         }
         if (pos == len) {
-            if (strcmp(buf_cstr(&word), "--") && (blank_ok || word.len))
-                strv_push(flags, xstrdup(buf_cstr(&word)));
+            if (!DASHES(word, wl) && (blank_ok || wl))
+                strv_push(flags, arena_memdup(a, word, wl));
             break;
         }
         if (phase == IN_WORD) {
             if (is_ws((unsigned char)ch)) {
                 phase = IN_SPACES;
-                if (!strcmp(buf_cstr(&word), "--")) {
-                    rest = line + pos;
-                    goto out;
-                }
-                if (blank_ok || word.len)
-                    strv_push(flags, xstrdup(buf_cstr(&word)));
-                buf_reset(&word);
+                if (DASHES(word, wl))
+                    return line + pos;
+                if (blank_ok || wl)
+                    strv_push(flags, arena_memdup(a, word, wl));
+                wl = 0;
                 blank_ok = 0;
                 continue;
             }
@@ -611,7 +610,7 @@ static const char *extract_flags(struct strv *flags, const char *line)
                     continue;
                 ch = line[++pos];
             }
-            buf_addch(&word, ch);
+            word[wl++] = ch;
             continue;
         }
         if (ch == quote) {
@@ -625,11 +624,10 @@ static const char *extract_flags(struct strv *flags, const char *line)
             }
             ch = line[++pos];
         }
-        buf_addch(&word, ch);
+        word[wl++] = ch;
     }
-out:
-    buf_release(&word);
-    return rest;
+#undef DASHES
+    return line + len;
 }
 
 static int p1_fail(struct p1 *p, int line, const char *hint, const char *fmt,
@@ -657,40 +655,42 @@ static int maybe_json(struct p1 *p, struct node *n, const char *rest, int list)
 
     if (!*rest)
         return 0;
-    rc = parse_json_array(&n->args, rest);
+    rc = parse_json_array(&p->sv, &p->f->mem, rest);
     if (rc == JSON_OK) {
         n->json = 1;
         return 0;
     }
     if (rc == JSON_NOT_STRINGS) {
-        strv_free(n->args.v, n->args.n);
-        memset(&n->args, 0, sizeof(n->args));
+        p->sv.n = 0;
         return p1_fail(
             p, n->line, "write every element of the exec form as a string",
             "when using JSON array syntax, arrays must be comprised of strings only");
     }
     if (list)
-        split_ws(&n->args, rest);
+        split_ws(&p->sv, &p->f->mem, rest);
     else
-        strv_push(&n->args, xstrdup(rest));
+        strv_push(&p->sv, arena_strdup(&p->f->mem, rest));
     return 0;
 }
 
 /* parseNameVal for ENV and LABEL: "K V" (legacy) or K=V... */
 static int name_val(struct p1 *p, struct node *n, const char *rest)
 {
-    struct strv words = { NULL, 0, 0 };
+    struct arena *a = &p->f->mem;
+    char **words;
     const char *q;
-    size_t i;
+    size_t i, nw;
     int rc = 0;
 
-    parse_words(&words, rest, p->f->escape);
-    if (!words.n) {
+    parse_words(p, &p->sv, rest);
+    words = p->sv.v;
+    nw = p->sv.n;
+    if (!nw) {
         rc = p1_fail(p, n->line, "write it as NAME=VALUE",
                      "%s must have two arguments", n->cmd);
         goto out;
     }
-    if (!strchr(words.v[0], '=')) {
+    if (!strchr(words[0], '=')) {
         q = rest;
         while (*q && !is_rews((unsigned char)*q))
             q++;
@@ -699,43 +699,43 @@ static int name_val(struct p1 *p, struct node *n, const char *rest)
                          "%s must have two arguments", n->cmd);
             goto out;
         }
-        XGROW(n->kv.v, n->kv.cap, n->kv.n + 1);
-        n->kv.v[n->kv.n].name = xstrndup(rest, (size_t)(q - rest));
+        n->kv = arena_alloc_uninit(a, sizeof(*n->kv));
+        n->kv[0].name = arena_memdup(a, rest, (size_t)(q - rest));
         while (*q && is_rews((unsigned char)*q))
             q++;
-        n->kv.v[n->kv.n++].value = xstrdup(q);
+        n->kv[0].value = arena_strdup(a, q);
+        n->nkv = 1;
         goto out;
     }
-    for (i = 0; i < words.n; i++) {
-        char *eq = strchr(words.v[i], '=');
+    n->kv = arena_alloc_uninit(a, nw * sizeof(*n->kv));
+    for (i = 0; i < nw; i++) {
+        char *eq = strchr(words[i], '=');
         if (!eq) {
             rc = p1_fail(
                 p, n->line, "write each pair as NAME=VALUE",
                 "syntax error - can't find = in '%s'. Must be of the form: name=value",
-                words.v[i]);
+                words[i]);
             goto out;
         }
-        XGROW(n->kv.v, n->kv.cap, n->kv.n + 1);
-        n->kv.v[n->kv.n].name = xstrndup(words.v[i], (size_t)(eq - words.v[i]));
-        n->kv.v[n->kv.n++].value = xstrdup(eq + 1);
+        n->kv[n->nkv].name = arena_memdup(a, words[i], (size_t)(eq - words[i]));
+        n->kv[n->nkv++].value = eq + 1; /* the word's tail: never written */
     }
 out:
-    strv_free(words.v, words.n);
+    p->sv.n = 0;
     return rc;
 }
 
-static int node_from_line(struct p1 *p, struct node **out, const char *line,
-                          int lineno);
+static int node_from_line(struct p1 *p, struct node *n, char *line, int lineno);
 
-/* The per-keyword argument split of the parser's dispatch table. */
-static int node_args(struct p1 *p, struct node *n, const char *rest)
+/* The per-keyword argument split of the parser's dispatch table, into
+ * p->sv. */
+static int node_args(struct p1 *p, struct node *n, char *rest)
 {
-    enum df_kind k;
     size_t sep, nx;
 
-    if (df_kind_parse(&k, n->cmd) < 0)
+    if (!n->known)
         return 0; /* parseIgnore: reported in phase 2 */
-    switch (k) {
+    switch (n->kind) {
     case DF_ADD:
     case DF_COPY:
     case DF_VOLUME:
@@ -746,7 +746,7 @@ static int node_args(struct p1 *p, struct node *n, const char *rest)
     case DF_SHELL:
         return maybe_json(p, n, rest, 0);
     case DF_ARG:
-        parse_words(&n->args, rest, p->f->escape);
+        parse_words(p, &p->sv, rest);
         return 0;
     case DF_ENV:
     case DF_LABEL:
@@ -754,7 +754,7 @@ static int node_args(struct p1 *p, struct node *n, const char *rest)
     case DF_EXPOSE:
     case DF_FROM:
         if (*rest)
-            split_ws(&n->args, rest);
+            split_ws(&p->sv, &p->f->mem, rest);
         return 0;
     case DF_HEALTHCHECK:
         for (sep = 0; rest[sep] && !is_ws((unsigned char)rest[sep]); sep++)
@@ -763,61 +763,73 @@ static int node_args(struct p1 *p, struct node *n, const char *rest)
             ;
         if (!sep)
             return 0;
-        strv_push(&n->args, xstrndup(rest, sep));
+        strv_push(&p->sv, arena_memdup(&p->f->mem, rest, sep));
         return maybe_json(p, n, rest + nx, 0);
     case DF_ONBUILD:
         if (!*rest)
             return 0;
-        return node_from_line(p, &n->inner, rest, n->line);
+        n->inner = arena_alloc(&p->f->mem, sizeof(*n->inner));
+        return node_from_line(p, n->inner, rest, n->line);
     default: /* MAINTAINER USER WORKDIR STOPSIGNAL: parseString */
         if (*rest)
-            strv_push(&n->args, xstrdup(rest));
+            strv_push(&p->sv, arena_strdup(&p->f->mem, rest));
         return 0;
     }
 }
 
-/* newNodeFromLine: keyword, flags, arguments. */
-static int node_from_line(struct p1 *p, struct node **out, const char *line,
-                          int lineno)
+/* newNodeFromLine: keyword, flags, arguments.  n is zeroed; line is the
+ * caller's and is trimmed in place. */
+static int node_from_line(struct p1 *p, struct node *n, char *line, int lineno)
 {
-    struct node *n = xcalloc(1, sizeof(*n));
-    char *t = trim_dup(line), *rest = NULL;
-    const char *q = t;
+    struct arena *a = &p->f->mem;
+    char *t = line, *e, *q, *rest = NULL;
     int rc;
 
     n->line = n->end_line = lineno;
-    n->original = xstrdup(line);
+    n->original = arena_strdup(a, line);
+    while (*t && is_ws((unsigned char)*t))
+        t++;
+    e = t + strlen(t);
+    while (e > t && is_ws((unsigned char)e[-1]))
+        e--;
+    *e = '\0';
+    q = t;
     while (*q && !is_rews((unsigned char)*q))
         q++;
-    n->cmd = xstrndup(t, (size_t)(q - t));
+    n->cmd = arena_memdup(a, t, (size_t)(q - t));
+    n->known = df_kind_parse(&n->kind, n->cmd) == 0;
     while (*q && is_rews((unsigned char)*q))
         q++;
-    if (*q)
-        rest = trim_dup(extract_flags(&n->flags, q));
-    rc = node_args(p, n, rest ? rest : "");
-    free(rest);
-    free(t);
-    if (rc < 0) {
-        dfi_node_free(n);
-        return rc;
+    if (*q) {
+        /* the line has no white space at its end: only the start to trim */
+        rest = extract_flags(p, &p->sv, q);
+        while (*rest && is_ws((unsigned char)*rest))
+            rest++;
+        if (p->sv.n) {
+            n->nflags = p->sv.n;
+            n->flags = strv_freeze(a, &p->sv);
+        }
     }
-    *out = n;
-    return 0;
+    rc = node_args(p, n, rest ? rest : (char *)"");
+    n->nargs = p->sv.n;
+    n->args = strv_freeze(a, &p->sv);
+    return rc;
 }
 
 /* canContainHeredoc: RUN, COPY, ADD in shell form. */
 static int node_can_heredoc(const struct node *n)
 {
-    return (!strcasecmp(n->cmd, "run") || !strcasecmp(n->cmd, "copy") ||
-            !strcasecmp(n->cmd, "add")) &&
-           n->args.n && !n->json;
+    return n->known &&
+           (n->kind == DF_RUN || n->kind == DF_COPY || n->kind == DF_ADD) &&
+           n->nargs && !n->json;
 }
 
 /*
  * ParseHeredoc: ^(\d*)<<(-?)([^<]*)$.  The delimiter is lexed with and
  * without quotes; if they differ, part of it was quoted: no expansion.
  */
-static int heredoc_from_word(struct df_heredoc *h, const char *w, int *is_doc)
+static int heredoc_from_word(struct arena *a, struct df_heredoc *h,
+                             const char *w, int *is_doc)
 {
     struct shlex lx = { '\\', 0, 0, 1, NULL, 0 };
     char **words = NULL, **raw = NULL, emsg[160];
@@ -853,7 +865,7 @@ static int heredoc_from_word(struct df_heredoc *h, const char *w, int *is_doc)
         qa += words[0][i] == '\'' || words[0][i] == '"';
     for (i = 0; raw[0][i]; i++)
         qb += raw[0][i] == '\'' || raw[0][i] == '"';
-    h->name = xstrdup(words[0]);
+    h->name = arena_strdup(a, words[0]);
     h->expand = qa == qb;
     *is_doc = 1;
 out:
@@ -867,21 +879,23 @@ static int heredocs_of_line(struct p1 *p, struct node *n, const char *line)
 {
     struct shlex lx = { '\\', 1, 1, 0, NULL, 0 };
     char **words = NULL, emsg[160];
-    size_t nw = 0, i, cap = 0;
+    size_t nw = 0, i;
     int is_doc;
 
     if (shlex_words(&words, &nw, &lx, line, emsg, sizeof(emsg)) < 0)
         return 0; /* Docker ignores the lexer error here: no heredocs */
     for (i = 0; i < nw; i++) {
         struct df_heredoc h = { NULL, NULL, 1, 0 };
-        if (heredoc_from_word(&h, words[i], &is_doc) < 0) {
+        if (heredoc_from_word(&p->f->mem, &h, words[i], &is_doc) < 0) {
+            int rc = p1_fail(p, n->line, "quote the heredoc delimiter properly",
+                             "invalid heredoc delimiter '%s'", words[i]);
             shlex_words_free(words, nw);
-            return p1_fail(p, n->line, "quote the heredoc delimiter properly",
-                           "invalid heredoc delimiter '%s'", words[i]);
+            return rc;
         }
         if (!is_doc)
             continue;
-        XGROW(n->heredocs, cap, n->nheredocs + 1);
+        if (!n->heredocs) /* at most one a word */
+            n->heredocs = arena_alloc(&p->f->mem, nw * sizeof(*n->heredocs));
         n->heredocs[n->nheredocs++] = h;
     }
     shlex_words_free(words, nw);
@@ -889,68 +903,66 @@ static int heredocs_of_line(struct p1 *p, struct node *n, const char *line)
 }
 
 /* ChompHeredocContent: strip leading tabs of every line. */
-static char *chomp_tabs(const char *s)
+static char *chomp_tabs(struct arena *a, const char *s, size_t len)
 {
-    struct buf b = BUF_INIT;
+    char *out = arena_alloc_uninit(a, len + 1), *o = out;
     int bol = 1;
 
     for (; *s; s++) {
         if (bol && *s == '\t')
             continue;
         bol = *s == '\n';
-        buf_addch(&b, *s);
+        *o++ = *s;
     }
-    return buf_detach(&b);
+    *o = '\0';
+    return out;
 }
 
 static int read_heredoc_bodies(struct p1 *p, struct lines *ls, struct node *n)
 {
+    struct buf *body = &p->word;
     const char *l;
     size_t ln, i;
 
     for (i = 0; i < n->nheredocs; i++) {
         struct df_heredoc *h = &n->heredocs[i];
-        struct buf body = BUF_INIT;
+        size_t namelen = strlen(h->name);
         int done = 0;
+        buf_reset(body);
         while (next_line(ls, &l, &ln)) {
             size_t tn = trim_newline(l, ln), off = 0;
             if (h->chomp)
                 while (off < tn && l[off] == '\t')
                     off++;
-            if (tn - off == strlen(h->name) &&
-                !memcmp(l + off, h->name, tn - off)) {
+            if (tn - off == namelen && !memcmp(l + off, h->name, tn - off)) {
                 done = 1;
                 break;
             }
-            if (memchr(l, '\0', ln)) {
-                buf_release(&body);
+            if (memchr(l, '\0', ln))
                 return p1_fail(p, ls->lineno, "remove the NUL byte",
                                "NUL byte in heredoc '%s'", h->name);
-            }
-            buf_add(&body, l, ln);
+            buf_add(body, l, ln);
         }
-        if (!done) {
-            buf_release(&body);
+        if (!done)
             return p1_fail(
                 p, n->line,
                 "end the heredoc with a line holding only its delimiter",
                 "unterminated heredoc '%s'", h->name);
-        }
-        h->content =
-            h->chomp ? chomp_tabs(buf_cstr(&body)) : xstrdup(buf_cstr(&body));
-        buf_release(&body);
+        h->content = h->chomp
+                         ? chomp_tabs(&p->f->mem, buf_cstr(body), body->len)
+                         : arena_memdup(&p->f->mem, buf_cstr(body), body->len);
     }
     n->end_line = ls->lineno;
     return 0;
 }
 
-void dfi_nodes_release(struct nodes *ns)
+void dfi_p1_release(struct p1 *p, struct nodes *ns)
 {
-    size_t i;
-
-    for (i = 0; i < ns->n; i++)
-        dfi_node_free(ns->v[i]);
     free(ns->v);
+    memset(ns, 0, sizeof(*ns));
+    free(p->sv.v);
+    memset(&p->sv, 0, sizeof(p->sv));
+    buf_release(&p->word);
 }
 
 /* parser.Parse: the whole text to nodes. */
@@ -966,7 +978,7 @@ int dfi_parse_nodes(struct p1 *p, struct nodes *ns, const char *text,
     while (next_line(&ls, &l, &ln)) {
         size_t tn, off;
         int start, cont;
-        struct node *n = NULL;
+        struct node *n;
 
         if (ls.lineno == 1 && ln >= 3 && !memcmp(l, "\xEF\xBB\xBF", 3))
             l += 3, ln -= 3;
@@ -1000,11 +1012,13 @@ int dfi_parse_nodes(struct p1 *p, struct nodes *ns, const char *text,
                          "NUL byte in instruction");
             goto out;
         }
-        if ((rc = node_from_line(p, &n, buf_cstr(&line), start)) < 0)
-            goto out;
-        n->end_line = ls.lineno;
         XGROW(ns->v, ns->cap, ns->n + 1);
-        ns->v[ns->n++] = n;
+        n = &ns->v[ns->n];
+        memset(n, 0, sizeof(*n));
+        if ((rc = node_from_line(p, n, line.ptr, start)) < 0)
+            goto out;
+        ns->n++;
+        n->end_line = ls.lineno;
         if (node_can_heredoc(n) && strstr(n->original, "<<")) {
             if ((rc = heredocs_of_line(p, n, n->original)) < 0 ||
                 (rc = read_heredoc_bodies(p, &ls, n)) < 0)

@@ -32,57 +32,32 @@ int dfi_p2_fail(struct p2 *p, int line, const char *hint, const char *fmt, ...)
     return ERR_PARSE;
 }
 
-void dfi_sstate_init(struct sstate *s)
+/* The state's arrays become the snapshot's; the lists copy them before
+ * they next change. */
+static void snapshot(struct df_state *out, struct sstate *s)
 {
-    memset(s, 0, sizeof(*s));
-    s->workdir = xstrdup("/");
-    s->user = xstrdup("");
-    strv_push(&s->shell, xstrdup("/bin/sh"));
-    strv_push(&s->shell, xstrdup("-c"));
-}
-
-void dfi_sstate_release(struct sstate *s)
-{
-    vlist_release(&s->env);
-    vlist_release(&s->args);
-    vlist_release(&s->scope);
-    free(s->workdir);
-    free(s->user);
-    strv_free(s->shell.v, s->shell.n);
-    memset(s, 0, sizeof(*s));
-}
-
-static void sstate_copy(struct sstate *dst, const struct sstate *src)
-{
-    dfi_sstate_release(dst);
-    vlist_copy(&dst->env, &src->env);
-    vlist_copy(&dst->args, &src->args);
-    vlist_copy(&dst->scope, &src->scope);
-    dst->workdir = xstrdup(src->workdir);
-    dst->user = xstrdup(src->user);
-    dst->shell.v = strv_dup(src->shell.v, src->shell.n);
-    dst->shell.n = dst->shell.cap = src->shell.n;
-}
-
-static void snapshot(struct df_state *out, const struct sstate *s)
-{
-    out->env = vars_dup(s->env.v, s->env.n);
+    out->env = s->env.v;
     out->nenv = s->env.n;
-    out->args = vars_dup(s->args.v, s->args.n);
+    s->env.shared = 1;
+    out->args = s->args.v;
     out->nargs = s->args.n;
-    out->workdir = xstrdup(s->workdir);
-    out->user = xstrdup(s->user);
-    out->shell = strv_dup(s->shell.v, s->shell.n);
-    out->nshell = s->shell.n;
+    s->args.shared = 1;
+    out->workdir = s->workdir;
+    out->user = s->user;
+    out->shell = s->shell;
+    out->nshell = s->nshell;
 }
 
-void dfi_state_release(struct df_state *s)
+/* dst becomes a copy of src; they share the arrays until one changes. */
+static void sstate_share(struct sstate *dst, struct sstate *src)
 {
-    vars_free(s->env, s->nenv);
-    vars_free(s->args, s->nargs);
-    free(s->workdir);
-    free(s->user);
-    strv_free(s->shell, s->nshell);
+    vlist_share(&dst->env, &src->env);
+    vlist_share(&dst->args, &src->args);
+    vlist_share(&dst->scope, &src->scope);
+    dst->workdir = src->workdir;
+    dst->user = src->user;
+    dst->shell = src->shell;
+    dst->nshell = src->nshell;
 }
 
 /* The --build-arg value for name, or NULL when not given. */
@@ -99,74 +74,102 @@ static const char *build_arg(const struct p2 *p, const char *name)
     return NULL;
 }
 
-/* shlex.ProcessWord(word, scope); ERR_PARSE at line on a lexer error. */
+/*
+ * shlex.ProcessWord(word, scope).  A word with no '$' and no escape
+ * character only loses its quotes (the lexer then copies every other byte
+ * and the quoted text as it is): that is done here, and the word itself is
+ * the result when it has no quotes either.  Otherwise, and for an unclosed
+ * quote (whose message the lexer gives), the lexer runs.
+ */
 int dfi_expand(struct p2 *p, char **out, const struct vlist *scope,
                const char *word, int line)
 {
-    struct shlex_var *env = xcalloc(scope->n ? scope->n : 1, sizeof(*env));
-    struct shlex lx = { p->f->escape, 0, 0, 0, env, 0 };
-    char emsg[256];
-    size_t i;
-    int rc = 0;
+    const char esc = p->f->escape;
+    const char special[] = { '$', esc, '\'', '"', 0 };
+    struct shlex lx = { esc, 0, 0, 0, NULL, 0 };
+    const char *s = word + strcspn(word, special), *e;
+    char emsg[256], *r, *o;
+    size_t i, n;
 
+    if (!*s) {
+        *out = (char *)word;
+        return 0;
+    }
+    if (!strchr(s, '$') && !strchr(s, esc)) {
+        o = r = arena_alloc_uninit(p->mem, strlen(word) + 1);
+        for (s = word;;) {
+            n = strcspn(s, "'\"");
+            memcpy(o, s, n);
+            o += n;
+            s += n;
+            if (!*s)
+                break;
+            if (!(e = strchr(s + 1, *s)))
+                goto lexer; /* unclosed: the lexer says so */
+            memcpy(o, s + 1, (size_t)(e - s - 1));
+            o += e - s - 1;
+            s = e + 1;
+        }
+        *o = '\0';
+        *out = r;
+        return 0;
+    }
+lexer:
+    XGROW(p->env, p->envcap, scope->n + 1);
     for (i = 0; i < scope->n; i++)
         if (scope->v[i].value) {
-            env[lx.nenv].name = scope->v[i].name;
-            env[lx.nenv++].value = scope->v[i].value;
+            p->env[lx.nenv].name = scope->v[i].name;
+            p->env[lx.nenv++].value = scope->v[i].value;
         }
-    if (shlex_word(out, &lx, word, emsg, sizeof(emsg)) < 0)
-        rc =
-            dfi_p2_fail(p, line, "quote or escape the '$' and quote characters",
-                        "%s in '%s'", emsg, word);
-    free(env);
-    return rc;
+    lx.env = p->env;
+    if (shlex_word(&r, &lx, word, emsg, sizeof(emsg)) < 0)
+        return dfi_p2_fail(p, line,
+                           "quote or escape the '$' and quote characters",
+                           "%s in '%s'", emsg, word);
+    *out = arena_strdup(p->mem, r);
+    free(r);
+    return 0;
 }
 
 int dfi_expand_in_place(struct p2 *p, char **s, const struct vlist *scope,
                         int line)
 {
-    char *x;
-    int rc = dfi_expand(p, &x, scope, *s, line);
-
-    if (rc < 0)
-        return rc;
-    free(*s);
-    *s = x;
-    return 0;
+    return dfi_expand(p, s, scope, *s, line);
 }
 
 /* path.Clean of an absolute path. */
-char *dfi_clean_abs(const char *path)
+char *dfi_clean_abs(struct arena *a, const char *path)
 {
-    struct strv parts = { NULL, 0, 0 };
-    struct buf b = BUF_INIT;
+    /* "/" and the parts with a '/' before each: at most one byte more */
+    char *out = arena_alloc_uninit(a, strlen(path) + 2);
     const char *s = path, *e;
-    size_t i;
+    size_t o = 0;
 
     while (*s) {
         while (*s == '/')
             s++;
         if (!*s)
             break;
-        e = strchr(s, '/');
-        if (!e)
-            e = s + strlen(s);
+        for (e = s; *e && *e != '/'; e++)
+            ;
         if (e - s == 1 && s[0] == '.') {
             /* skip */
         } else if (e - s == 2 && s[0] == '.' && s[1] == '.') {
-            if (parts.n)
-                free(parts.v[--parts.n]);
+            while (o && out[o - 1] != '/') /* drop the last part */
+                o--;
+            if (o)
+                o--;
         } else {
-            strv_push(&parts, xstrndup(s, (size_t)(e - s)));
+            out[o++] = '/';
+            memcpy(out + o, s, (size_t)(e - s));
+            o += (size_t)(e - s);
         }
         s = e;
     }
-    for (i = 0; i < parts.n; i++)
-        buf_printf(&b, "/%s", parts.v[i]);
-    if (!b.len)
-        buf_addch(&b, '/');
-    strv_free(parts.v, parts.n);
-    return buf_detach(&b);
+    if (!o)
+        out[o++] = '/';
+    out[o] = '\0';
+    return out;
 }
 
 /* ---- pass B: dispatch (dockerfile2llb) ---------------------------------- */
@@ -194,25 +197,24 @@ static int dispatch_arg(struct p2 *p, struct df_instr *in, int meta)
         const char *ba = build_arg(p, v->name);
         const struct df_var *g;
         if (ba) {
-            free(v->value);
-            v->value = xstrdup(ba);
+            v->value = arena_strdup(p->mem, ba);
         } else if (v->value) {
             if ((rc = dfi_expand_in_place(p, &v->value, scope, in->line)) < 0)
                 return rc;
         } else if (!meta && (g = vlist_find(&p->global, v->name)) != NULL) {
-            v->value = g->value ? xstrdup(g->value) : NULL;
+            v->value = g->value;
         }
         if (meta) {
             if (v->value)
-                vlist_set(&p->global, v->name, v->value);
+                vlist_set(p->mem, &p->global, v->name, v->value);
             continue;
         }
-        vlist_set(&p->cur.args, v->name, v->value);
+        vlist_set(p->mem, &p->cur.args, v->name, v->value);
         if (v->value) {
-            vlist_set(&p->cur.scope, v->name, v->value);
+            vlist_set(p->mem, &p->cur.scope, v->name, v->value);
             /* BuildKit keeps one env list: the ARG replaces an ENV value. */
             if (vlist_find(&p->cur.env, v->name))
-                vlist_set(&p->cur.env, v->name, v->value);
+                vlist_set(p->mem, &p->cur.env, v->name, v->value);
         }
     }
     return 0;
@@ -264,14 +266,11 @@ static int dispatch_run(struct p2 *p, struct df_instr *in)
     int rc;
 
     for (i = 0; i < in->nflags; i++) {
-        char *x;
         if (strcmp(in->flags[i].name, "mount"))
             continue;
-        if ((rc = dfi_check_mount(p, &x, in->flags[i].value, &p->cur.scope,
-                                  in->line)) < 0)
+        if ((rc = dfi_check_mount(p, &in->flags[i].value, in->flags[i].value,
+                                  &p->cur.scope, in->line)) < 0)
             return rc;
-        free(in->flags[i].value);
-        in->flags[i].value = x;
     }
     return 0;
 }
@@ -289,8 +288,8 @@ static int dispatch_env(struct p2 *p, struct df_instr *in, int is_env)
                                       in->line)) < 0)
             return rc;
     for (i = 0; is_env && i < in->nvars; i++) {
-        vlist_set(&p->cur.env, in->vars[i].name, in->vars[i].value);
-        vlist_set(&p->cur.scope, in->vars[i].name, in->vars[i].value);
+        vlist_set(p->mem, &p->cur.env, in->vars[i].name, in->vars[i].value);
+        vlist_set(p->mem, &p->cur.scope, in->vars[i].name, in->vars[i].value);
     }
     return 0;
 }
@@ -305,11 +304,12 @@ static int dispatch_workdir(struct p2 *p, struct df_instr *in)
         return rc;
     if (!in->args[0][0])
         return dfi_p2_fail(p, in->line, NULL, "cannot normalize nothing");
-    if (in->args[0][0] != '/')
-        buf_printf(&b, "%s/", p->cur.workdir);
-    buf_adds(&b, in->args[0]);
-    free(p->cur.workdir);
-    p->cur.workdir = dfi_clean_abs(buf_cstr(&b));
+    if (in->args[0][0] == '/') {
+        p->cur.workdir = dfi_clean_abs(p->mem, in->args[0]);
+        return 0;
+    }
+    buf_printf(&b, "%s/%s", p->cur.workdir, in->args[0]);
+    p->cur.workdir = dfi_clean_abs(p->mem, buf_cstr(&b));
     buf_release(&b);
     return 0;
 }
@@ -345,15 +345,12 @@ static int dispatch(struct p2 *p, struct df_instr *in, int self)
                 return dfi_p2_fail(
                     p, in->line, NULL,
                     "VOLUME specified can not be an empty string");
-        if (in->kind == DF_USER) {
-            free(p->cur.user);
-            p->cur.user = xstrdup(in->args[0]);
-        }
+        if (in->kind == DF_USER)
+            p->cur.user = in->args[0];
         return 0;
     case DF_SHELL:
-        strv_free(p->cur.shell.v, p->cur.shell.n);
-        p->cur.shell.v = strv_dup(in->args, in->nargs);
-        p->cur.shell.n = p->cur.shell.cap = in->nargs;
+        p->cur.shell = in->args;
+        p->cur.nshell = in->nargs;
         return 0;
     default:
         return 0;
@@ -379,8 +376,7 @@ static int dispatch_from(struct p2 *p, struct df_instr *in, int si)
         if ((rc = dfi_expand(p, &st->platform, &p->global, pl->value,
                              in->line)) < 0)
             return rc;
-        free(dfi_flag_mut(in, "platform")->value);
-        dfi_flag_mut(in, "platform")->value = xstrdup(st->platform);
+        dfi_flag_mut(in, "platform")->value = st->platform;
     }
     for (j = 0; st->name && j < si; j++)
         if (p->f->stages[j].name && !strcmp(p->f->stages[j].name, st->name))
@@ -394,24 +390,18 @@ static int dispatch_from(struct p2 *p, struct df_instr *in, int si)
     if (st->base_stage < 0 && isdigit((unsigned char)st->base[0]) && !*end &&
         idx < si)
         st->base_stage = (int)idx;
-    strv_free(in->args, in->nargs);
-    in->args = xcalloc(1, sizeof(char *));
-    in->args[0] = xstrdup(st->base);
+    in->args[0] = st->base; /* the node's array, FROM's alone */
     in->nargs = 1;
-    dfi_sstate_release(&p->cur);
-    dfi_sstate_init(&p->cur);
+    sstate_share(&p->cur, &p->init);
     if (st->base_stage >= 0) {
         /* The image config carries over: env, workdir, user, shell. */
-        const struct sstate *b = &p->finals[st->base_stage];
-        vlist_copy(&p->cur.env, &b->env);
-        vlist_copy(&p->cur.scope, &b->env);
-        free(p->cur.workdir);
-        p->cur.workdir = xstrdup(b->workdir);
-        free(p->cur.user);
-        p->cur.user = xstrdup(b->user);
-        strv_free(p->cur.shell.v, p->cur.shell.n);
-        p->cur.shell.v = strv_dup(b->shell.v, b->shell.n);
-        p->cur.shell.n = p->cur.shell.cap = b->shell.n;
+        struct sstate *b = &p->finals[st->base_stage];
+        vlist_share(&p->cur.env, &b->env);
+        vlist_share(&p->cur.scope, &b->env);
+        p->cur.workdir = b->workdir;
+        p->cur.user = b->user;
+        p->cur.shell = b->shell;
+        p->cur.nshell = b->nshell;
     }
     return 0;
 }
@@ -458,43 +448,61 @@ static int check_cycles(struct p2 *p)
     return rc;
 }
 
+/* The state of a stage before its FROM image's, and of the global ARGs. */
+static void init_state(struct p2 *p, struct sstate *s)
+{
+    static const char *const shell[] = { "/bin/sh", "-c" };
+    struct df_var *none = arena_alloc(p->mem, sizeof(*none));
+    size_t i;
+
+    memset(s, 0, sizeof(*s));
+    /* empty lists, shared: the first name set copies them */
+    s->env.v = s->args.v = s->scope.v = none;
+    s->env.shared = s->args.shared = s->scope.shared = 1;
+    s->workdir = arena_strdup(p->mem, "/");
+    s->user = arena_strdup(p->mem, "");
+    s->nshell = sizeof(shell) / sizeof(shell[0]);
+    s->shell = arena_alloc_uninit(p->mem, s->nshell * sizeof(*s->shell));
+    for (i = 0; i < s->nshell; i++)
+        s->shell[i] = arena_strdup(p->mem, shell[i]);
+}
+
 /* Pass B: expansion and state, in file order. */
 int dfi_dispatch_all(struct p2 *p)
 {
     struct df_file *f = p->f;
-    struct sstate meta;
-    size_t i, k, cap = 0;
+    size_t i, k;
     int rc;
 
     for (k = 0; k < sizeof(platform_args) / sizeof(platform_args[0]); k++)
-        vlist_set(&p->global, platform_args[k].name, platform_args[k].value);
+        vlist_set(p->mem, &p->global, platform_args[k].name,
+                  platform_args[k].value);
     p->finals = xcalloc(f->nstages, sizeof(*p->finals));
-    dfi_sstate_init(&meta);
-    dfi_sstate_init(&p->cur);
+    init_state(p, &p->init);
+    sstate_share(&p->cur, &p->init);
+    for (i = k = 0; i < f->ninstrs && f->instrs[i].stage < 0; i++)
+        k += f->instrs[i].nvars;
+    f->meta_args = arena_alloc(p->mem, (k ? k : 1) * sizeof(*f->meta_args));
     for (i = 0; i < f->ninstrs; i++) {
         struct df_instr *in = &f->instrs[i];
         if (in->stage < 0) {
-            snapshot(&in->state, &meta);
+            snapshot(&in->state, &p->init);
             if ((rc = dispatch_arg(p, in, 1)) < 0)
                 goto out;
-            for (k = 0; k < in->nvars; k++) {
-                XGROW(f->meta_args, cap, f->nmeta_args + 1);
-                f->meta_args[f->nmeta_args].name = xstrdup(in->vars[k].name);
-                f->meta_args[f->nmeta_args++].value =
-                    in->vars[k].value ? xstrdup(in->vars[k].value) : NULL;
-            }
+            for (k = 0; k < in->nvars; k++)
+                f->meta_args[f->nmeta_args++] = in->vars[k];
             continue;
         }
         if (in->kind == DF_FROM) {
             if (in->stage > 0)
-                sstate_copy(&p->finals[in->stage - 1], &p->cur);
+                sstate_share(&p->finals[in->stage - 1], &p->cur);
             if ((rc = dispatch_from(p, in, in->stage)) < 0)
                 goto out;
         }
         snapshot(&in->state, &p->cur);
         if (in->inner) {
             in->inner->stage = in->stage;
-            snapshot(&in->inner->state, &p->cur);
+            in->inner->state = in->state;
         }
         p->fatal = 0;
         if ((rc = dispatch(p, in, in->stage)) < 0) {
@@ -505,16 +513,21 @@ int dfi_dispatch_all(struct p2 *p)
              * only the stages the target needs: the error belongs to the
              * stage */
             if (!st->error) {
-                st->error = xstrdup(p->err->msg);
+                st->error = arena_strdup(p->mem, p->err->msg);
                 st->error_line = in->line;
             }
             err_clear(p->err);
             rc = 0;
         }
     }
-    sstate_copy(&p->finals[f->nstages - 1], &p->cur);
+    sstate_share(&p->finals[f->nstages - 1], &p->cur);
     rc = check_cycles(p);
 out:
-    dfi_sstate_release(&meta);
     return rc;
+}
+
+void dfi_p2_release(struct p2 *p)
+{
+    free(p->finals);
+    free(p->env);
 }

@@ -61,6 +61,13 @@ static const struct {
     { "ENV S=v E=", "${U:-${S}}", "v" },
     { "ENV S=v E=", "$S$S", "vv" },
     { "ENV S=\"a b\"", "x\\ $S", "x a b" },
+    /* quotes alone: removed, what they hold kept as it is */
+    { "ENV S=v", "\"a b\"", "a b" },
+    { "ENV S=v", "'x'\"y\"z", "xyz" },
+    { "ENV S=v", "\"it's\"", "it's" },
+    { "ENV S=v", "'a\"b'", "a\"b" },
+    { "ENV S=v", "x\"\"y", "xy" },
+    { "ENV S=v", "plain", "plain" },
     /* trimming and replacement, as BuildKit's frontend (1.7 and later) */
     { "ENV V=v1.2.3-beta", "${V#v}", "1.2.3-beta" },
     { "ENV V=v1.2.3-beta", "${V#*.}", "2.3-beta" },
@@ -358,6 +365,66 @@ static void dockerfile__state_is_taken_before_the_instruction(void **s)
     df_file_free(f);
 }
 
+/* Instructions share the state arrays until an ARG or ENV changes them: a
+ * change must never show in the states taken before it, in this stage or
+ * in the stages that start from it. */
+static void dockerfile__states_keep_their_values_when_later_ones_change(
+    void **s)
+{
+    struct df_file *f = parse_ok("FROM a AS base\nENV A=1\nRUN x\nRUN y\n"
+                                 "ENV A=2\nARG A=3\nRUN z\nFROM base\n"
+                                 "ENV A=4 B=1\nARG C=c\nWORKDIR w\nRUN w\n"
+                                 "FROM base\nRUN v\n");
+    const struct df_instr *in = f->instrs;
+
+    (void)s;
+    assert_int_equal(in[1].state.nenv, 0);
+    assert_int_equal(in[2].state.nenv, 1);
+    assert_string_equal(var(in[2].state.env, in[2].state.nenv, "A"), "1");
+    assert_string_equal(var(in[3].state.env, in[3].state.nenv, "A"), "1");
+    assert_string_equal(var(in[4].state.env, in[4].state.nenv, "A"), "1");
+    /* ENV A=2, then the ARG replaces the ENV value in place */
+    assert_string_equal(var(in[5].state.env, in[5].state.nenv, "A"), "2");
+    assert_int_equal(in[5].state.nargs, 0);
+    assert_int_equal(in[6].state.nenv, 1);
+    assert_string_equal(var(in[6].state.env, in[6].state.nenv, "A"), "3");
+    assert_string_equal(var(in[6].state.args, in[6].state.nargs, "A"), "3");
+    /* the next stage starts from base's env and changes it */
+    assert_string_equal(var(in[8].state.env, in[8].state.nenv, "A"), "3");
+    assert_int_equal(in[8].state.nargs, 0);
+    assert_int_equal(in[9].state.nenv, 2);
+    assert_string_equal(var(in[9].state.env, in[9].state.nenv, "A"), "4");
+    assert_string_equal(var(in[9].state.env, in[9].state.nenv, "B"), "1");
+    assert_int_equal(in[9].state.nargs, 0);
+    assert_string_equal(var(in[10].state.args, in[10].state.nargs, "C"), "c");
+    assert_string_equal(in[10].state.workdir, "/");
+    assert_string_equal(in[11].state.workdir, "/w");
+    /* base, and a second stage from it, do not see stage 1's changes */
+    assert_int_equal(in[13].state.nenv, 1);
+    assert_string_equal(var(in[13].state.env, in[13].state.nenv, "A"), "3");
+    assert_int_equal(in[13].state.nargs, 0);
+    assert_string_equal(in[13].state.workdir, "/");
+    assert_int_equal(in[6].state.nenv, 1);
+    assert_string_equal(var(in[6].state.env, in[6].state.nenv, "A"), "3");
+    assert_string_equal(var(in[2].state.env, in[2].state.nenv, "A"), "1");
+    assert_string_equal(var(in[5].state.env, in[5].state.nenv, "A"), "2");
+    df_file_free(f);
+}
+
+static void dockerfile__unclosed_quote_is_the_stage_error(void **s)
+{
+    struct df_file *f = parse_ok("FROM a\nENV A=\"x\nFROM b\nENV B='y\n"
+                                 "ENV C='ok'\n");
+
+    (void)s;
+    assert_non_null(f->stages[0].error);
+    assert_non_null(strstr(f->stages[0].error, "matching double-quote"));
+    assert_int_equal(f->stages[0].error_line, 2);
+    assert_non_null(strstr(f->stages[1].error, "matching single-quote"));
+    assert_string_equal(f->instrs[4].vars[0].value, "ok");
+    df_file_free(f);
+}
+
 static void dockerfile__workdir_resolves_to_an_absolute_path(void **s)
 {
     struct df_file *f = parse_ok("FROM a\nWORKDIR app\nWORKDIR ../b/./c/\n"
@@ -471,6 +538,9 @@ int main(void)
         cmocka_unit_test(dockerfile__global_arg_needs_redeclaring_in_stage),
         cmocka_unit_test(dockerfile__build_arg_overrides_defaults),
         cmocka_unit_test(dockerfile__state_is_taken_before_the_instruction),
+        cmocka_unit_test(
+            dockerfile__states_keep_their_values_when_later_ones_change),
+        cmocka_unit_test(dockerfile__unclosed_quote_is_the_stage_error),
         cmocka_unit_test(dockerfile__workdir_resolves_to_an_absolute_path),
         cmocka_unit_test(dockerfile__stage_based_on_stage_inherits_env_and_workdir),
         cmocka_unit_test(dockerfile__copy_from_resolves_names_and_indexes),
