@@ -29,7 +29,7 @@ secs=${1:-600}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$root/build-fuzz
 CLANG=${CLANG:-$(command -v clang-14 || command -v clang)}
-common=("$root/harness/buf.c" "$root/harness/err.c")
+common=("$root/harness/buf.c" "$root/harness/err.c" "$root/harness/arena.c")
 libs=() defs=() main= dictname=
 case $target in
 dockerfile)
