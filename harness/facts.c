@@ -24,9 +24,15 @@ struct seen {
     long count;
 };
 
+/* Package counts of the manifests counted last, a ring searched newest
+ * first: a commit's manifests are most often the ones the commit before
+ * had.  The count depends on the blob alone, so what falls out of the
+ * ring is only counted again. */
+#define SEEN_RING 256
+
 struct facts_cache {
-    struct seen *v;
-    size_t n, cap;
+    struct seen v[SEEN_RING];
+    size_t n; /* counted so far; the newest is v[(n - 1) % SEEN_RING] */
 };
 
 struct facts_cache *facts_cache_new(void)
@@ -38,7 +44,6 @@ void facts_cache_free(struct facts_cache *fc)
 {
     if (!fc)
         return;
-    free(fc->v);
     free(fc);
 }
 
@@ -136,17 +141,18 @@ static int count_blob(struct facts_cache *fc, struct repo *r,
     size_t len = 0, i;
     int rc;
 
-    for (i = 0; i < fc->n; i++)
-        if (fc->v[i].eco == eco && oid_equal(&fc->v[i].id, &e->id)) {
-            *out = fc->v[i].count;
+    for (i = 0; i < fc->n && i < SEEN_RING; i++) {
+        const struct seen *v = &fc->v[(fc->n - 1 - i) % SEEN_RING];
+        if (v->eco == eco && oid_equal(&v->id, &e->id)) {
+            *out = v->count;
             return 0;
         }
+    }
     if ((rc = repo_blob_read(r, &e->id, &text, &len, err)) < 0)
         return rc;
     *out = facts_count_packages(eco, text, len);
     free(text);
-    XGROW(fc->v, fc->cap, fc->n + 1);
-    fc->v[fc->n++] = (struct seen){ e->id, eco, *out };
+    fc->v[fc->n++ % SEEN_RING] = (struct seen){ e->id, eco, *out };
     return 0;
 }
 
