@@ -130,9 +130,17 @@ static void memo_put(struct memo *m, const unsigned char *key,
 
 static void memo_age(struct memo *m)
 {
-    free(m->old.slots);
+    struct memo_tab spare = m->old;
+
+    /* The dropped table, emptied, holds the next generation: it is as
+     * large as a generation grew one, so the new one does not grow
+     * through every size again, each a rehash into pages not yet
+     * touched. */
+    if (spare.cap)
+        memset(spare.slots, 0, spare.cap * sizeof(*spare.slots));
+    spare.n = 0;
     m->old = m->cur;
-    memset(&m->cur, 0, sizeof(m->cur));
+    m->cur = spare;
 }
 
 static void memo_release(struct memo *m)
@@ -186,10 +194,19 @@ struct list_memo {
     struct list_tab cur, old;
 };
 
+/* The last listing of each folder path, with its children's values (see
+ * path_find()). */
+struct path_entry;
+struct path_memo {
+    struct path_entry **slots; /* open addressing; NULL: empty */
+    size_t n, cap;             /* cap is a power of two */
+};
+
 struct ctx_cache {
     struct repo *r;
     struct memo dirs;
     struct list_memo lists; /* listings of dirs' folders */
+    struct path_memo paths; /* the last listing of each folder path */
     struct memo files;
     struct memo derived; /* ctx_memo_get/put */
     size_t opened; /* contexts opened, for the memos' generations */
@@ -207,6 +224,8 @@ static void ignore_unref(struct ignore_ref *ir)
 
 static void lmemo_age(struct list_memo *m);
 static void lmemo_release(struct list_memo *m);
+static void paths_age(struct path_memo *pm, size_t gen);
+static void paths_release(struct path_memo *pm);
 
 int ctx_cache_new(struct ctx_cache **out, struct repo *r)
 {
@@ -221,6 +240,7 @@ void ctx_cache_free(struct ctx_cache *cc)
         return;
     memo_release(&cc->dirs);
     lmemo_release(&cc->lists);
+    paths_release(&cc->paths);
     memo_release(&cc->files);
     memo_release(&cc->derived);
     free(cc->vis.keys);
@@ -619,6 +639,8 @@ static int list_children(const struct scope *sc, const struct oid *tree,
         return rc;
     size_t n = t ? repo_tree_count(t) : 0;
     int shown = below_rules(sc, path->ptr ? path->ptr : "", plen);
+    XGROW(out->v, out->cap, n + 1);
+    buf_grow(&out->names, 16 * (n + 1));
     for (size_t i = 0; i < n + (with_git ? 1 : 0); i++) {
         struct node nd;
         const char *name;
@@ -843,14 +865,198 @@ static int node_val(const struct scope *sc, const struct node *nd,
     return 0;
 }
 
+/*
+ * The path memo.  A commit changes a few files: the folders on their
+ * paths get new trees and are listed again, but of their children only
+ * those whose entry changed need a value; the others keep the value they
+ * had in the folder's last listing, which is kept here by the folder's
+ * path and rules (not its tree), without a memo lookup each (a cache miss
+ * each, in tables of many MB).  An entry holds one listing per path, so
+ * this memory follows the tree, not the history; entries not used for a
+ * memo generation are dropped at the next one.
+ */
+struct path_entry {
+    uint64_t hash;
+    size_t gen; /* the generation that used it last */
+    char *path; /* context path of the folder */
+    int with_git, has_ig, has_ex;
+    unsigned char igd[SHA256_LEN], exd[SHA256_LEN];
+    size_t exbase;
+    struct oid tree;     /* listed last */
+    struct memo_val v;   /* its value then */
+    struct listing l;    /* its children then */
+    struct memo_val *cv; /* and theirs, l.n of them */
+};
+
+static uint64_t path_hash(const struct scope *sc, const char *path,
+                          int with_git)
+{
+    uint64_t h = fnv(0xcbf29ce484222325ULL, path, strlen(path));
+
+    h = fnv(h, &with_git, sizeof(with_git));
+    if (sc->c->ig)
+        h = fnv(h, sc->c->igd, 8);
+    if (sc->ex) {
+        h = fnv(h, sc->exd, 8);
+        h = fnv(h, &sc->exbase, sizeof(sc->exbase));
+    }
+    return h;
+}
+
+/* 1 if e is the entry of this folder under these rules. */
+static int path_is(const struct path_entry *e, uint64_t hash,
+                   const struct scope *sc, const char *path, int with_git)
+{
+    return e->hash == hash && e->with_git == with_git &&
+           e->has_ig == (sc->c->ig != NULL) && e->has_ex == (sc->ex != NULL) &&
+           (!e->has_ig || !memcmp(e->igd, sc->c->igd, SHA256_LEN)) &&
+           (!e->has_ex || (e->exbase == sc->exbase &&
+                           !memcmp(e->exd, sc->exd, SHA256_LEN))) &&
+           !strcmp(e->path, path);
+}
+
+/* The slot of the entry, or the empty slot where it would go. */
+static struct path_entry **path_slot(const struct path_memo *pm, uint64_t hash,
+                                     const struct scope *sc, const char *path,
+                                     int with_git)
+{
+    size_t i = (size_t)(hash ^ hash >> 32) & (pm->cap - 1);
+
+    while (pm->slots[i] && !path_is(pm->slots[i], hash, sc, path, with_git))
+        i = (i + 1) & (pm->cap - 1);
+    return &pm->slots[i];
+}
+
+static void path_entry_free(struct path_entry *e)
+{
+    free(e->path);
+    listing_release(&e->l);
+    free(e->cv);
+    free(e);
+}
+
+/* Insert e, whose key the table does not hold. */
+static void path_insert(struct path_memo *pm, struct path_entry *e)
+{
+    size_t i;
+
+    if (2 * (pm->n + 1) > pm->cap) {
+        struct path_entry **old = pm->slots;
+        size_t ocap = pm->cap;
+        pm->cap = ocap ? 2 * ocap : 256;
+        pm->slots = xcalloc(pm->cap, sizeof(*pm->slots));
+        pm->n = 0;
+        for (i = 0; i < ocap; i++)
+            if (old[i])
+                path_insert(pm, old[i]);
+        free(old);
+    }
+    for (i = (size_t)(e->hash ^ e->hash >> 32) & (pm->cap - 1); pm->slots[i];
+         i = (i + 1) & (pm->cap - 1))
+        ;
+    pm->slots[i] = e;
+    pm->n++;
+}
+
+/* Drop the entries that no lookup used in the generation that ends (gen:
+ * the one that begins), as memo_age() drops values. */
+static void paths_age(struct path_memo *pm, size_t gen)
+{
+    struct path_entry **old = pm->slots;
+    size_t ocap = pm->cap;
+
+    pm->slots = NULL;
+    pm->n = pm->cap = 0;
+    for (size_t i = 0; i < ocap; i++) {
+        if (!old[i])
+            continue;
+        if (old[i]->gen + 1 < gen)
+            path_entry_free(old[i]);
+        else
+            path_insert(pm, old[i]);
+    }
+    free(old);
+}
+
+static void paths_release(struct path_memo *pm)
+{
+    for (size_t i = 0; i < pm->cap; i++)
+        if (pm->slots[i])
+            path_entry_free(pm->slots[i]);
+    free(pm->slots);
+    memset(pm, 0, sizeof(*pm));
+}
+
+/* The folder's entry (used now), or NULL. */
+static struct path_entry *path_find(const struct scope *sc, const char *path,
+                                    int with_git)
+{
+    struct ctx_cache *cc = sc->c->cc;
+    struct path_entry *e;
+
+    if (!cc->paths.cap)
+        return NULL;
+    e = *path_slot(&cc->paths, path_hash(sc, path, with_git), sc, path,
+                   with_git);
+    if (e)
+        e->gen = cc->opened / MEMO_GENERATION;
+    return e;
+}
+
+/* Keep l and cv (taken) as the folder's last listing, in e if it is its
+ * entry already. */
+static void path_keep(const struct scope *sc, struct path_entry *e,
+                      const char *path, int with_git, const struct oid *tree,
+                      const struct memo_val *v, struct listing *l,
+                      struct memo_val *cv)
+{
+    struct ctx_cache *cc = sc->c->cc;
+
+    if (e) {
+        listing_release(&e->l);
+        free(e->cv);
+    } else {
+        e = xcalloc(1, sizeof(*e));
+        e->hash = path_hash(sc, path, with_git);
+        e->path = xstrdup(path);
+        e->with_git = with_git;
+        e->has_ig = sc->c->ig != NULL;
+        e->has_ex = sc->ex != NULL;
+        if (e->has_ig)
+            memcpy(e->igd, sc->c->igd, SHA256_LEN);
+        if (e->has_ex) {
+            memcpy(e->exd, sc->exd, SHA256_LEN);
+            e->exbase = sc->exbase;
+        }
+        path_insert(&cc->paths, e);
+    }
+    e->gen = cc->opened / MEMO_GENERATION;
+    e->tree = *tree;
+    e->v = *v;
+    e->l = *l;
+    e->cv = cv;
+    memset(l, 0, sizeof(*l));
+}
+
+/* 1 if a child listed again is the entry it was, so has the same value:
+ * a file's is its blob and mode's, a folder's its tree's under the same
+ * rules at the same path; .git differs on every checkout. */
+static int same_child(const struct node *a, const struct node *b)
+{
+    return a->kind == b->kind && a->kind != N_GIT && a->vis == b->vis &&
+           a->mode == b->mode && oid_equal(&a->id, &b->id);
+}
+
 static int dir_val(const struct scope *sc, const struct oid *tree,
                    struct buf *path, int with_git, struct memo_val *out,
                    struct err *err)
 {
     struct listing l;
+    struct memo_val *cv = NULL;
+    struct path_entry *pe;
     unsigned char key[SHA256_LEN];
     struct sha256 h;
-    size_t plen = path->len;
+    size_t plen = path->len, j = 0;
     int rc;
 
     if (!with_git) {
@@ -861,28 +1067,44 @@ static int dir_val(const struct scope *sc, const struct oid *tree,
             return 0;
         }
     }
+    pe = path_find(sc, buf_cstr(path), with_git);
+    if (pe && !with_git && oid_equal(&pe->tree, tree)) {
+        *out = pe->v;
+        memo_put(&sc->c->cc->dirs, key, out);
+        return 0;
+    }
     if ((rc = list_children(sc, tree, path, with_git, &l, err)) < 0)
         return rc;
+    cv = xmalloc((l.n ? l.n : 1) * sizeof(*cv));
     memset(out, 0, sizeof(*out));
     sha256_init(&h);
     sha256_field(&h, "dir");
     for (size_t i = 0; i < l.n; i++) {
-        struct memo_val cv;
         const struct node *nd = &l.v[i];
-        path_push(path, node_name(&l, nd));
-        rc = node_val(sc, nd, path, &cv, err);
-        path_pop(path, plen);
-        if (rc < 0)
-            goto out;
+        const char *name = node_name(&l, nd);
+        int cmp = 1;
+        /* both listings are sorted by name */
+        while (pe && j < pe->l.n &&
+               (cmp = strcmp(node_name(&pe->l, &pe->l.v[j]), name)) < 0)
+            j++;
+        if (pe && j < pe->l.n && cmp == 0 && same_child(&pe->l.v[j], nd)) {
+            cv[i] = pe->cv[j];
+        } else {
+            path_push(path, name);
+            rc = node_val(sc, nd, path, &cv[i], err);
+            path_pop(path, plen);
+            if (rc < 0)
+                goto out;
+        }
         /* An excluded folder walked for its exceptions only exists if
          * something in it came back. */
-        if (nd->vis == V_TRANSIT && cv.nentries == 0)
+        if (nd->vis == V_TRANSIT && cv[i].nentries == 0)
             continue;
-        sha256_field(&h, node_name(&l, nd));
-        sha256_update(&h, cv.digest, SHA256_LEN);
-        content_add(out->content, cv.content);
-        out->nfiles += cv.nfiles;
-        out->bytes += cv.bytes;
+        sha256_field(&h, name);
+        sha256_update(&h, cv[i].digest, SHA256_LEN);
+        content_add(out->content, cv[i].content);
+        out->nfiles += cv[i].nfiles;
+        out->bytes += cv[i].bytes;
         out->nentries++;
     }
     sha256_final(&h, out->digest);
@@ -890,7 +1112,10 @@ static int dir_val(const struct scope *sc, const struct oid *tree,
         memo_put(&sc->c->cc->dirs, key, out);
         lmemo_put(&sc->c->cc->lists, key, &l);
     }
+    path_keep(sc, pe, buf_cstr(path), with_git, tree, out, &l, cv);
+    cv = NULL;
 out:
+    free(cv);
     listing_release(&l);
     return rc;
 }
@@ -1048,6 +1273,7 @@ int ctx_open(struct ctx **out, struct ctx_cache *cc, const struct oid *commit,
     if (++cc->opened % MEMO_GENERATION == 0) {
         memo_age(&cc->dirs);
         lmemo_age(&cc->lists);
+        paths_age(&cc->paths, cc->opened / MEMO_GENERATION);
         memo_age(&cc->files);
         memo_age(&cc->derived);
     }
@@ -1579,6 +1805,17 @@ static int diff_listing(const struct scope *sc, const struct node *nd,
     return 0;
 }
 
+/* 1 if two scopes apply the same rules (a folder's key in the memo is
+ * the same in both, see dir_key()). */
+static int same_rules(const struct scope *a, const struct scope *b)
+{
+    if ((a->c->ig != NULL) != (b->c->ig != NULL) || a->ex != b->ex)
+        return 0;
+    if (a->c->ig && memcmp(a->c->igd, b->c->igd, SHA256_LEN))
+        return 0;
+    return !a->ex || a->exbase == b->exbase;
+}
+
 static int diff_dirs(struct differ *d, const struct node *a,
                      const struct node *b, struct err *err)
 {
@@ -1588,6 +1825,12 @@ static int diff_dirs(struct differ *d, const struct node *a,
     int ga = root && d->sa.c->has_git, gb = root && d->sb.c->has_git;
 
     if (a->kind == N_DIR && b->kind == N_DIR) {
+        /* the same tree under the same rules at the same path: the same
+         * digest, whose value the memo may no longer hold (dir_val() takes
+         * an unchanged child's value from its folder's last listing) */
+        if (!ga && !gb && oid_equal(&a->id, &b->id) &&
+            same_rules(&d->sa, &d->sb))
+            return 0;
         if ((rc = dir_val(&d->sa, &a->id, &d->path, ga, &va, err)) < 0 ||
             (rc = dir_val(&d->sb, &b->id, &d->path, gb, &vb, err)) < 0)
             return rc;

@@ -48,7 +48,8 @@ struct kctx {
     int *stage_last;  /* last step of each stage */
     int *stage_built; /* stage is built for this target */
     struct err *err;
-    size_t nhash; /* digests begun (struct khash) */
+    size_t nhash;       /* digests begun (struct khash) */
+    struct buf scratch; /* text built on its way into the arena */
 };
 
 /*
@@ -138,22 +139,28 @@ static void digest_hex(const unsigned char *d, char *out)
     sha256_hex(d, out + 7);
 }
 
-/* Append a part: name static or in the build's arena, value in the
- * build's arena. */
-static void part_put(struct key_step *s, const char *name, int line,
-                     char *value)
+/* Append a part: name static or in the build's arena, value (len bytes
+ * and a NUL) in the build's arena or a key_hex of its steps.  Inlined, so
+ * that the length of a literal name is known when compiled. */
+static inline __attribute__((always_inline)) void
+part_put(struct key_step *s, const char *name, int line, char *value,
+         size_t len)
 {
+    struct key_part *p;
+
     if (s->nparts == s->partcap) {
         struct key_part *old = s->parts;
-        s->partcap = s->partcap ? 2 * s->partcap : 8;
-        s->parts = arena_alloc(s->arena, s->partcap * sizeof(*s->parts));
+        s->partcap = s->partcap ? 2 * s->partcap : 4;
+        s->parts = arena_alloc_uninit(s->arena, s->partcap * sizeof(*s->parts));
         if (s->nparts)
             memcpy(s->parts, old, s->nparts * sizeof(*s->parts));
     }
-    s->parts[s->nparts].name = name;
-    s->parts[s->nparts].value = value;
-    s->parts[s->nparts].line = line;
-    s->nparts++;
+    p = &s->parts[s->nparts++];
+    p->name = name;
+    p->value = value;
+    p->line = line;
+    p->nlen = (unsigned)strlen(name);
+    p->len = len;
 }
 
 /* name: a string literal (a built name goes through the arena first). */
@@ -167,26 +174,32 @@ static void part_add(struct key_step *s, const char *name, int line,
     char *value;
     va_list ap;
 
+    size_t len;
+
     va_start(ap, fmt);
     if (!strcmp(fmt, "%s")) { /* most parts: no formatting needed */
         const char *v = va_arg(ap, const char *);
-        value = arena_strdup(s->arena, v ? v : "(null)"); /* as printf */
+        if (!v)
+            v = "(null)"; /* as printf */
+        len = strlen(v);
+        value = arena_memdup(s->arena, v, len);
     } else {
         buf_vprintf(&b, fmt, ap);
+        len = b.len;
         value = arena_memdup(s->arena, b.ptr ? b.ptr : "", b.len);
         buf_release(&b);
     }
     va_end(ap);
-    part_put(s, name, line, value);
+    part_put(s, name, line, value, len);
 }
 
 static void part_digest(struct key_step *s, const char *name, int line,
                         const unsigned char *d)
 {
-    char *hex = arena_alloc(s->arena, 7 + SHA256_HEX);
+    char *hex = arena_alloc_uninit(s->arena, 7 + SHA256_HEX);
 
     digest_hex(d, hex);
-    part_put(s, name, line, hex);
+    part_put(s, name, line, hex, 7 + SHA256_HEX - 1);
 }
 
 /* 1 if a and b have the same parts (names and values; lines do not reach
@@ -197,8 +210,9 @@ static int parts_equal(const struct key_step *a, const struct key_step *b)
         return 0;
     for (size_t i = 0; i < a->nparts; i++) {
         const struct key_part *x = &a->parts[i], *y = &b->parts[i];
-        if ((x->name != y->name && strcmp(x->name, y->name)) ||
-            strcmp(x->value, y->value))
+        if (x->len != y->len || x->nlen != y->nlen ||
+            (x->name != y->name && memcmp(x->name, y->name, x->nlen)) ||
+            memcmp(x->value, y->value, x->len))
             return 0;
     }
     return 1;
@@ -208,6 +222,8 @@ static int parts_equal(const struct key_step *a, const struct key_step *b)
  * a commit have the parts they had at the commit before (the Dockerfile
  * and the files they read did not change): their key is taken from the
  * previous build instead of being hashed again. */
+#define SEAL_BUF 1024
+
 static void step_seal(const struct kctx *k, struct key_step *s)
 {
     const struct key_build *prev = k->o->prev;
@@ -222,11 +238,31 @@ static void step_seal(const struct kctx *k, struct key_step *s)
         memcpy(s->key_hex, prev->steps[i].key_hex, sizeof(s->key_hex));
         return;
     }
+    /* the fields as sha256_field() adds them, gathered so that they are
+     * hashed in one call: most keys are a few hundred bytes */
+    const char *bname = builder_name(b);
+    size_t at = strlen(bname) + 1, need = at;
+    for (i = 0; i < s->nparts; i++)
+        need += s->parts[i].nlen + s->parts[i].len + 2;
     sha256_init(&h);
-    sha256_field(&h, builder_name(b));
-    for (i = 0; i < s->nparts; i++) {
-        sha256_field(&h, s->parts[i].name);
-        sha256_field(&h, s->parts[i].value);
+    if (need <= SEAL_BUF) {
+        unsigned char msg[SEAL_BUF];
+        memcpy(msg, bname, at);
+        for (i = 0; i < s->nparts; i++) {
+            const struct key_part *p = &s->parts[i];
+            memcpy(msg + at, p->name, p->nlen + 1);
+            at += p->nlen + 1;
+            memcpy(msg + at, p->value, p->len);
+            at += p->len;
+            msg[at++] = '\0';
+        }
+        sha256_update(&h, msg, at);
+    } else {
+        sha256_field(&h, bname);
+        for (i = 0; i < s->nparts; i++) {
+            sha256_update(&h, s->parts[i].name, s->parts[i].nlen + 1);
+            sha256_update(&h, s->parts[i].value, s->parts[i].len + 1);
+        }
     }
     sha256_final(&h, s->key);
     digest_hex(s->key, s->key_hex);
@@ -563,13 +599,20 @@ static void key_from(struct kctx *k, struct key_step *s,
 
 static void add_parent(struct kctx *k, struct key_step *s)
 {
+    struct key_step *p;
     char *hex;
 
     if (s->parent < 0)
         return;
-    hex = arena_alloc(s->arena, 7 + SHA256_HEX);
-    result_key_hex(k, s->parent, hex);
-    part_put(s, "parent", k->kb->steps[s->parent].line, hex);
+    p = &k->kb->steps[s->parent];
+    if (!p->link) {
+        /* the parent's own key, sealed before: its key_hex, shared */
+        hex = p->key_hex;
+    } else {
+        hex = arena_alloc_uninit(s->arena, 7 + SHA256_HEX);
+        result_key_hex(k, s->parent, hex);
+    }
+    part_put(s, "parent", p->line, hex, *hex ? 7 + SHA256_HEX - 1 : 0);
 }
 
 static void parent_content(struct kctx *k, const struct key_step *s,
@@ -1210,37 +1253,36 @@ static void key_meta_legacy(struct kctx *k, struct key_step *s,
                             const struct df_instr *in)
 {
     char *text;
-    size_t i;
+    size_t i, len;
 
     s->vertex = 1;
     add_parent(k, s);
     if (in->kind == DF_ENV || in->kind == DF_LABEL) {
-        /* "KIND name=value ...", straight into the arena (every legacy
-         * ENV and LABEL of every commit comes here) */
-        const char *kind = df_kind_name(in->kind);
-        size_t len = strlen(kind), at;
-        for (i = 0; i < in->nvars; i++)
-            len += 2 + strlen(in->vars[i].name) +
-                   (in->vars[i].value ? strlen(in->vars[i].value) : 0);
-        text = arena_alloc(s->arena, len + 1);
-        at = strlen(kind);
-        memcpy(text, kind, at);
+        /* "KIND name=value ...", gathered in the scratch buffer, then
+         * into the arena (every legacy ENV and LABEL of every commit
+         * comes here: each string is measured once) */
+        struct buf *b = &k->scratch;
+        buf_reset(b);
+        buf_adds(b, df_kind_name(in->kind));
         for (i = 0; i < in->nvars; i++) {
             size_t n = strlen(in->vars[i].name);
-            text[at++] = ' ';
-            memcpy(text + at, in->vars[i].name, n);
-            at += n;
-            text[at++] = '=';
-            if (in->vars[i].value) {
-                n = strlen(in->vars[i].value);
-                memcpy(text + at, in->vars[i].value, n);
-                at += n;
-            }
+            size_t v = in->vars[i].value ? strlen(in->vars[i].value) : 0;
+            buf_grow(b, n + v + 2);
+            b->ptr[b->len++] = ' ';
+            memcpy(b->ptr + b->len, in->vars[i].name, n);
+            b->len += n;
+            b->ptr[b->len++] = '=';
+            memcpy(b->ptr + b->len, in->vars[i].value ? in->vars[i].value : "",
+                   v);
+            b->len += v;
         }
+        len = b->len;
+        text = arena_memdup(s->arena, b->ptr, len);
     } else {
-        text = arena_strdup(s->arena, in->original);
+        len = strlen(in->original);
+        text = arena_memdup(s->arena, in->original, len);
     }
-    part_put(s, "instruction", in->line, text);
+    part_put(s, "instruction", in->line, text, len);
     step_seal(k, s);
     parent_content(k, s, s->content);
     env_chain(k, s, 0);
@@ -1539,6 +1581,7 @@ int keys_compute(struct key_build **out, const struct df_file *df,
 out:
     free(k.stage_last);
     free(k.stage_built);
+    buf_release(&k.scratch);
     if (rc < 0) {
         key_build_free(kb);
         return rc;

@@ -78,8 +78,11 @@ struct keys_options {
 struct key_part {
     const char *name; /* "parent", "command", "env:PATH", "source", ...
                          (static, or in the build's arena) */
-    char *value;      /* printable value (digests as hex) */
+    char *value;      /* printable value (digests as hex); in the build's
+                         arena, or a step's key_hex (the "parent" part) */
     int line;         /* Dockerfile line it came from, 0 if none */
+    unsigned nlen;    /* strlen(name) */
+    size_t len;       /* strlen(value) */
 };
 
 struct key_step {

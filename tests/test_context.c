@@ -594,6 +594,103 @@ static void context__memo_gives_the_same_digest_as_a_fresh_cache(void **state)
     assert_int_equal(s.bytes, 4 + 3 + 2);
 }
 
+/* The digest of src at rev from a cache that has seen nothing. */
+static void fresh_select(struct fx *f, const char *rev,
+                         const struct ctx_options *o, const char *src,
+                         const char *exclude, struct ctx_selection *out)
+{
+    struct ctx_cache *warm = f->cc;
+    struct err err = ERR_INIT;
+    assert_int_equal(ctx_cache_new(&f->cc, f->r), 0);
+    if (fx_select(f, rev, o, src, exclude, out, &err) < 0)
+        fail_msg("select %s at %s: %s", src, rev, err.msg);
+    ctx_cache_free(f->cc);
+    f->cc = warm;
+}
+
+/* Every selection of every commit of `revs`, in that order, from the
+ * cache that saw the ones before, against a fresh cache's. */
+static void same_as_fresh(struct fx *f, const char *const *revs, size_t n)
+{
+    static const struct ctx_options git = { NULL, NULL, 0, 7 };
+    static const char *const srcs[][2] = {
+        { ".", NULL }, { "a", NULL }, { ".", "*.log" }, { "a/b", "c*" },
+    };
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < sizeof(srcs) / sizeof(srcs[0]); j++) {
+            for (int g = 0; g < 2; g++) {
+                const struct ctx_options *o = g ? &git : &plain;
+                struct ctx_selection warm, fresh;
+                struct err err = ERR_INIT;
+                int rc = fx_select(f, revs[i], o, srcs[j][0], srcs[j][1],
+                                   &warm, &err);
+                if (rc == ERR_BUILD)
+                    continue; /* not in this commit */
+                assert_int_equal(rc, 0);
+                fresh_select(f, revs[i], o, srcs[j][0], srcs[j][1], &fresh);
+                if (memcmp(warm.digest, fresh.digest, SHA256_LEN) ||
+                    memcmp(warm.content, fresh.content, SHA256_LEN) ||
+                    warm.nfiles != fresh.nfiles || warm.bytes != fresh.bytes)
+                    fail_msg("%s of %s (exclude %s, .git %d) differs from "
+                             "a fresh cache's",
+                             srcs[j][0], revs[i],
+                             srcs[j][1] ? srcs[j][1] : "none", g);
+            }
+        }
+    }
+}
+
+static void context__folders_listed_again_match_a_fresh_cache(void **state)
+{
+    struct fx *f = *state;
+    static const char *const revs[] = {
+        "HEAD~7", "HEAD~6", "HEAD~5", "HEAD~4", "HEAD~3", "HEAD~2",
+        "HEAD~1", "HEAD",   "HEAD~4", "HEAD~7", "HEAD~2", "HEAD",
+    };
+    tu_write(f->dir, "a/b/c1.txt", "c1\n");
+    tu_write(f->dir, "a/b/c2.txt", "c2\n");
+    tu_write(f->dir, "a/b/d.log", "d\n");
+    tu_write(f->dir, "a/e.txt", "e\n");
+    tu_write(f->dir, "a/f/g.txt", "g\n");
+    tu_write(f->dir, "z.txt", "z\n");
+    tu_commit(f->dir, "one");
+    tu_write(f->dir, "a/b/c2.txt", "c2 again\n"); /* deep content */
+    tu_commit(f->dir, "two");
+    tu_sh(f->dir, "chmod +x a/b/c1.txt"); /* mode only */
+    tu_commit(f->dir, "three");
+    tu_sh(f->dir, "git mv a/f a/b/f"); /* a subtree moves down */
+    tu_commit(f->dir, "four");
+    tu_write(f->dir, ".dockerignore", "a/b\n!a/b/c1.txt\n"); /* rules */
+    tu_commit(f->dir, "five");
+    tu_sh(f->dir, "rm -r a/e.txt && ln -s b/c1.txt a/e.txt"); /* a link */
+    tu_commit(f->dir, "six");
+    tu_sh(f->dir, "rm .dockerignore && rm -r a/b/f && "
+                  "printf f > a/b/f"); /* a folder becomes a file */
+    tu_commit(f->dir, "seven");
+    tu_write(f->dir, "a/b/c0.txt", "c0\n"); /* a name sorts first */
+    tu_commit(f->dir, "eight");
+    fx_open(f);
+    same_as_fresh(f, revs, sizeof(revs) / sizeof(revs[0]));
+}
+
+/* Contexts opened age what the cache keeps (every 1024): the listings
+ * kept by path are dropped with it and come back. */
+static void context__aged_listings_match_a_fresh_cache(void **state)
+{
+    struct fx *f = *state;
+    static const char *const revs[] = { "HEAD~1", "HEAD" };
+    unsigned char d[SHA256_LEN];
+    tu_write(f->dir, "a/b/c.txt", "c\n");
+    tu_write(f->dir, "a/d.txt", "d\n");
+    tu_commit(f->dir, "one");
+    tu_write(f->dir, "a/b/c.txt", "c2\n");
+    tu_commit(f->dir, "two");
+    fx_open(f);
+    for (int i = 0; i < 2 * 1024 + 10; i++)
+        digest_of(f, i % 3 ? "HEAD~1" : "HEAD", i % 2 ? "a" : "a/b", d);
+    same_as_fresh(f, revs, 2);
+}
+
 static void context__bad_dockerignore_fails_with_file_and_line(void **state)
 {
     struct fx *f = *state;
@@ -727,6 +824,8 @@ int main(void)
         T(context__missing_source_fails_the_build),
         T(context__escaping_paths_resolve_inside_the_context),
         T(context__memo_gives_the_same_digest_as_a_fresh_cache),
+        T(context__folders_listed_again_match_a_fresh_cache),
+        T(context__aged_listings_match_a_fresh_cache),
         T(context__bad_dockerignore_fails_with_file_and_line),
         T(context__missing_context_folder_fails_the_build),
     };
