@@ -43,10 +43,12 @@ const char *df_kind_name(enum df_kind k)
 
 int df_kind_parse(enum df_kind *out, const char *word)
 {
+    /* the names are capitals: those whose first letter differs are not it */
+    int c = word[0] >= 'a' && word[0] <= 'z' ? word[0] - 'a' + 'A' : word[0];
     int k;
 
     for (k = 0; k < DF_KIND_COUNT; k++)
-        if (!strcasecmp(kind_names[k], word)) {
+        if (kind_names[k][0] == c && !strcasecmp(kind_names[k], word)) {
             *out = (enum df_kind)k;
             return 0;
         }
