@@ -39,12 +39,15 @@ struct memo_val {
 
 struct memo_slot {
     unsigned char key[SHA256_LEN];
-    unsigned char used;
     struct memo_val v;
 };
 
-/* One open-addressing table of memoized values. */
+/* One open-addressing table of memoized values.  Probes read the tags (a
+ * key's first 8 bytes, low bit set; 0: empty), eight to a cache line,
+ * and a slot (112 bytes) only where a tag matches: the tables are many
+ * MB, and each line read is a cache miss. */
 struct memo_tab {
+    uint64_t *tags;
     struct memo_slot *slots;
     size_t n, cap; /* cap is a power of two */
 };
@@ -71,13 +74,22 @@ static size_t key_hash(const unsigned char *key)
     return h;
 }
 
-static struct memo_slot *memo_slot(const struct memo_tab *m,
-                                   const unsigned char *key)
+static uint64_t key_tag(const unsigned char *key)
 {
+    uint64_t t;
+    memcpy(&t, key, sizeof(t));
+    return t | 1;
+}
+
+/* The slot of key, or the empty one where it would go (its tag 0). */
+static size_t memo_slot(const struct memo_tab *m, const unsigned char *key)
+{
+    uint64_t t = key_tag(key);
     size_t i = key_hash(key) & (m->cap - 1);
-    while (m->slots[i].used && memcmp(m->slots[i].key, key, SHA256_LEN))
+    while (m->tags[i] &&
+           (m->tags[i] != t || memcmp(m->slots[i].key, key, SHA256_LEN)))
         i = (i + 1) & (m->cap - 1);
-    return &m->slots[i];
+    return i;
 }
 
 static const struct memo_val *tab_get(const struct memo_tab *m,
@@ -85,8 +97,8 @@ static const struct memo_val *tab_get(const struct memo_tab *m,
 {
     if (!m->cap)
         return NULL;
-    const struct memo_slot *s = memo_slot(m, key);
-    return s->used ? &s->v : NULL;
+    size_t i = memo_slot(m, key);
+    return m->tags[i] ? &m->slots[i].v : NULL;
 }
 
 static void tab_put(struct memo_tab *m, const unsigned char *key,
@@ -95,20 +107,22 @@ static void tab_put(struct memo_tab *m, const unsigned char *key,
     if (2 * (m->n + 1) > m->cap) {
         struct memo_tab old = *m;
         m->cap = old.cap ? 2 * old.cap : 4096;
+        m->tags = xcalloc_table(m->cap, sizeof(*m->tags));
         m->slots = xcalloc_table(m->cap, sizeof(*m->slots));
         m->n = 0;
         for (size_t i = 0; i < old.cap; i++)
-            if (old.slots[i].used)
+            if (old.tags[i])
                 tab_put(m, old.slots[i].key, &old.slots[i].v);
+        free(old.tags);
         free(old.slots);
     }
-    struct memo_slot *s = memo_slot(m, key);
-    if (!s->used) {
-        s->used = 1;
-        memcpy(s->key, key, SHA256_LEN);
+    size_t i = memo_slot(m, key);
+    if (!m->tags[i]) {
+        m->tags[i] = key_tag(key);
+        memcpy(m->slots[i].key, key, SHA256_LEN);
         m->n++;
     }
-    s->v = *v;
+    m->slots[i].v = *v;
 }
 
 /* The value under key, or NULL; valid until the next memo call. */
@@ -137,7 +151,7 @@ static void memo_age(struct memo *m)
      * through every size again, each a rehash into pages not yet
      * touched. */
     if (spare.cap)
-        memset(spare.slots, 0, spare.cap * sizeof(*spare.slots));
+        memset(spare.tags, 0, spare.cap * sizeof(*spare.tags));
     spare.n = 0;
     m->old = m->cur;
     m->cur = spare;
@@ -145,7 +159,9 @@ static void memo_age(struct memo *m)
 
 static void memo_release(struct memo *m)
 {
+    free(m->cur.tags);
     free(m->cur.slots);
+    free(m->old.tags);
     free(m->old.slots);
     memset(m, 0, sizeof(*m));
 }
