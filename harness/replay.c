@@ -171,7 +171,8 @@ static void pack_ready(struct pack *pa, struct wpacket *pk, size_t nsteps)
 }
 
 /* Pack build r of kb's steps into pa (on the thread that simulated it): a
- * reason is the result's text until the replay's thread copies it. */
+ * reason is the result's text until the replay's thread copies it, but a
+ * literal, which outlives the packet (writer.h). */
 static void pack_steps(struct pack *pa, const struct key_build *kb,
                        const struct sim_result *r)
 {
@@ -190,7 +191,9 @@ static void pack_steps(struct pack *pa, const struct key_build *kb,
         steps[i].layer_bytes = (int64_t)o->layer_bytes;
         steps[i].bytes_pulled = (int64_t)o->bytes_pulled;
         steps[i].reason = o->reason[0] ? o->reason : NULL;
-        if (o->reason[0] || o->outcome == OUTCOME_MISS)
+        /* a literal is kept as it is: the others are copied (or said)
+         * on the replay's thread */
+        if (o->reason[0] ? !o->reason_static : o->outcome == OUTCOME_MISS)
             pa->said[n++] = i;
     }
     pa->nsaid = n;

@@ -123,6 +123,7 @@ void sim_step_reason(struct sim_result *r, size_t i, const char *fmt, ...)
     r->steps[i].reason =
         arena_memdup(&r->reasons, text,
                      (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
+    r->steps[i].reason_static = 0;
 }
 
 void sim_step_reason_copy(struct sim_result *r, size_t i, const char *text)
@@ -130,11 +131,13 @@ void sim_step_reason_copy(struct sim_result *r, size_t i, const char *text)
     size_t n = strnlen(text, SIM_REASON_MAX - 1);
 
     r->steps[i].reason = arena_memdup(&r->reasons, text, n);
+    r->steps[i].reason_static = 0;
 }
 
 void sim_step_reason_static(struct sim_result *r, size_t i, const char *text)
 {
     r->steps[i].reason = text;
+    r->steps[i].reason_static = 1;
 }
 
 void sim_result_fallback(struct sim_result *r, const char *text)
@@ -562,7 +565,7 @@ void sim_execute(const struct sim_config *cfg, const struct sim_build *b,
             o->layer_bytes = recs[i].layer.bytes;
             memcpy(o->layer, recs[i].layer.digest, SHA256_LEN);
             o->seconds = is_external_from(s) ? 0 : mb->cached_step;
-            o->from_layer = recs[i].has_layer;
+            o->from_layer = recs[i].has_layer != 0;
             if ((need[i] || (v->eager && !is_external_from(s))) &&
                 recs[i].remote && recs[i].layer.bytes) {
                 dmap_put(pulled, recs[i].layer.digest, &created);

@@ -44,7 +44,10 @@ struct sim_transfer {
  * step keeps its reason, which most steps do not have, as a pointer. */
 struct sim_step {
     enum outcome outcome;
-    int from_layer; /* a hit whose record carried its layer */
+    unsigned char from_layer; /* a hit whose record carried its layer */
+    /* its reason is static (sim_step_reason_static): it outlives r, and a
+     * replay's rows point to it as it is */
+    unsigned char reason_static;
     double seconds;
     uint64_t layer_bytes; /* size of the layer it produced or reused */
     uint64_t bytes_pulled;
