@@ -101,11 +101,33 @@ static void describe_change(char *out, size_t n, const struct ctx_change *c)
     }
 }
 
-/* A COPY/ADD source changed: name the first file that differs. */
-static void source_reason(char *out, size_t n,
-                          const struct explain_side *before,
-                          const struct explain_side *now,
-                          const struct key_step *s, const struct key_step *o)
+/* A source reason found for a step of one builder, for the other's. */
+struct explain_source {
+    size_t instr, old_instr; /* the instructions compared, now and before */
+    int git_dir;
+    char *text;
+};
+
+void explain_shared_reset(struct explain_shared *sh)
+{
+    for (size_t i = 0; i < sh->n; i++)
+        free(sh->v[i].text);
+    sh->n = 0;
+}
+
+void explain_shared_release(struct explain_shared *sh)
+{
+    explain_shared_reset(sh);
+    free(sh->v);
+    memset(sh, 0, sizeof(*sh));
+}
+
+/* The file source_reason() names, from the contexts' diff. */
+static void source_reason_diff(char *out, size_t n,
+                               const struct explain_side *before,
+                               const struct explain_side *now,
+                               const struct key_step *s,
+                               const struct key_step *o)
 {
     const struct df_instr *in = &now->df->instrs[s->instr];
     const char **srcs = xcalloc(in->nargs + 1, sizeof(*srcs));
@@ -135,6 +157,39 @@ static void source_reason(char *out, size_t n,
         snprintf(out, n, "the files it copies changed");
     free(srcs);
     free(ex);
+}
+
+/* A COPY/ADD source changed: name the first file that differs.  The text
+ * depends on the two instructions and the contexts, not on the builder:
+ * the other builder's step of the same instruction gets it from
+ * now->shared. */
+static void source_reason(char *out, size_t n,
+                          const struct explain_side *before,
+                          const struct explain_side *now,
+                          const struct key_step *s, const struct key_step *o)
+{
+    struct explain_shared *sh = now->shared;
+    struct explain_source *e;
+
+    if (!sh) {
+        source_reason_diff(out, n, before, now, s, o);
+        return;
+    }
+    for (size_t i = 0; i < sh->n; i++) {
+        e = &sh->v[i];
+        if (e->instr == s->instr && e->old_instr == o->instr &&
+            e->git_dir == s->git_dir) {
+            snprintf(out, n, "%s", e->text);
+            return;
+        }
+    }
+    source_reason_diff(out, n, before, now, s, o);
+    XGROW(sh->v, sh->cap, sh->n + 1);
+    e = &sh->v[sh->n++];
+    e->instr = s->instr;
+    e->old_instr = o->instr;
+    e->git_dir = s->git_dir;
+    e->text = xstrdup(out);
 }
 
 static const char *var_name(const struct explain_side *side,
@@ -462,8 +517,8 @@ void explain_build(struct sim_result *out, const struct sim_config *cfg,
     struct sim_view v = { .lookup = rv_lookup, .has_base = rv_has_base,
                           .arg = &rv };
     struct sim_build sb = { kb, 1, 0, NULL, NULL };
-    struct explain_side before = { okb, old->df, old->ctx };
-    struct explain_side after = { kb, now->df, now->ctx };
+    struct explain_side before = { okb, old->df, old->ctx, NULL };
+    struct explain_side after = { kb, now->df, now->ctx, NULL };
     size_t i;
 
     runner_from(&rv, cfg, okb);

@@ -21,11 +21,27 @@
 #include "sim.h"
 #include "strategy.h"
 
+/*
+ * What the builds of one pair of commits find alike, whatever the builder:
+ * a COPY's changed file is the same for both builders' steps of that
+ * instruction, and finding it diffs the contexts.  Zero it; reset it for
+ * another pair of commits; release it with explain_shared_release().
+ */
+struct explain_source;
+struct explain_shared {
+    struct explain_source *v;
+    size_t n, cap;
+};
+void explain_shared_reset(struct explain_shared *sh);
+void explain_shared_release(struct explain_shared *sh);
+
 /* One side of a comparison: its keys, its Dockerfile, its context. */
 struct explain_side {
     const struct key_build *kb;
     const struct df_file *df;
     struct ctx *ctx; /* may be NULL */
+    /* the now side's: texts kept for the other builder (may be NULL) */
+    struct explain_shared *shared;
 };
 
 /*

@@ -28,6 +28,7 @@ struct replay {
      * the strategies (reasons point into it until the next commit) */
     struct explain_memo *memo[2];
     size_t nmemo[2], memocap[2];
+    struct explain_shared shared; /* what both builders' steps share */
     /* per step index, the reason last copied into this commit's packet:
      * the strategies mostly give a step the same text (a memo's, a
      * literal), which the packet then holds once, not once a strategy */
@@ -62,9 +63,11 @@ static const char *miss_reason(struct replay *rp, const struct plan *p,
     before.kb = rp->have_last_ok ? rp->last_ok.kb[b] : NULL;
     before.df = rp->last_ok.df;
     before.ctx = rp->last_ok.ctx;
+    before.shared = NULL;
     now.kb = p->kb[b];
     now.df = p->df;
     now.ctx = p->ctx;
+    now.shared = &rp->shared;
     if (i >= rp->nmemo[b]) { /* not expected: the memo has every step */
         struct explain_memo m = { 0 };
         why = explain_miss_memo(before.kb ? &before : NULL, &now, r->steps, i,
@@ -278,8 +281,9 @@ static void commit_put(struct wpacket *pk, const struct repo_commit *c,
     buf_release(&parents);
 }
 
-/* Ready the memo for plan p's steps (NULL: free it).  A step's memo is
- * reset, not released: its "follows a miss" texts serve the next commit. */
+/* Ready the memo for plan p's steps (NULL: free it), and the texts both
+ * builders share.  A step's memo is reset, not released: its "follows a
+ * miss" texts serve the next commit. */
 static void memo_reset(struct replay *rp, const struct plan *p)
 {
     size_t b, i;
@@ -302,6 +306,10 @@ static void memo_reset(struct replay *rp, const struct plan *p)
         }
         rp->nmemo[b] = n;
     }
+    if (p)
+        explain_shared_reset(&rp->shared);
+    else
+        explain_shared_release(&rp->shared);
 }
 
 /* One commit of a batch: planned on the replay's thread, its builds
