@@ -35,9 +35,12 @@ struct repo {
     int have_read;
 };
 
-struct repo_tree {
-    git_tree *tree;
-};
+/* An open tree is libgit2's tree itself: struct repo_tree is never
+ * defined, so opening one allocates nothing more. */
+static git_tree *gtree(const struct repo_tree *t)
+{
+    return (git_tree *)(uintptr_t)t;
+}
 
 void oid_hex(const struct oid *o, char out[OID_HEX])
 {
@@ -866,8 +869,7 @@ int repo_tree_open(struct repo_tree **out, struct repo *r,
         return err_set(err, ERR_GIT, "cannot read tree '%s': %s", hex,
                        git_msg());
     }
-    *out = xmalloc(sizeof(**out));
-    (*out)->tree = t;
+    *out = (struct repo_tree *)t;
     return 0;
 }
 
@@ -875,25 +877,24 @@ void repo_tree_free(struct repo_tree *t)
 {
     if (!t)
         return;
-    git_tree_free(t->tree);
-    free(t);
+    git_tree_free(gtree(t));
 }
 
 size_t repo_tree_count(const struct repo_tree *t)
 {
-    return git_tree_entrycount(t->tree);
+    return git_tree_entrycount(gtree(t));
 }
 
 void repo_tree_entry(const struct repo_tree *t, size_t i,
                      struct repo_entry *out)
 {
-    entry_fill(git_tree_entry_byindex(t->tree, i), out);
+    entry_fill(git_tree_entry_byindex(gtree(t), i), out);
 }
 
 int repo_tree_find(const struct repo_tree *t, const char *name,
                    struct repo_entry *out)
 {
-    const git_tree_entry *ge = git_tree_entry_byname(t->tree, name);
+    const git_tree_entry *ge = git_tree_entry_byname(gtree(t), name);
     if (!ge)
         return ERR_NOTFOUND;
     entry_fill(ge, out);
