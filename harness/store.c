@@ -9,6 +9,7 @@
  */
 #include "store.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -450,6 +451,7 @@ struct store {
     int in_batch;
     double batch_started; /* CLOCK_MONOTONIC seconds */
     double interval;
+    struct checkpointer *ck; /* NULL: SQLite checkpoints on commit */
 };
 
 /* ---- enum tables ---- */
@@ -824,6 +826,7 @@ void store_close(struct store *s)
         return;
     if (s->in_batch)
         sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    store_checkpoints_stop(s);
     for (i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     for (i = 0; i < sizeof(s->ins) / sizeof(s->ins[0]); i++)
@@ -948,6 +951,118 @@ int store_batch_maybe_commit(struct store *s, struct err *err)
 void store_batch_interval(struct store *s, double seconds)
 {
     s->interval = seconds < 0 ? 0 : seconds;
+}
+
+/* ---- checkpoints in the background ---- */
+
+struct checkpointer {
+    sqlite3 *db; /* its own connection: used by its thread alone */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    int pages; /* in the log after a commit, to start one */
+    int due, stop;
+};
+
+/* The writing connection's hook after each commit, on its thread. */
+static int checkpoint_hook(void *arg, sqlite3 *db, const char *name,
+                           int pages)
+{
+    struct checkpointer *ck = arg;
+
+    (void)db;
+    (void)name;
+    if (pages >= ck->pages) {
+        pthread_mutex_lock(&ck->mu);
+        ck->due = 1;
+        pthread_cond_signal(&ck->wake);
+        pthread_mutex_unlock(&ck->mu);
+    }
+    return SQLITE_OK;
+}
+
+/*
+ * A passive checkpoint copies what is committed and never blocks the
+ * writer, which goes on appending to the log meanwhile; the log starts
+ * over once a checkpoint has copied all of it.  A checkpoint that fails
+ * (another process reading, say) leaves the log longer, as SQLite's own
+ * would: the next one or the last connection's close copies it.
+ */
+static void *checkpoint_main(void *arg)
+{
+    struct checkpointer *ck = arg;
+
+    pthread_mutex_lock(&ck->mu);
+    for (;;) {
+        while (!ck->due && !ck->stop)
+            pthread_cond_wait(&ck->wake, &ck->mu);
+        if (ck->stop)
+            break; /* what is left, store_close() checkpoints */
+        ck->due = 0;
+        pthread_mutex_unlock(&ck->mu);
+        sqlite3_wal_checkpoint_v2(ck->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                  NULL, NULL);
+        pthread_mutex_lock(&ck->mu);
+    }
+    pthread_mutex_unlock(&ck->mu);
+    return NULL;
+}
+
+void store_checkpoints_start(struct store *s, int pages)
+{
+    struct checkpointer *ck;
+
+    if (s->ck || !strcmp(s->path, ":memory:"))
+        return;
+    ck = xcalloc(1, sizeof(*ck));
+    ck->pages = pages > 0 ? pages : 1;
+    if (sqlite3_open_v2(s->path, &ck->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        sqlite3_close(ck->db);
+        free(ck);
+        return;
+    }
+    sqlite3_busy_timeout(ck->db, BUSY_TIMEOUT_MS);
+    /* A connection learns that the file is in WAL mode when it first
+     * reads it; until then a checkpoint does nothing. */
+    if (sqlite3_exec(ck->db, "PRAGMA schema_version", NULL, NULL, NULL) !=
+        SQLITE_OK) {
+        sqlite3_close(ck->db);
+        free(ck);
+        return;
+    }
+    pthread_mutex_init(&ck->mu, NULL);
+    pthread_cond_init(&ck->wake, NULL);
+    if (pthread_create(&ck->thread, NULL, checkpoint_main, ck) != 0) {
+        pthread_cond_destroy(&ck->wake);
+        pthread_mutex_destroy(&ck->mu);
+        sqlite3_close(ck->db);
+        free(ck);
+        return;
+    }
+    /* replaces SQLite's hook that checkpoints on commit */
+    sqlite3_wal_hook(s->db, checkpoint_hook, ck);
+    s->ck = ck;
+}
+
+void store_checkpoints_stop(struct store *s)
+{
+    struct checkpointer *ck = s->ck;
+
+    if (!ck)
+        return;
+    pthread_mutex_lock(&ck->mu);
+    ck->stop = 1;
+    pthread_cond_signal(&ck->wake);
+    pthread_mutex_unlock(&ck->mu);
+    pthread_join(ck->thread, NULL);
+    sqlite3_wal_autocheckpoint(s->db, STORE_CHECKPOINT_PAGES);
+    sqlite3_close(ck->db);
+    pthread_cond_destroy(&ck->wake);
+    pthread_mutex_destroy(&ck->mu);
+    free(ck);
+    s->ck = NULL;
 }
 
 /*

@@ -259,6 +259,22 @@ int store_batch_commit(struct store *s, struct err *err);
 /* Set the batch interval in seconds (0: every maybe_commit commits). */
 void store_batch_interval(struct store *s, double seconds);
 
+/*
+ * Checkpoint the write-ahead log on a thread of its own, with its own
+ * connection, once a commit leaves at least pages pages in it, until
+ * store_checkpoints_stop(): the thread that writes then does not wait
+ * while committed pages are copied into the file and synced (on a replay
+ * that was a quarter of a second a checkpoint, every 16 MB of log).
+ * Without it, SQLite checkpoints in the committing thread at
+ * STORE_CHECKPOINT_PAGES.  Call both from the thread that owns s, while no
+ * statement runs; a second start keeps the first.  Nothing to do for an
+ * in-memory database; if the thread or connection cannot be had, commits
+ * checkpoint as before.
+ */
+#define STORE_CHECKPOINT_PAGES 1000
+void store_checkpoints_start(struct store *s, int pages);
+void store_checkpoints_stop(struct store *s);
+
 /* ---- queries ---- */
 
 /*

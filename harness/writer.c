@@ -241,7 +241,9 @@ int writer_start(struct writer **out, struct store *st, int resumed,
     pthread_cond_init(&w->can_take, &attr);
     pthread_condattr_destroy(&attr);
     pthread_cond_init(&w->can_put, NULL);
+    store_checkpoints_start(st, STORE_CHECKPOINT_PAGES);
     if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
+        store_checkpoints_stop(st);
         pthread_cond_destroy(&w->can_put);
         pthread_cond_destroy(&w->can_take);
         pthread_mutex_destroy(&w->mu);
@@ -315,6 +317,7 @@ int writer_finish(struct writer *w, size_t *written, struct err *err)
     pthread_cond_signal(&w->can_take);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
+    store_checkpoints_stop(w->st);
     if (w->failed) {
         *err = w->err;
         rc = err->code ? err->code : ERR_DB;

@@ -5,6 +5,8 @@
  */
 #include "testdb.h"
 
+#include <sys/stat.h>
+#include <time.h>
 
 #include "store.h"
 #include "writer.h"
@@ -136,6 +138,39 @@ static void writer__packets_land_in_order_with_every_row(void **state)
                                     "registry_bytes IS NULL AND "
                                     "cache_bytes = 100"),
                      600);
+}
+
+static long long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* While the writer runs, what it commits is copied from the log into the
+ * database file by the checkpoint thread (a checkpoint that did nothing
+ * would leave it all in the log until the store is closed). */
+static void writer__log_is_checkpointed_while_the_writer_runs(void **state)
+{
+    struct fixture *f = *state;
+    struct writer *w = NULL;
+    struct err err = ERR_INIT;
+    long long before;
+    int waited;
+
+    store_batch_interval(f->st, 0); /* a commit after every packet */
+    store_checkpoints_start(f->st, 1); /* kept by writer_start */
+    before = file_size(f->path);
+    assert_int_equal(writer_start(&w, f->st, 0, &err), 0);
+    for (int c = 0; c < 40; c++)
+        assert_int_equal(
+            writer_push(w, packet(f, c, (size_t)c, strategies, 3, 70)), 0);
+    for (waited = 0; waited < 1000 && file_size(f->path) <= before; waited++)
+        nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+    assert_true(file_size(f->path) > before);
+    assert_int_equal(writer_finish(w, NULL, &err), 0);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM builds"), 120);
+    assert_int_equal(tu_sql_count(f->path, "SELECT count(*) FROM steps"),
+                     120 * 70);
 }
 
 /* Packets come back emptied to be filled again (writer_packet): each
@@ -299,6 +334,8 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(
             writer__packets_given_back_unused_write_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            writer__log_is_checkpointed_while_the_writer_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(writer__resumed_run_skips_stored_builds,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
