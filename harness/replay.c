@@ -338,21 +338,28 @@ struct batch {
  * over a batch, so they meet once a batch, not once a commit. */
 #define BATCH 8
 
-/* Release what the job holds but its results and packs (the slot keeps
- * them); a packet not pushed goes back to the writer's spares. */
-static void job_release(struct replay *rp, struct job *j)
+/* Empty j but for what its slot keeps from commit to commit: its
+ * results and packs. */
+static void job_clear(struct job *j)
 {
     struct sim_result *r = j->r;
     struct pack *packs = j->packs;
 
+    memset(j, 0, sizeof(*j));
+    j->r = r;
+    j->packs = packs;
+}
+
+/* Release what the job holds but its results and packs (the slot keeps
+ * them); a packet not pushed goes back to the writer's spares. */
+static void job_release(struct replay *rp, struct job *j)
+{
     if (j->pk)
         writer_unused(rp->writer, j->pk);
     free(j->costs[0]);
     free(j->costs[1]);
     repo_commit_release(&j->c);
-    memset(j, 0, sizeof(*j));
-    j->r = r;
-    j->packs = packs;
+    job_clear(j);
 }
 
 /* Free a job slot's results and packs, at the end. */
@@ -384,13 +391,13 @@ static int plan_job(struct replay *rp, struct job *j, const struct oid *id,
 {
     const struct replay_options *o = rp->o;
     unsigned mask = builder_mask(o);
-    struct sim_result *r = j->r; /* the slot's, from its last commit */
-    struct pack *packs = j->packs;
     int rc;
 
-    memset(j, 0, sizeof(*j));
-    j->r = r ? r : xcalloc(o->nstrategies + 1, sizeof(*j->r));
-    j->packs = packs ? packs : xcalloc(o->nstrategies + 1, sizeof(*j->packs));
+    job_clear(j); /* the slot's results and packs stay, from its last commit */
+    if (!j->r)
+        j->r = xcalloc(o->nstrategies + 1, sizeof(*j->r));
+    if (!j->packs)
+        j->packs = xcalloc(o->nstrategies + 1, sizeof(*j->packs));
     j->seq = seq;
     if (o->on_commit)
         o->on_commit(o->on_commit_arg, id);

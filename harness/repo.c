@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "sha256.h"
 
 struct repo {
     git_repository *git;
@@ -44,12 +45,7 @@ static git_tree *gtree(const struct repo_tree *t)
 
 void oid_hex(const struct oid *o, char out[OID_HEX])
 {
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 20; i++) {
-        out[2 * i] = hex[o->id[i] >> 4];
-        out[2 * i + 1] = hex[o->id[i] & 15];
-    }
-    out[40] = '\0';
+    hex_bytes(o->id, sizeof(o->id), out);
 }
 
 int oid_equal(const struct oid *a, const struct oid *b)

@@ -267,11 +267,16 @@ static const char hex_pairs[513] =
     "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
     "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
+void hex_bytes(const unsigned char *d, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        memcpy(out + 2 * i, hex_pairs + 2 * d[i], 2);
+    out[2 * n] = '\0';
+}
+
 void sha256_hex(const unsigned char d[SHA256_LEN], char out[SHA256_HEX])
 {
-    for (int i = 0; i < SHA256_LEN; i++)
-        memcpy(out + 2 * i, hex_pairs + 2 * d[i], 2);
-    out[SHA256_LEN * 2] = '\0';
+    hex_bytes(d, SHA256_LEN, out);
 }
 
 static int hex_nibble(char ch)

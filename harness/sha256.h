@@ -23,6 +23,9 @@ void sha256_update(struct sha256 *c, const void *data, size_t len);
 /* Add a NUL-terminated string followed by a 0 separator byte. */
 void sha256_field(struct sha256 *c, const char *s);
 void sha256_final(struct sha256 *c, unsigned char out[SHA256_LEN]);
+/* Lower-case hex of n bytes d into out (2 * n digits and a NUL). */
+void hex_bytes(const unsigned char *d, size_t n, char *out);
+
 /* Lower-case hex of a digest into out (SHA256_HEX bytes with NUL). */
 void sha256_hex(const unsigned char d[SHA256_LEN], char out[SHA256_HEX]);
 /* The inverse: 0 and the digest in d if s is exactly 64 lower-case hex
